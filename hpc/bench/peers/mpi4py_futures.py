@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""mpi4py_futures.py - the seed's experiments on mpi4py.futures.
+
+A second peer for rankpool: the same three experiments as seed_pool.py
+(factorial, reposts, dispatch), with mpi4py.futures.MPIPoolExecutor in place
+of multiprocessing.Pool.  Variant correspondence:
+
+  multiprocessing.Pool          mpi4py.futures.MPIPoolExecutor
+  -------------------------     --------------------------------------------
+  serial loop                   serial      (no executor)
+  apply_async + close/join/get  submit      (submit all, shutdown, .result())
+  apply (one at a time)         submit_result (submit(...).result() each)
+  map / map_async               map         (executor.map, chunksize=1: its default)
+  map, Pool's default chunks    map_chunked (chunksize as Pool.map would pick)
+
+Two ways to get workers (the JSON field "mode" says which ran):
+
+  shared  mpirun --oversubscribe -np K+1 /usr/bin/python3 -m mpi4py.futures \\
+              hpc/bench/peers/mpi4py_futures.py ...
+          rank 0 runs this script, ranks 1..K are a static shared worker pool;
+          every MPIPoolExecutor() created here attaches to those K workers
+          (--pool is ignored; "pool" reports K).  Recommended.
+  spawn   /usr/bin/python3 hpc/bench/peers/mpi4py_futures.py ... --pool K
+          (or mpirun -np 1 ...): each MPIPoolExecutor(max_workers=K) spawns
+          K fresh processes with MPI_Comm_spawn.  With Open MPI 4.1 a
+          singleton spawn of more processes than cores fails and then hangs
+          unless oversubscription is allowed, so this script sets
+          OMPI_MCA_rmaps_base_oversubscribe=1 (if unset) before MPI starts.
+
+As in the seed, the executor is created inside the timed function for the
+factorial and reposts experiments (in shared mode that is cheap: the workers
+already run; in spawn mode it pays the full process start-up).  The
+dispatch experiment times a warm executor.
+
+The task functions (get_factorial, identity, the HTTP page fetch) are the
+ones in seed_pool.py, imported from beside this file, so both peers run
+identical task code.  Output: one JSON object per line on stdout,
+"peer": "mpi4py.futures".  Run with /usr/bin/python3 (Debian's, which has
+mpi4py 3.1.4); as root Open MPI needs OMPI_ALLOW_RUN_AS_ROOT=1 and
+OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1.
+"""
+import os
+import sys
+
+# Spawn mode (no mpirun, or mpirun -np 1): let MPI_Comm_spawn oversubscribe
+# the 2-core host instead of failing ("not enough slots") and hanging.
+os.environ.setdefault('OMPI_MCA_rmaps_base_oversubscribe', '1')
+
+# Workers import this file as module "__worker__"; they need seed_pool too.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+import argparse
+import functools
+import json
+import statistics
+
+from mpi4py import MPI
+import mpi4py
+from mpi4py.futures import MPIPoolExecutor
+
+import seed_pool
+from seed_pool import (get_factorial, f_list_serial, identity,
+                       factorial_checksum, page_count, time_best_of, fmt_time,
+                       mp_default_chunksize, parse_variants, WeiboApiError,
+                       PAGE_SIZE)
+from math import factorial
+
+PEER = 'mpi4py.futures'
+
+
+def _shared_pool_active():
+    """True when run as `python -m mpi4py.futures script.py` under mpirun."""
+    try:
+        from mpi4py.futures import _lib
+        return getattr(_lib, 'SharedPool', None) is not None
+    except ImportError:
+        return False
+
+
+MODE = None      # 'shared' or 'spawn', set in main()
+WORKERS = None   # the worker count actually used
+
+
+BACKOFF = None   # --backoff: mpi4py.futures' polling back-off cap, seconds
+
+
+def new_executor(workers):
+    kw = {} if BACKOFF is None else {'backoff': BACKOFF}
+    if MODE == 'shared':
+        return MPIPoolExecutor(**kw)      # attaches to the static shared pool
+    return MPIPoolExecutor(max_workers=workers, **kw)
+
+
+# ---------------------------------------------------------------------------
+# Experiment 1: factorials 1..num
+# ---------------------------------------------------------------------------
+
+def f_list_futures_submit(num, pid=0, pool=None):
+    """≈ f_list_para_apply_async: submit all, shut down (≈close+join), get."""
+    executor = new_executor(pool)
+    futures = [executor.submit(get_factorial, n, pid) for n in range(1, num + 1)]
+    executor.shutdown(wait=True)
+    return [f.result() for f in futures]
+
+
+def f_list_futures_submit_result(num, pid=0, pool=None):
+    """≈ f_list_para_apply: one task at a time, wait for each result."""
+    with new_executor(pool) as executor:
+        return [executor.submit(get_factorial, n, pid).result()
+                for n in range(1, num + 1)]
+
+
+def f_list_futures_map(num, pool=None, chunksize=1):
+    """≈ f_list_para_map / f_list_para_map_async (executor.map is lazy)."""
+    with new_executor(pool) as executor:
+        return list(executor.map(get_factorial, range(1, num + 1),
+                                 chunksize=chunksize))
+
+
+FACTORIAL_VARIANTS = {
+    'serial': lambda num, pool: f_list_serial(num),
+    'submit': lambda num, pool: f_list_futures_submit(num, pool=pool),
+    'submit_result': lambda num, pool: f_list_futures_submit_result(num, pool=pool),
+    'map': lambda num, pool: f_list_futures_map(num, pool=pool),
+    'map_chunked': lambda num, pool: f_list_futures_map(
+        num, pool=pool, chunksize=mp_default_chunksize(num, WORKERS)),
+    'single': lambda num, pool: [get_factorial(num)],
+}
+
+POOL_EQUIV = {'serial': 'serial', 'submit': 'apply_async',
+              'submit_result': 'apply', 'map': 'map', 'map_chunked': 'map',
+              'single': 'single', 'startup': 'startup',
+              'map_c1': 'map_c1', 'map_mpchunk': 'map_default'}
+
+
+# ---------------------------------------------------------------------------
+# Experiment 2: the repost crawl
+# ---------------------------------------------------------------------------
+
+def get_repost_timeline(id, count=PAGE_SIZE, page=1, pid=0, api_base=None, **keys):
+    """seed_pool.get_repost_timeline with the API base passed explicitly
+    (workers in shared mode never see rank 0's command line).  The token
+    travels as keys['access_token'] inside the task, never printed."""
+    if api_base:
+        seed_pool.API_BASE = api_base
+    return seed_pool.get_repost_timeline(id, count, page, pid, **keys)
+
+
+def _fetch_kwds(args):
+    kw = {'api_base': seed_pool.API_BASE}
+    if seed_pool.token:
+        kw['access_token'] = seed_pool.token
+    return kw
+
+
+def get_post_reposts_futures_submit(mid, pool=None, pid=0, kw=None):
+    reposts = []
+    executor = new_executor(pool)
+    total_number = get_repost_timeline(mid, **kw)['total_number']
+    page_number = page_count(total_number)
+    futures = [executor.submit(get_repost_timeline, mid, page=i, pid=pid, **kw)
+               for i in range(1, page_number + 1)]
+    executor.shutdown(wait=True)
+    for f in futures:
+        reposts += f.result()['reposts']
+    return reposts
+
+
+def get_post_reposts_futures_submit_result(mid, pool=None, pid=0, kw=None):
+    reposts = []
+    with new_executor(pool) as executor:
+        total_number = get_repost_timeline(mid, **kw)['total_number']
+        page_number = page_count(total_number)
+        for i in range(1, page_number + 1):
+            reposts += executor.submit(get_repost_timeline, mid, page=i,
+                                       pid=pid, **kw).result()['reposts']
+    return reposts
+
+
+def get_post_reposts_futures_map(mid, pool=None, pid=0, kw=None):
+    reposts = []
+    with new_executor(pool) as executor:
+        total_number = get_repost_timeline(mid, **kw)['total_number']
+        page_number = page_count(total_number)
+        fetch = functools.partial(get_repost_timeline, mid, PAGE_SIZE, **kw)
+        for p in executor.map(fetch, range(1, page_number + 1)):
+            reposts += p['reposts']
+    return reposts
+
+
+def get_post_reposts_serial(mid, pool=None, pid=0, kw=None):
+    reposts = []
+    total_number = get_repost_timeline(mid, **kw)['total_number']
+    for i in range(1, page_count(total_number) + 1):
+        reposts += get_repost_timeline(mid, page=i, pid=pid, **kw)['reposts']
+    return reposts
+
+
+REPOSTS_VARIANTS = {
+    'serial': get_post_reposts_serial,
+    'submit': get_post_reposts_futures_submit,
+    'submit_result': get_post_reposts_futures_submit_result,
+    'map': get_post_reposts_futures_map,
+    'single': lambda mid, pool=None, pid=0, kw=None:
+        get_repost_timeline(mid, pid=pid, **kw)['reposts'],
+}
+
+
+# ---------------------------------------------------------------------------
+# output
+# ---------------------------------------------------------------------------
+
+def emit(args, record):
+    print(json.dumps(record), flush=True)
+    if not args.json:
+        extra = ''
+        if record.get('us_per_task') is not None:
+            extra = '  (%.2f us/task)' % record['us_per_task']
+        print('# %s[%s] %s %-13s pool=%-4s %d loops, best of %d: %s per loop%s'
+              % (record['peer'], record['mode'], record['experiment'],
+                 record['variant'], record['pool'], record['number'],
+                 len(record['runs']), fmt_time(record['best_s']), extra),
+              file=sys.stderr, flush=True)
+
+
+def base_record(experiment, variant, pool, runs, number):
+    return {
+        'peer': PEER,
+        'experiment': experiment,
+        'variant': variant,
+        'pool_equiv': POOL_EQUIV.get(variant, variant),
+        'pool': pool,
+        'best_s': min(runs),
+        'median_s': statistics.median(runs),
+        'runs': runs,
+        'number': number,
+        'mode': MODE,
+        'mpi4py': mpi4py.__version__,
+        'mpi': MPI.Get_library_version().split(',')[0].strip('\x00 \n'),
+        'cpus': os.cpu_count(),
+        'backoff_s': BACKOFF,   # None = mpi4py's default (0.001)
+    }
+
+
+def cmd_factorial(args):
+    expected = factorial_checksum(f_list_serial(args.upto))
+    for variant in parse_variants(args.variant, FACTORIAL_VARIANTS):
+        fn = FACTORIAL_VARIANTS[variant]
+        no_pool = variant in ('serial', 'single')
+        number = args.number
+        if number is None:
+            number = 0 if no_pool else 1
+        runs, number, results = time_best_of(
+            lambda: fn(args.upto, WORKERS), args.repeat, number)
+        rec = base_record('factorial', variant, None if no_pool else WORKERS,
+                          runs, number)
+        rec['upto'] = args.upto
+        if variant == 'map_chunked':
+            rec['chunksize'] = mp_default_chunksize(args.upto, WORKERS)
+        check = factorial_checksum(results)
+        rec.update(check)
+        rec['ok'] = (results == [factorial(args.upto)] if variant == 'single'
+                     else check == expected)
+        if args.pid and not no_pool:   # which ranks' pids ran tasks (stderr)
+            with new_executor(WORKERS) as ex:
+                pids = list(ex.map(_pid_task, range(2 * WORKERS)))
+            print('# %s: pids %s' % (variant, pids), file=sys.stderr)
+        emit(args, rec)
+        if not rec['ok']:
+            return 1
+    return 0
+
+
+def _pid_task(_):
+    return os.getpid()
+
+
+def cmd_reposts(args):
+    kw = _fetch_kwds(args)
+    status = 0
+    for variant in parse_variants(args.variant, REPOSTS_VARIANTS):
+        fn = REPOSTS_VARIANTS[variant]
+        no_pool = variant in ('serial', 'single')
+        runs, number, reposts = time_best_of(
+            lambda: fn(args.mid, WORKERS, 1 if args.pid else 0, kw),
+            args.repeat, args.number or 1)
+        total = int(get_repost_timeline(args.mid, **kw)['total_number'])
+        pages = 1 if variant == 'single' else page_count(total)
+        expected = min(total, pages * PAGE_SIZE)
+        unique = len({r.get('id') for r in reposts})
+        rec = base_record('reposts', variant, None if no_pool else WORKERS,
+                          runs, number)
+        rec.update({
+            'mid': str(args.mid),
+            'api_base': seed_pool.API_BASE,
+            'token': args.token_source,
+            'total_number': total,
+            'pages': pages,
+            'requests': pages + (0 if variant == 'single' else 1),
+            'reposts': len(reposts),
+            'unique_ids': unique,
+            'expected': expected,
+            'ok': unique == len(reposts) == expected,
+        })
+        emit(args, rec)
+        if not rec['ok']:
+            status = 1
+    return status
+
+
+DISPATCH_VARIANTS = ('startup', 'submit', 'map_c1', 'map_mpchunk', 'submit_result')
+
+
+def dispatch_variant(ex, variant, n):
+    xs = range(n)
+    if variant == 'submit':
+        fs = [ex.submit(identity, i) for i in xs]
+        return [f.result() for f in fs], None
+    if variant == 'map_c1':
+        return list(ex.map(identity, xs)), 1          # executor.map's default
+    if variant == 'map_mpchunk':
+        cs = mp_default_chunksize(n, WORKERS)
+        return list(ex.map(identity, xs, chunksize=cs)), cs
+    if variant == 'submit_result':
+        return [ex.submit(identity, i).result() for i in xs], None
+    raise ValueError(variant)
+
+
+def cmd_dispatch(args):
+    variants = parse_variants(args.variant, dict.fromkeys(DISPATCH_VARIANTS))
+    status = 0
+    if 'startup' in variants:
+        def startup():
+            with new_executor(WORKERS) as ex:
+                return list(ex.map(identity, range(WORKERS)))
+        runs, number, out = time_best_of(startup, args.repeat, 1)
+        rec = base_record('dispatch', 'startup', WORKERS, runs, number)
+        rec.update({'tasks': WORKERS, 'chunksize': 1, 'us_per_task': None,
+                    'ok': out == list(range(WORKERS))})
+        emit(args, rec)
+    with new_executor(WORKERS) as ex:
+        ex.bootup(wait=True)
+        list(ex.map(identity, range(WORKERS * 4)))      # warm-up
+        for variant in variants:
+            if variant == 'startup':
+                continue
+            n = args.tasks
+            if variant == 'submit_result' and args.sync_tasks:
+                n = min(n, args.sync_tasks)
+            box = {}
+
+            def run():
+                box['out'], box['chunksize'] = dispatch_variant(ex, variant, n)
+                return box['out']
+            runs, number, out = time_best_of(run, args.repeat, 1)
+            rec = base_record('dispatch', variant, WORKERS, runs, number)
+            rec.update({'tasks': n, 'chunksize': box['chunksize'],
+                        'us_per_task': min(runs) / n * 1e6,
+                        'median_us_per_task': statistics.median(runs) / n * 1e6,
+                        'ok': out == list(range(n))})
+            emit(args, rec)
+            if not rec['ok']:
+                status = 1
+    return status
+
+
+def build_parser():
+    ap = argparse.ArgumentParser(
+        description='The seed\'s experiments on mpi4py.futures; JSON lines '
+                    'on stdout.  Under mpirun use: mpirun --oversubscribe '
+                    '-np K+1 python3 -m mpi4py.futures THIS ...')
+    sub = ap.add_subparsers(dest='experiment', required=True)
+
+    def common(p, variants, pool_default):
+        p.add_argument('--variant', default='all',
+                       help='one of %s, a comma list, or all' % ','.join(variants))
+        p.set_defaults(pool_default=pool_default)
+        p.add_argument('--pool', type=int, default=None,
+                       help='workers to spawn in spawn mode (default %d); '
+                            'ignored in shared mode (np-1 workers)' % pool_default)
+        p.add_argument('--repeat', type=int, default=3)
+        p.add_argument('--number', type=int, default=None,
+                       help='calls per run (default 1; timeit autorange '
+                            'for serial/single)')
+        p.add_argument('--json', action='store_true',
+                       help='JSON lines only (no timeit-style lines on stderr)')
+        p.add_argument('--backoff', type=float, default=None,
+                       help='MPIPoolExecutor(backoff=S): cap of the polling '
+                            'sleep in the master and (shared mode: set by '
+                            'the first executor) the workers; default 0.001')
+
+    p = sub.add_parser('factorial')
+    common(p, FACTORIAL_VARIANTS, 4)
+    p.add_argument('--upto', type=int, default=100)
+    p.add_argument('--pid', action='store_true',
+                   help='print the worker pids that ran tasks (stderr)')
+
+    p = sub.add_parser('reposts')
+    common(p, REPOSTS_VARIANTS, 4)
+    p.add_argument('--mid', default='3664072912104801')
+    p.add_argument('--api-base', default=None)
+    p.add_argument('--token-file', default=None)
+    p.add_argument('--max-pages', type=int, default=seed_pool.MAX_PAGES)
+    p.add_argument('--timeout', type=float, default=seed_pool.HTTP_TIMEOUT_S)
+    p.add_argument('--pid', action='store_true')
+
+    p = sub.add_parser('dispatch')
+    common(p, DISPATCH_VARIANTS, 2)
+    p.add_argument('--tasks', type=int, default=10000)
+    p.add_argument('--sync-tasks', type=int, default=2000,
+                   help='cap for the one-at-a-time submit_result variant '
+                        '(0 = --tasks)')
+    return ap
+
+
+def main(argv=None):
+    global MODE, WORKERS, BACKOFF
+    args = build_parser().parse_args(argv)
+    BACKOFF = args.backoff
+    if args.repeat < 1:
+        sys.exit('--repeat must be >= 1')
+    world = MPI.COMM_WORLD.Get_size()
+    if _shared_pool_active():
+        MODE = 'shared'
+        WORKERS = world - 1
+        if WORKERS < 1:
+            sys.exit('shared mode needs mpirun -np 2 or more')
+        if args.pool not in (None, WORKERS):
+            print('note: shared mode: --pool %s ignored, using the %d worker '
+                  'ranks (mpirun -np %d)' % (args.pool, WORKERS, world),
+                  file=sys.stderr)
+    elif world > 1:
+        sys.exit('run under mpirun as: mpirun -np K+1 python3 -m mpi4py.futures '
+                 '%s ... (or without mpirun for spawn mode)' % sys.argv[0])
+    else:
+        MODE = 'spawn'
+        WORKERS = args.pool or args.pool_default
+    if args.experiment == 'factorial':
+        return cmd_factorial(args)
+    if args.experiment == 'dispatch':
+        return cmd_dispatch(args)
+    if args.api_base:
+        seed_pool.API_BASE = args.api_base
+    seed_pool.MAX_PAGES = args.max_pages
+    seed_pool.HTTP_TIMEOUT_S = args.timeout
+    args.token_source = seed_pool.load_token(args)
+    if args.token_source == 'none':
+        print('note: no access token (set WEIBO_ACCESS_TOKEN or --token-file);'
+              ' requests carry none', file=sys.stderr)
+    try:
+        return cmd_reposts(args)
+    except WeiboApiError as e:
+        print('reposts: %s' % e, file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,101 @@
+#include "factorial/factorial_command.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <memory>
+
+#include "cli/output_journal.hpp"
+#include "cli/run_variant.hpp"
+#include "factorial/factorial_job.hpp"
+
+namespace rankpool::factorial {
+
+namespace {
+
+/// Bytes the results of `numbers` take in binary: log2(n!)/8 each.
+double estimated_bytes(const NumberList& numbers) {
+  double total = 0;
+  for (const auto& [first, last] : numbers.ranges())
+    for (std::uint64_t n = first; n <= last; ++n) total += std::lgamma(static_cast<double>(n) + 1) / std::log(256.0) + 1;
+  return total;
+}
+
+double physical_memory_bytes() {
+  return static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+}
+
+}  // namespace
+
+FactorialCommand::FactorialCommand(CLI::App& app) {
+  command_ = app.add_subcommand("factorial", "n! for every requested n, computed by the workers");
+  auto* upto = command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
+  auto* numbers = command_->add_option("--numbers", numbers_, "comma-separated n and ranges a-b, e.g. 1-5,8,10-12");
+  upto->excludes(numbers);
+  command_->add_option("--backend", backend_, "gmp (mpz_fac_ui) or cpp_int (a multiply loop)")
+      ->check(CLI::IsMember({"gmp", "cpp_int"}))
+      ->capture_default_str();
+  command_->add_option("--fail-on", fail_on_, "fault injection for tests: the task for this n throws");
+  cli::add_pool_options(*command_, options_, "write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
+}
+
+int FactorialCommand::run(Pool& pool) {
+  if (upto_ == 0 && numbers_.empty()) throw UsageError("factorial needs --upto N or --numbers LIST");
+  const NumberList numbers = upto_ != 0 ? NumberList::upto(upto_) : NumberList::parse(numbers_);
+  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
+
+  FactorialJob job;
+  job.numbers = numbers;
+  job.backend = parse_backend(backend_);
+  job.encoding = options_.out.empty() ? Encoding::kBinary : Encoding::kDecimal;
+  if (!fail_on_.empty()) {
+    auto [end, error] = std::from_chars(fail_on_.data(), fail_on_.data() + fail_on_.size(), job.fail_on);
+    if (error != std::errc() || end != fail_on_.data() + fail_on_.size())
+      throw UsageError("--fail-on: '" + fail_on_ + "' is not a number");
+    job.has_fail_on = true;
+  }
+
+  // map and map_async hold every result on the master at once: refuse what
+  // would not fit rather than die of it halfway.
+  const bool holds_all = run.variant == cli::Variant::kMap || run.variant == cli::Variant::kMapAsync;
+  const double need = estimated_bytes(numbers) * (job.encoding == Encoding::kDecimal ? 2.41 : 1.0);
+  if (holds_all && need > 0.5 * physical_memory_bytes())
+    throw UsageError("factorial: the results need ~" + std::to_string(static_cast<long long>(need / (1 << 30))) +
+                     " GiB, more than half of this machine's memory; use imap or imap_unordered with --out");
+
+  std::unique_ptr<cli::OutputJournal> journal;
+  TaskSet tasks(numbers.size());
+  if (!options_.out.empty()) {
+    const std::string fingerprint = "factorial " + (upto_ != 0 ? "upto " + std::to_string(upto_) : numbers_);
+    journal = std::make_unique<cli::OutputJournal>(options_.out, fingerprint, options_.resume);
+    if (journal->done_count() > 0) {
+      std::vector<std::uint64_t> missing;
+      for (std::uint64_t i = 0; i < numbers.size(); ++i)
+        if (!journal->done(i)) missing.push_back(i);
+      tasks = TaskSet(std::move(missing));
+    }
+  }
+
+  cli::note_serial_fallback(pool);
+  std::uint64_t result_bytes = 0;
+  const cli::RunReport report =
+      cli::run_variant(pool, pool.load(job), tasks, run, [&](const TaskResult& result) {
+        result_bytes += result.payload.size();
+        if (journal)
+          journal->append(result.index, std::to_string(numbers.at(result.index)) + "\t" + wire_to_decimal(result.payload));
+      });
+
+  nlohmann::json extra{{"result_bytes", result_bytes}, {"backend", backend_}};
+  if (journal) {
+    extra["resumed"] = journal->done_count() - report.completed;
+    if (report.failures.empty()) {
+      journal->finish([](std::uint64_t, std::string_view payload, std::ostream& out) { out << payload << '\n'; });
+    } else {
+      std::cerr << "rankpool: partial results kept in " << journal->journal_path() << "; rerun with --resume\n";
+    }
+  }
+  return cli::print_report(options_, cli::report_json("factorial", run, pool, report, extra));
+}
+
+}  // namespace rankpool::factorial

@@ -1,0 +1,142 @@
+#include "reposts/mock_command.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <stdexcept>
+
+#include "reposts/inputs.hpp"
+#include "reposts/mock_server.hpp"
+
+namespace rankpool::reposts {
+
+namespace {
+
+// Self-pipe: the handler only write()s, which is async-signal-safe, and works
+// whichever thread the signal lands on.
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int) {
+  auto saved = errno;
+  char byte = 1;
+  [[maybe_unused]] auto n = ::write(g_signal_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+class StopSignals {
+ public:
+  StopSignals() {
+    if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) {
+      throw std::runtime_error(std::string("mock-weibo: pipe: ") + std::strerror(errno));
+    }
+    struct sigaction action {};
+    action.sa_handler = &on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  ~StopSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::close(g_signal_pipe[0]);
+    ::close(g_signal_pipe[1]);
+    g_signal_pipe[0] = g_signal_pipe[1] = -1;
+  }
+
+  void wait() const {
+    char byte = 0;
+    while (::read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+}  // namespace
+
+CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
+  auto* sub = parent.add_subcommand(
+      "mock-weibo", "Serve a local mock of the Weibo repost_timeline API (deterministic data)");
+  sub->add_option("--host", o.host, "Address to listen on")->capture_default_str();
+  sub->add_option("--port", o.port, "Port to listen on; 0 picks a free one")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  sub->add_option("--token", o.token, "The only access token accepted (default: any non-empty)")
+      ->envname(kTokenEnv);
+  sub->add_option("--token-file", o.token_file, "Read --token from this file")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--total", o.total, "Reposts of every post (total_number)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  sub->add_option("--reachable", o.reachable, "Only the newest N reposts can be paged to")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--new-reposts-per-request", o.new_reposts_per_request,
+                  "Reposts that arrive on a post with each request for it")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--latency-ms", o.latency_ms, "Delay of every answer")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--jitter-ms", o.jitter_ms, "Extra random delay, 0..N ms")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--fail-rate", o.fail_rate, "Fraction of requests answered HTTP 500")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--truncate-rate", o.truncate_rate, "Fraction of answers cut short")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--stall-rate", o.stall_rate, "Fraction of requests not answered for --stall-ms")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--stall-ms", o.stall_ms, "How long a stalled request waits")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--reset-rate", o.reset_rate, "Fraction of connections closed without answer")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--seed", o.seed, "Seed of latency jitter and faults")->capture_default_str();
+  sub->add_option("--rate-limit", o.rate_limit,
+                  "Requests per token allowed within --rate-window (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--rate-window", o.rate_window_s, "Rate-limit window in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--threads", o.threads, "Worker threads (concurrent connections)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  sub->add_flag("--log", o.log_requests, "Log every request on stderr (token redacted)");
+  return sub;
+}
+
+int run_mock_weibo(const MockWeiboOptions& options) {
+  auto effective = options;
+  if (!effective.token_file.empty()) {
+    effective.token = read_access_token(std::filesystem::path(effective.token_file));
+  }
+  MockWeiboServer server(effective);
+  StopSignals signals;
+  server.start();
+  std::cout << server.base_url() << std::endl;
+  std::cerr << "mock-weibo: serving " << server.base_url()
+            << "/2/statuses/repost_timeline.json until SIGINT or SIGTERM\n";
+  signals.wait();
+  server.stop();
+  auto s = server.stats();
+  std::cerr << "mock-weibo: stopped after " << s.requests << " requests (" << s.pages
+            << " pages, " << s.auth_errors + s.bad_requests + s.rate_limited << " refused, "
+            << s.faults() << " faults injected)\n";
+  return 0;
+}
+
+}  // namespace rankpool::reposts

@@ -1,0 +1,51 @@
+#pragma once
+/// Settings of the mock Weibo API (`rankpool mock-weibo`).
+
+#include <cstdint>
+#include <string>
+
+namespace rankpool::reposts {
+
+/// What the mock serves and how badly it behaves. The defaults are the
+/// command's; tests set `latency_ms = 0` and `port = 0`.
+struct MockWeiboOptions {
+  std::string host = "127.0.0.1";
+  /// 0 picks a free port.
+  int port = 8080;
+  /// The only token accepted; empty accepts any non-empty token.
+  std::string token;
+  /// Command only: read `token` from this file.
+  std::string token_file;
+
+  /// Reposts of every post (`total_number`).
+  std::int64_t total = 2500;
+  /// Only the newest `reachable` are paged to; later pages come back empty.
+  std::int64_t reachable = 2000;
+  /// Reposts that arrive on a post with each request for it, shifting the
+  /// newest-first list while a client pages (duplicates across pages).
+  std::int64_t new_reposts_per_request = 0;
+
+  /// Delay of every answer, plus a uniform 0..`jitter_ms`.
+  int latency_ms = 800;
+  int jitter_ms = 0;
+
+  /// Fault probabilities per request (their sum at most 1), drawn from `seed`.
+  double fail_rate = 0.0;      ///< HTTP 500
+  double truncate_rate = 0.0;  ///< body cut short (mid-transfer, or complete but bad JSON)
+  double stall_rate = 0.0;     ///< no answer for `stall_ms`
+  double reset_rate = 0.0;     ///< connection closed without an answer
+  int stall_ms = 60'000;
+  std::uint64_t seed = 1;
+
+  /// More than `rate_limit` requests of one token within `rate_window_s`
+  /// seconds get error 10023 (HTTP 403); 0 disables the limit.
+  int rate_limit = 0;
+  double rate_window_s = 60.0;
+
+  /// Worker threads: one per concurrent connection (keep-alive holds one).
+  int threads = 128;
+  /// One line per request on stderr (token redacted).
+  bool log_requests = false;
+};
+
+}  // namespace rankpool::reposts

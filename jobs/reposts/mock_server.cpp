@@ -1,0 +1,453 @@
+#include "reposts/mock_server.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <httplib.h>
+
+#include "reposts/detail/socket_scan.hpp"
+#include "reposts/errors.hpp"
+#include "reposts/inputs.hpp"
+#include "reposts/mock_data.hpp"
+#include "reposts/paging.hpp"
+#include "reposts/redact.hpp"
+
+namespace rankpool::reposts {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kTimelinePath = "/2/statuses/repost_timeline.json";
+constexpr const char* kJson = "application/json;charset=UTF-8";
+// Idle keep-alive connections hold a worker thread; this bounds how long
+// stop() waits for them.
+constexpr time_t kKeepAliveSeconds = 1;
+constexpr int kBacklog = 1024;
+constexpr std::int64_t kMaxPage = 1'000'000'000'000LL;
+
+void check(bool ok, const std::string& message) {
+  if (!ok) {
+    throw std::invalid_argument("mock-weibo: " + message);
+  }
+}
+
+MockWeiboOptions validated(MockWeiboOptions o) {
+  check(!o.host.empty(), "--host is empty");
+  check(o.port >= 0 && o.port <= 65535, "--port must be in 0..65535");
+  check(o.total >= 0 && o.total <= kMockMaxReposts,
+        "--total must be in 0.." + std::to_string(kMockMaxReposts));
+  check(o.reachable >= 0, "--reachable must be >= 0");
+  check(o.new_reposts_per_request >= 0, "--new-reposts-per-request must be >= 0");
+  check(o.latency_ms >= 0 && o.jitter_ms >= 0, "--latency-ms and --jitter-ms must be >= 0");
+  for (auto [rate, name] : {std::pair{o.fail_rate, "--fail-rate"},
+                            std::pair{o.truncate_rate, "--truncate-rate"},
+                            std::pair{o.stall_rate, "--stall-rate"},
+                            std::pair{o.reset_rate, "--reset-rate"}}) {
+    check(rate >= 0.0 && rate <= 1.0, std::string(name) + " must be in 0..1");
+  }
+  check(o.fail_rate + o.truncate_rate + o.stall_rate + o.reset_rate <= 1.0 + 1e-9,
+        "fault rates add up to more than 1");
+  check(o.stall_ms >= 0, "--stall-ms must be >= 0");
+  check(o.rate_limit >= 0, "--rate-limit must be >= 0");
+  check(o.rate_limit == 0 || o.rate_window_s > 0.0, "--rate-window must be > 0");
+  check(o.threads >= 1 && o.threads <= 4096, "--threads must be in 1..4096");
+  return o;
+}
+
+std::optional<std::int64_t> parse_int(const std::string& text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string token_of(const httplib::Request& req) {
+  auto token = req.get_param_value("access_token");
+  if (token.empty()) {
+    // Weibo also takes the token as "Authorization: OAuth2 <token>".
+    auto header = req.get_header_value("Authorization");
+    constexpr std::string_view kScheme = "OAuth2 ";
+    if (header.rfind(kScheme, 0) == 0) {
+      token = header.substr(kScheme.size());
+    }
+  }
+  return token;
+}
+
+// Open a subclass only to raise the listen backlog: cpp-httplib 0.11 listens
+// with a backlog of 5, which drops connections when 100 clients arrive at once.
+class BacklogServer : public httplib::Server {
+ public:
+  void raise_backlog(int backlog) { ::listen(svr_sock_.load(), backlog); }
+};
+
+}  // namespace
+
+class MockWeiboServer::Impl {
+ public:
+  explicit Impl(MockWeiboOptions options) : options_(validated(std::move(options))) {}
+
+  ~Impl() { stop(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  void start();
+  void stop() noexcept;
+
+  const MockWeiboOptions options_;
+  int port_ = -1;
+
+  std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> pages_{0};
+  std::atomic<std::uint64_t> auth_errors_{0};
+  std::atomic<std::uint64_t> bad_requests_{0};
+  std::atomic<std::uint64_t> rate_limited_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> truncated_{0};
+  std::atomic<std::uint64_t> stalled_{0};
+  std::atomic<std::uint64_t> reset_{0};
+
+ private:
+  struct Answer {
+    int status = 200;
+    std::string body;
+  };
+
+  void handle(const httplib::Request& req, httplib::Response& res);
+  Answer answer(const httplib::Request& req);
+  Answer error(int status, int code, const std::string& text, std::atomic<std::uint64_t>& counter);
+  bool over_rate_limit(const std::string& token);
+  std::int64_t total_now(std::int64_t post_id);
+  void truncate(httplib::Response& res, Answer answer, std::mt19937_64& rng);
+  void reset(const httplib::Request& req, httplib::Response& res);
+  // Sleeps up to `delay`; returns early (false) when the server stops.
+  bool sleep_unless_stopped(std::chrono::milliseconds delay);
+  void log(const httplib::Request& req, const httplib::Response& res) const;
+  void wait_until_running();
+
+  std::unique_ptr<BacklogServer> server_;
+  std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+
+  std::mutex state_mutex_;
+  std::unordered_map<std::string, std::deque<Clock::time_point>> windows_;
+  std::unordered_map<std::int64_t, std::int64_t> post_requests_;
+};
+
+void MockWeiboServer::Impl::start() {
+  if (server_) {
+    throw std::logic_error("mock-weibo: already started");
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  server_ = std::make_unique<BacklogServer>();
+  server_->new_task_queue = [n = options_.threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(n));
+  };
+  server_->set_keep_alive_timeout(kKeepAliveSeconds);
+  server_->set_keep_alive_max_count(1'000'000);
+  server_->Get(kTimelinePath, [this](const httplib::Request& req, httplib::Response& res) {
+    handle(req, res);
+  });
+  server_->set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty()) {
+      ++requests_;
+      ++bad_requests_;
+      res.set_content(mock_error_body(10020, "Request Api not found!", req.path), kJson);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }));
+  if (options_.log_requests) {
+    server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      log(req, res);
+    });
+  }
+  errno = 0;
+  if (options_.port == 0) {
+    port_ = server_->bind_to_any_port(options_.host);
+  } else {
+    port_ = server_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
+  }
+  if (port_ <= 0) {
+    auto why = errno != 0 ? std::string(": ") + std::strerror(errno) : std::string();
+    server_.reset();
+    port_ = -1;
+    throw std::runtime_error("mock-weibo: cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port) + why);
+  }
+  server_->raise_backlog(kBacklog);
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_returned_ = true;
+  });
+  wait_until_running();
+}
+
+void MockWeiboServer::Impl::wait_until_running() {
+  // httplib's stop() is a no-op until the accept loop has started.
+  while (!server_->is_running() && !listen_returned_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void MockWeiboServer::Impl::stop() noexcept {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (server_ && thread_.joinable()) {
+    wait_until_running();
+    server_->stop();
+    thread_.join();
+  }
+}
+
+bool MockWeiboServer::Impl::sleep_unless_stopped(std::chrono::milliseconds delay) {
+  std::unique_lock lock(stop_mutex_);
+  return !stop_cv_.wait_for(lock, delay, [this] { return stopping_; });
+}
+
+void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Response& res) {
+  auto serial = requests_.fetch_add(1);
+  // One generator per request, seeded by (seed, serial): a client that sends
+  // its requests one at a time sees the same faults on every run.
+  std::seed_seq seq{static_cast<std::uint32_t>(options_.seed), static_cast<std::uint32_t>(options_.seed >> 32),
+                    static_cast<std::uint32_t>(serial), static_cast<std::uint32_t>(serial >> 32)};
+  std::mt19937_64 rng(seq);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+
+  auto delay = options_.latency_ms;
+  if (options_.jitter_ms > 0) {
+    delay += std::uniform_int_distribution<int>(0, options_.jitter_ms)(rng);
+  }
+  if (delay > 0 && !sleep_unless_stopped(std::chrono::milliseconds(delay))) {
+    res.status = 503;
+    res.set_content("<html><body>shutting down</body></html>", "text/html");
+    return;
+  }
+
+  auto draw = unit(rng);
+  if ((draw -= options_.fail_rate) < 0.0) {
+    ++failed_;
+    res.status = 500;
+    res.set_content("<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html");
+    return;
+  }
+  if ((draw -= options_.reset_rate) < 0.0) {
+    ++reset_;
+    reset(req, res);
+    return;
+  }
+  auto normal = answer(req);
+  if ((draw -= options_.truncate_rate) < 0.0) {
+    ++truncated_;
+    truncate(res, std::move(normal), rng);
+    return;
+  }
+  if ((draw -= options_.stall_rate) < 0.0) {
+    ++stalled_;
+    if (!sleep_unless_stopped(std::chrono::milliseconds(options_.stall_ms))) {
+      return;
+    }
+  }
+  res.status = normal.status;
+  res.set_content(std::move(normal.body), kJson);
+}
+
+MockWeiboServer::Impl::Answer MockWeiboServer::Impl::error(int status, int code,
+                                                           const std::string& text,
+                                                           std::atomic<std::uint64_t>& counter) {
+  ++counter;
+  return Answer{status, mock_error_body(code, text, kTimelinePath)};
+}
+
+MockWeiboServer::Impl::Answer MockWeiboServer::Impl::answer(const httplib::Request& req) {
+  auto token = token_of(req);
+  if (token.empty() || (!options_.token.empty() && token != options_.token)) {
+    return error(403, 21332, "invalid_access_token", auth_errors_);
+  }
+  if (!req.has_param("id")) {
+    return error(400, 10016, "miss required parameter (id), see doc for more info.", bad_requests_);
+  }
+  auto id_text = req.get_param_value("id");
+  std::int64_t id = 0;
+  try {
+    id = parse_post_id(id_text);
+  } catch (const InputError&) {
+    id = 0;
+  }
+  if (id <= 0 || id > kMockMaxPostId) {
+    return error(400, 10017,
+                 "parameter (id)'s value invalid,expect (int64 > 0), but get (" +
+                     id_text.substr(0, 32) + "), see doc for more info.",
+                 bad_requests_);
+  }
+  std::int64_t count = 20;
+  std::int64_t page = 1;
+  for (auto [name, value] : {std::pair{"count", &count}, std::pair{"page", &page}}) {
+    if (!req.has_param(name)) {
+      continue;
+    }
+    auto parsed = parse_int(req.get_param_value(name));
+    if (!parsed) {
+      return error(400, 10017,
+                   std::string("parameter (") + name + ")'s value invalid,expect (int), but get (" +
+                       req.get_param_value(name).substr(0, 32) + "), see doc for more info.",
+                   bad_requests_);
+    }
+    *value = *parsed;
+  }
+  count = std::clamp<std::int64_t>(count, 1, kMaxCount);
+  page = std::clamp<std::int64_t>(page, 1, kMaxPage);
+  if (over_rate_limit(token)) {
+    return error(403, 10023, "User requests out of rate limit!", rate_limited_);
+  }
+  ++pages_;
+  MockPageQuery query;
+  query.post_id = id;
+  query.total = total_now(id);
+  query.reachable = options_.reachable;
+  query.count = static_cast<int>(count);
+  query.page = page;
+  return Answer{200, mock_page_body(query)};
+}
+
+bool MockWeiboServer::Impl::over_rate_limit(const std::string& token) {
+  if (options_.rate_limit == 0) {
+    return false;
+  }
+  auto now = Clock::now();
+  auto window = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(options_.rate_window_s));
+  std::lock_guard lock(state_mutex_);
+  auto& times = windows_[token];
+  while (!times.empty() && now - times.front() >= window) {
+    times.pop_front();
+  }
+  // Refused requests do not count: a client that backs off gets through.
+  if (times.size() >= static_cast<std::size_t>(options_.rate_limit)) {
+    return true;
+  }
+  times.push_back(now);
+  return false;
+}
+
+std::int64_t MockWeiboServer::Impl::total_now(std::int64_t post_id) {
+  if (options_.new_reposts_per_request == 0) {
+    return options_.total;
+  }
+  std::int64_t before = 0;
+  {
+    std::lock_guard lock(state_mutex_);
+    before = post_requests_[post_id]++;
+  }
+  auto grown = static_cast<double>(options_.total) +
+               static_cast<double>(options_.new_reposts_per_request) * static_cast<double>(before);
+  return grown >= static_cast<double>(kMockMaxReposts)
+             ? kMockMaxReposts
+             : options_.total + options_.new_reposts_per_request * before;
+}
+
+void MockWeiboServer::Impl::truncate(httplib::Response& res, Answer answer, std::mt19937_64& rng) {
+  auto size = answer.body.size();
+  auto cut = std::max<std::size_t>(
+      1, static_cast<std::size_t>(static_cast<double>(size) *
+                                  std::uniform_real_distribution<double>(0.1, 0.9)(rng)));
+  res.status = answer.status;
+  if (rng() % 2 == 0) {
+    // A complete HTTP answer whose JSON stops early (a proxy that cut it).
+    answer.body.resize(std::min(cut, size));
+    res.set_content(std::move(answer.body), kJson);
+    return;
+  }
+  // Content-Length promises the whole body; the connection closes after `cut`.
+  auto body = std::make_shared<std::string>(std::move(answer.body));
+  res.set_content_provider(size, kJson,
+                           [body, cut](std::size_t, std::size_t, httplib::DataSink& sink) {
+                             sink.write(body->data(), std::min(cut, body->size()));
+                             return false;
+                           });
+}
+
+void MockWeiboServer::Impl::reset(const httplib::Request& req, httplib::Response& res) {
+  auto fd = detail::find_tcp_socket(req.local_port, req.remote_addr, req.remote_port);
+  if (fd >= 0) {
+    // Linger 0 turns the close that follows into a RST.
+    linger hard{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    ::shutdown(fd, SHUT_RDWR);
+    res.status = 500;
+    res.set_content("reset", "text/plain");
+    return;
+  }
+  // Socket not found: the next best thing, headers and then nothing.
+  res.set_content_provider(1, kJson, [](std::size_t, std::size_t, httplib::DataSink&) {
+    return false;
+  });
+}
+
+void MockWeiboServer::Impl::log(const httplib::Request& req, const httplib::Response& res) const {
+  auto line = "mock-weibo: " + req.method + " " + redact_secret(req.target, options_.token) +
+              " -> " + std::to_string(res.status) + "\n";
+  std::fputs(line.c_str(), stderr);
+}
+
+MockWeiboServer::MockWeiboServer(MockWeiboOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+MockWeiboServer::~MockWeiboServer() = default;
+
+void MockWeiboServer::start() { impl_->start(); }
+
+void MockWeiboServer::stop() noexcept { impl_->stop(); }
+
+int MockWeiboServer::port() const noexcept { return impl_->port_; }
+
+std::string MockWeiboServer::base_url() const {
+  const auto& host = impl_->options_.host;
+  auto shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "http://" + shown + ":" + std::to_string(impl_->port_);
+}
+
+MockStats MockWeiboServer::stats() const noexcept {
+  const auto& i = *impl_;
+  MockStats s;
+  s.requests = i.requests_.load();
+  s.pages = i.pages_.load();
+  s.auth_errors = i.auth_errors_.load();
+  s.bad_requests = i.bad_requests_.load();
+  s.rate_limited = i.rate_limited_.load();
+  s.failed = i.failed_.load();
+  s.truncated = i.truncated_.load();
+  s.stalled = i.stalled_.load();
+  s.reset = i.reset_.load();
+  return s;
+}
+
+const MockWeiboOptions& MockWeiboServer::options() const noexcept { return impl_->options_; }
+
+}  // namespace rankpool::reposts

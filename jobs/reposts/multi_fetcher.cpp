@@ -1,0 +1,226 @@
+#include "reposts/multi_fetcher.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "reposts/detail/transfer.hpp"
+
+namespace rankpool::reposts {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Longest single wait in curl_multi_poll; curl's own timers are shorter.
+constexpr int kMaxPollMs = 1000;
+
+struct Job {
+  std::size_t index = 0;
+  int retry = 0;
+  Clock::time_point not_before{};
+};
+
+}  // namespace
+
+struct MultiFetcher::State {
+  struct Slot {
+    CURL* easy = nullptr;
+    detail::Transfer transfer;
+    Job job;
+    bool busy = false;
+  };
+
+  ClientOptions options;
+  int max_in_flight;
+  CURLM* multi = nullptr;
+  std::deque<Slot> slots;  // deque: Transfer addresses stay put for curl
+  std::mt19937_64 rng;
+  ClientStats stats;
+
+  State(ClientOptions opts, int in_flight)
+      : options(detail::checked_options(std::move(opts))),
+        max_in_flight(in_flight),
+        rng(detail::make_rng(options)) {
+    if (in_flight < 1) {
+      throw std::invalid_argument("multi fetcher: max_in_flight must be >= 1, got " +
+                                  std::to_string(in_flight));
+    }
+    detail::ensure_curl_global();
+    multi = curl_multi_init();
+    if (multi == nullptr) {
+      throw std::bad_alloc();
+    }
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(in_flight));
+    for (int i = 0; i < in_flight; ++i) {
+      auto& slot = slots.emplace_back();
+      slot.easy = curl_easy_init();
+      if (slot.easy == nullptr) {
+        cleanup();
+        throw std::bad_alloc();
+      }
+    }
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  ~State() { cleanup(); }
+
+  void cleanup() noexcept {
+    detach_all();
+    for (auto& slot : slots) {
+      curl_easy_cleanup(slot.easy);
+      slot.easy = nullptr;
+    }
+    curl_multi_cleanup(multi);
+    multi = nullptr;
+  }
+
+  void detach_all() noexcept {
+    for (auto& slot : slots) {
+      if (slot.busy) {
+        curl_multi_remove_handle(multi, slot.easy);
+        slot.busy = false;
+      }
+    }
+  }
+
+  void launch(Slot& slot, const Job& job, const std::vector<PageRequest>& requests) {
+    const auto& request = requests[job.index];
+    slot.job = job;
+    slot.transfer.reset();
+    slot.transfer.url = detail::page_url(options, request.mid, request.count, request.page);
+    curl_easy_reset(slot.easy);
+    detail::configure(slot.easy, options, slot.transfer);
+    if (options.before_request) {
+      options.before_request();
+    }
+    ++stats.requests;
+    if (curl_multi_add_handle(multi, slot.easy) != CURLM_OK) {
+      throw std::runtime_error("multi fetcher: curl_multi_add_handle failed");
+    }
+    slot.busy = true;
+  }
+
+  std::vector<RepostPage> run(const std::vector<PageRequest>& requests);
+};
+
+std::vector<RepostPage> MultiFetcher::State::run(const std::vector<PageRequest>& requests) {
+  for (const auto& r : requests) {
+    detail::check_page_args(r.mid, r.count, r.page);
+  }
+  std::vector<RepostPage> results(requests.size());
+  std::deque<Job> fresh;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    fresh.push_back(Job{i, 0, {}});
+  }
+  std::vector<Job> delayed;  // retries waiting out their backoff
+  std::size_t done = 0;
+  std::size_t in_flight = 0;
+
+  while (done < requests.size()) {
+    auto now = Clock::now();
+    for (auto& slot : slots) {
+      if (slot.busy) {
+        continue;
+      }
+      auto ready = std::min_element(delayed.begin(), delayed.end(), [](const Job& a, const Job& b) {
+        return a.not_before < b.not_before;
+      });
+      if (ready != delayed.end() && ready->not_before <= now) {
+        auto job = *ready;
+        delayed.erase(ready);
+        launch(slot, job, requests);
+      } else if (!fresh.empty()) {
+        auto job = fresh.front();
+        fresh.pop_front();
+        launch(slot, job, requests);
+      } else {
+        break;
+      }
+      ++in_flight;
+    }
+
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      auto code = msg->data.result;
+      auto* easy = msg->easy_handle;
+      auto slot = std::find_if(slots.begin(), slots.end(),
+                               [easy](const Slot& s) { return s.easy == easy; });
+      curl_multi_remove_handle(multi, easy);
+      slot->busy = false;
+      --in_flight;
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      auto outcome = detail::judge(code, status, slot->transfer, options);
+      const auto& request = requests[slot->job.index];
+      switch (outcome.verdict) {
+        case detail::Verdict::ok:
+          results[slot->job.index] = std::move(outcome.page);
+          ++done;
+          continue;
+        case detail::Verdict::permanent:
+          throw detail::permanent_error(outcome, request.mid, request.page);
+        case detail::Verdict::transient:
+        case detail::Verdict::rate_limited:
+          break;
+      }
+      if (slot->job.retry >= options.max_retries) {
+        throw detail::exhausted_error(outcome, slot->job.retry + 1, request.mid, request.page);
+      }
+      ++stats.retries;
+      auto wait = detail::backoff(options, slot->job.retry, outcome, rng);
+      delayed.push_back(Job{slot->job.index, slot->job.retry + 1, Clock::now() + wait});
+    }
+    if (done == requests.size()) {
+      break;
+    }
+
+    // Sleep in poll until a socket is ready, curl's timer fires, or the next
+    // retry is due: never spin.
+    auto timeout = std::chrono::milliseconds(kMaxPollMs);
+    bool can_launch = in_flight < slots.size();
+    if (can_launch && !fresh.empty()) {
+      timeout = std::chrono::milliseconds(0);
+    } else if (can_launch && !delayed.empty()) {
+      auto next = std::min_element(delayed.begin(), delayed.end(), [](const Job& a, const Job& b) {
+                    return a.not_before < b.not_before;
+                  })->not_before;
+      timeout = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()),
+                           std::chrono::milliseconds(0), timeout);
+    }
+    if (in_flight > 0 || timeout.count() > 0) {
+      curl_multi_poll(multi, nullptr, 0, static_cast<int>(timeout.count()), nullptr);
+    }
+  }
+  return results;
+}
+
+MultiFetcher::MultiFetcher(ClientOptions options, int max_in_flight)
+    : state_(std::make_unique<State>(std::move(options), max_in_flight)) {}
+
+MultiFetcher::~MultiFetcher() = default;
+MultiFetcher::MultiFetcher(MultiFetcher&&) noexcept = default;
+MultiFetcher& MultiFetcher::operator=(MultiFetcher&&) noexcept = default;
+
+std::vector<RepostPage> MultiFetcher::fetch_pages(const std::vector<PageRequest>& requests) {
+  try {
+    return state_->run(requests);
+  } catch (...) {
+    state_->detach_all();
+    throw;
+  }
+}
+
+ClientStats MultiFetcher::stats() const noexcept { return state_->stats; }
+
+int MultiFetcher::max_in_flight() const noexcept { return state_->max_in_flight; }
+
+}  // namespace rankpool::reposts

@@ -1,0 +1,100 @@
+#include "reposts/repost_page.hpp"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+namespace rankpool::reposts {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Weibo sends ids as numbers and as strings (`idstr`); a number that lost
+// precision (a float) is not trusted.
+std::optional<std::int64_t> id_of(const Json& status) {
+  if (auto it = status.find("id"); it != status.end()) {
+    if (it->is_number_integer()) {
+      return it->get<std::int64_t>();
+    }
+  }
+  for (const char* key : {"idstr", "id", "mid"}) {
+    auto it = status.find(key);
+    if (it == status.end() || !it->is_string()) {
+      continue;
+    }
+    const auto& text = it->get_ref<const std::string&>();
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec == std::errc() && end == text.data() + text.size() && id > 0) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+RepostPage parse_repost_page(std::string_view body) {
+  Json doc;
+  try {
+    doc = Json::parse(body.begin(), body.end());
+  } catch (const Json::parse_error& e) {
+    throw MalformedPage("not json (" + std::to_string(body.size()) + " bytes, error at byte " +
+                        std::to_string(e.byte) + ")");
+  }
+  if (!doc.is_object()) {
+    throw MalformedPage("not a json object");
+  }
+  auto reposts = doc.find("reposts");
+  if (reposts == doc.end() || !reposts->is_array()) {
+    throw MalformedPage("no reposts array");
+  }
+  auto total = doc.find("total_number");
+  if (total == doc.end() || !total->is_number_integer() || total->get<std::int64_t>() < 0) {
+    throw MalformedPage("no total_number");
+  }
+  RepostPage page;
+  page.total_number = total->get<std::int64_t>();
+  if (auto cursor = doc.find("next_cursor"); cursor != doc.end() && cursor->is_number_integer()) {
+    page.next_cursor = cursor->get<std::int64_t>();
+  }
+  page.reposts.reserve(reposts->size());
+  std::size_t index = 0;
+  for (const auto& status : *reposts) {
+    if (!status.is_object()) {
+      throw MalformedPage("repost " + std::to_string(index) + " is not an object");
+    }
+    auto id = id_of(status);
+    if (!id) {
+      throw MalformedPage("repost " + std::to_string(index) + " has no integer id");
+    }
+    page.reposts.push_back(Repost{*id, status.dump()});
+    ++index;
+  }
+  return page;
+}
+
+std::optional<WeiboErrorBody> parse_weibo_error(std::string_view body) {
+  auto doc = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return std::nullopt;
+  }
+  auto code = doc.find("error_code");
+  if (code == doc.end()) {
+    return std::nullopt;
+  }
+  WeiboErrorBody out;
+  if (code->is_number_integer()) {
+    out.error_code = code->get<int>();
+  } else if (code->is_string()) {
+    const auto& text = code->get_ref<const std::string&>();
+    std::from_chars(text.data(), text.data() + text.size(), out.error_code);
+  }
+  if (auto error = doc.find("error"); error != doc.end() && error->is_string()) {
+    out.error = error->get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace rankpool::reposts

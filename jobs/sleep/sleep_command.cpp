@@ -1,0 +1,28 @@
+#include "sleep/sleep_command.hpp"
+
+#include "cli/run_variant.hpp"
+#include "sleep/sleep_job.hpp"
+
+namespace rankpool::sleep_job {
+
+SleepCommand::SleepCommand(CLI::App& app) {
+  command_ = app.add_subcommand("sleep", "tasks that only sleep: measures the pool's own overhead");
+  command_->add_option("--tasks", tasks_, "number of tasks")->required()->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
+  command_->add_option("--seconds", seconds_, "how long each task sleeps (0: returns at once)")
+      ->check(CLI::Range(0.0, 86400.0));
+  cli::add_pool_options(*command_, options_, "not used by this job");
+}
+
+int SleepCommand::run(Pool& pool) {
+  if (!options_.out.empty()) throw UsageError("sleep writes no --out");
+  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  cli::note_serial_fallback(pool);
+  const double seconds = seconds_;
+  const cli::RunReport report =
+      cli::run_variant(pool, pool.load(SleepJob{seconds}), TaskSet(tasks_), run, [](const TaskResult&) {});
+  nlohmann::json extra{{"seconds_per_task", seconds},
+                       {"us_per_task", tasks_ ? report.wall_seconds * 1e6 / static_cast<double>(tasks_) : 0.0}};
+  return cli::print_report(options_, cli::report_json("sleep", run, pool, report, extra));
+}
+
+}  // namespace rankpool::sleep_job

@@ -1,0 +1,63 @@
+/// \file
+/// `rankpool`: the command. Every rank parses the command line; rank 0 runs
+/// the chosen command on the pool while the others serve it.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "cli/launch_rank.hpp"
+#include "cli/registry.hpp"
+#include "factorial/factorial_command.hpp"
+#include "rankpool/session.hpp"
+#include "sleep/sleep_command.hpp"
+
+namespace {
+
+int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cli::Command>>& commands) {
+  try {
+    for (auto& command : commands)
+      if (command->selected()) return command->run(pool);
+    return 0;
+  } catch (const rankpool::UsageError& error) {
+    std::cerr << "rankpool: error: " << error.what() << std::endl;
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "rankpool: error: " << error.what() << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rankpool: Python's multiprocessing.Pool over MPI ranks (rank 0 is the master)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "rankpool 0.1.0");
+  std::vector<std::unique_ptr<rankpool::cli::Command>> commands;
+  commands.push_back(std::make_unique<rankpool::factorial::FactorialCommand>(app));
+  commands.push_back(std::make_unique<rankpool::sleep_job::SleepCommand>(app));
+  rankpool::cli::add_extra_commands(app, commands);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (!rankpool::cli::is_launch_rank_zero()) return error.get_exit_code() == 0 ? 0 : 2;
+    if (error.get_exit_code() == 0) return app.exit(error);
+    std::cerr << "rankpool: error: " << error.what() << std::endl;
+    return 2;
+  }
+  if (auto code = rankpool::cli::run_standalone(commands)) return *code;
+
+  try {
+    rankpool::Session session(argc, argv, rankpool::cli::all_jobs());
+    int code = 0;
+    if (rankpool::Pool* pool = session.pool()) code = run_on_master(*pool, commands);
+    return session.finish(code);
+  } catch (const std::exception& error) {
+    std::cerr << "rankpool: error: " << error.what() << std::endl;
+    return 1;
+  }
+}

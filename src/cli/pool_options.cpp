@@ -1,0 +1,101 @@
+#include "cli/pool_options.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+namespace rankpool::cli {
+
+void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help) {
+  command.add_option("--variant", options.variant,
+                     "serial, apply, apply_async, map, map_async, imap, imap_unordered")
+      ->capture_default_str();
+  command.add_option("--chunksize", options.chunksize, "tasks per hand-out (default: map ceil(tasks/4/workers), else 1)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  command.add_option("--pool", options.pool, "use K of the workers; the rest stay idle (default: all)")
+      ->check(CLI::Range(1, 1 << 24));
+  command.add_flag("--json", options.json, "print one JSON summary on stdout at the end");
+  command.add_flag("--trace", options.trace, "print which rank (host, pid) starts and finishes each task");
+  command.add_option("--trace-out", options.trace_out, "write a Chrome trace-event file (opens in Perfetto)");
+  command.add_option("--on-error", options.on_error, "stop at the first failed task, or continue and report all")
+      ->check(CLI::IsMember({"stop", "continue"}))
+      ->capture_default_str();
+  command.add_option("--out", options.out, out_help);
+  command.add_flag("--resume", options.resume, "with --out: keep what an interrupted run wrote, run only the rest");
+}
+
+RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
+  RunOptions run;
+  run.variant = parse_variant(options.variant);
+  run.chunksize = options.chunksize;
+  run.on_error = options.on_error == "continue" ? OnError::kContinue : OnError::kStop;
+  if (options.resume && options.out.empty()) throw UsageError("--resume needs --out");
+  if (options.out == "-" && options.json) throw UsageError("--out - and --json both write to stdout; pick one");
+  if (options.pool > 0) {
+    // One rank alone runs its tasks itself: --pool 1 is that one.
+    const int available = std::max(pool.workers(), 1);
+    if (options.pool > available)
+      throw UsageError("--pool " + std::to_string(options.pool) + " but only " + std::to_string(available) +
+                       " worker" + (available == 1 ? "" : "s") + " running (mpirun -np " +
+                       std::to_string(options.pool + 1) + " for " + std::to_string(options.pool) + ")");
+    if (pool.workers() > 0) pool.resize(options.pool);
+  }
+  pool.set_trace(options.trace);
+  return run;
+}
+
+nlohmann::json report_json(const std::string& job, const RunOptions& run, const Pool& pool, const RunReport& report,
+                           const nlohmann::json& extra) {
+  nlohmann::json out;
+  out["job"] = job;
+  out["variant"] = std::string(variant_name(run.variant));
+  out["workers"] = pool.workers();
+  out["tasks"] = report.tasks;
+  out["completed"] = report.completed;
+  out["wall_seconds"] = report.wall_seconds;
+  nlohmann::json per_rank = nlohmann::json::object();
+  for (const auto& [rank, count] : report.tasks_per_rank) per_rank[std::to_string(rank)] = count;
+  out["tasks_per_rank"] = per_rank;
+  nlohmann::json errors = nlohmann::json::array();
+  for (const TaskFailure& failure : report.failures)
+    errors.push_back({{"job", failure.job},
+                      {"index", failure.index},
+                      {"rank", failure.rank},
+                      {"host", failure.host},
+                      {"message", failure.message}});
+  out["errors"] = errors;
+  out["stopped_early"] = report.stopped_early;
+  for (auto& [key, value] : extra.items()) out[key] = value;
+  return out;
+}
+
+int print_report(const PoolOptions& options, const nlohmann::json& report) {
+  for (const auto& error : report["errors"])
+    std::cerr << "rankpool: error: " << error["job"].get<std::string>() << " task " << error["index"] << " on rank "
+              << error["rank"] << " (" << error["host"].get<std::string>()
+              << "): " << error["message"].get<std::string>() << '\n';
+  if (options.json) {
+    std::cout << report.dump() << std::endl;
+  } else {
+    std::string spread;
+    for (auto& [rank, count] : report["tasks_per_rank"].items()) spread += " " + rank + ":" + count.dump();
+    char line[512];
+    std::snprintf(line, sizeof line, "%s: %llu of %llu tasks done with %s on %d worker%s in %.6f s; tasks per rank:%s\n",
+                  report["job"].get<std::string>().c_str(), report["completed"].get<unsigned long long>(),
+                  report["tasks"].get<unsigned long long>(), report["variant"].get<std::string>().c_str(),
+                  report["workers"].get<int>(), report["workers"].get<int>() == 1 ? "" : "s",
+                  report["wall_seconds"].get<double>(), spread.c_str());
+    std::cerr << line;
+  }
+  const bool failed = !report["errors"].empty();
+  if (failed && report["stopped_early"].get<bool>())
+    std::cerr << "rankpool: stopped at the first failure (--on-error continue runs every task)\n";
+  return failed ? 1 : 0;
+}
+
+void note_serial_fallback(const Pool& pool) {
+  if (pool.workers() == 0)
+    std::cerr << "rankpool: one process, no workers: running every task serially on rank 0 "
+                 "(start with mpirun -np N for N-1 workers)\n";
+}
+
+}  // namespace rankpool::cli

@@ -1,0 +1,45 @@
+#pragma once
+/// \file
+/// The options every pool command shares, and the run report they print.
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/run_variant.hpp"
+#include "rankpool/pool.hpp"
+
+namespace rankpool::cli {
+
+struct PoolOptions {
+  std::string variant = "apply_async";
+  std::uint64_t chunksize = 0;
+  int pool = 0;
+  bool json = false;
+  bool trace = false;
+  std::string trace_out;
+  std::string on_error = "stop";
+  std::string out;
+  bool resume = false;
+};
+
+/// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume.
+void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help);
+
+/// Validates the options against the running pool, sizes the pool, and
+/// returns how to run. Throws UsageError.
+RunOptions apply_pool_options(const PoolOptions& options, Pool& pool);
+
+/// The summary `--json` prints: job, variant, workers, tasks, wall_seconds,
+/// tasks_per_rank, errors, and whatever the job adds in `extra`.
+nlohmann::json report_json(const std::string& job, const RunOptions& run, const Pool& pool, const RunReport& report,
+                           const nlohmann::json& extra = nlohmann::json::object());
+
+/// Prints the report: JSON on stdout with --json, else a human summary on stderr,
+/// and every failure on stderr. Returns the exit code: 1 if anything failed.
+int print_report(const PoolOptions& options, const nlohmann::json& report);
+
+/// Says on stderr that there are no workers, once, when the world is one rank.
+void note_serial_fallback(const Pool& pool);
+
+}  // namespace rankpool::cli

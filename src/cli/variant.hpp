@@ -1,0 +1,21 @@
+#pragma once
+/// \file
+/// The seed's variants by name (a contract: see DESIGN.md).
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace rankpool::cli {
+
+enum class Variant { kSerial, kApply, kApplyAsync, kMap, kMapAsync, kImap, kImapUnordered };
+
+inline constexpr std::array<Variant, 7> kAllVariants = {Variant::kSerial,   Variant::kApply, Variant::kApplyAsync,
+                                                        Variant::kMap,      Variant::kMapAsync, Variant::kImap,
+                                                        Variant::kImapUnordered};
+
+std::string_view variant_name(Variant variant);
+/// Throws UsageError listing the valid names.
+Variant parse_variant(std::string_view name);
+
+}  // namespace rankpool::cli

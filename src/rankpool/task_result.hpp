@@ -1,0 +1,32 @@
+#pragma once
+/// \file
+/// TaskResult and ResultSink: how task outcomes reach whoever asked for them.
+
+#include <cstdint>
+#include <string>
+
+namespace rankpool {
+
+/// One task's outcome, as the master received it.
+struct TaskResult {
+  std::uint64_t position = 0;  ///< place in the call's TaskSet (request order)
+  std::uint64_t index = 0;     ///< the task index
+  int rank = 0;                ///< the rank that ran it (0: the master itself)
+  bool ok = true;              ///< false: `payload` is the error message
+  std::string payload;         ///< the encoded result, or the error message
+  double start = 0;            ///< system-clock seconds on the rank that ran it
+  double end = 0;
+  bool cancelled = false;      ///< dropped by cancel() or terminate() before it ran
+};
+
+/// Receives the outcomes of one call, on the master, inside the pool's progress.
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  virtual void deliver(TaskResult&& result) = 0;
+  /// Whether more tasks may be handed out now; `in_flight` are out and not back.
+  /// Streams say no while their buffer is full, which bounds the master's memory.
+  virtual bool wants_more(std::uint64_t /*in_flight*/) const { return true; }
+};
+
+}  // namespace rankpool
