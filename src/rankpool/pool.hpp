@@ -43,6 +43,8 @@ struct JobHandle {
 /// runs its tasks on the master.
 class Pool {
  public:
+  /// A handle on the engine's workers. Copies are handles of their own: close() on one
+  /// leaves the others open, as separate Python pools would be.
   explicit Pool(detail::Engine& engine) : engine_(&engine) {}
 
   /// Workers this pool hands tasks to.

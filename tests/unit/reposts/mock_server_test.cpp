@@ -1,0 +1,235 @@
+#include "reposts/mock_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+#include <vector>
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include "reposts/mock_data.hpp"
+#include "reposts/repost_page.hpp"
+#include "test_support.hpp"
+
+namespace rankpool::reposts {
+namespace {
+
+using testing::quiet_mock;
+using testing::raw_get;
+using testing::seconds_since;
+
+class MockServer : public ::testing::Test {
+ protected:
+  void start(MockWeiboOptions options) {
+    server_ = std::make_unique<MockWeiboServer>(std::move(options));
+    server_->start();
+  }
+  std::string url(const std::string& query) const {
+    return server_->base_url() + "/2/statuses/repost_timeline.json?" + query;
+  }
+  std::unique_ptr<MockWeiboServer> server_;
+};
+
+void expect_error(const testing::RawAnswer& answer, long status, int code) {
+  EXPECT_EQ(answer.curl_code, 0);
+  EXPECT_EQ(answer.status, status);
+  auto body = nlohmann::json::parse(answer.body);
+  EXPECT_EQ(body["error_code"], code) << answer.body;
+  EXPECT_EQ(body["request"], "/2/statuses/repost_timeline.json");
+  EXPECT_TRUE(body["error"].is_string());
+}
+
+TEST_F(MockServer, BaseUrlAndPort) {
+  start(quiet_mock());
+  EXPECT_GT(server_->port(), 0);
+  EXPECT_EQ(server_->base_url(), "http://127.0.0.1:" + std::to_string(server_->port()));
+}
+
+TEST_F(MockServer, ServesPagesNewestFirst) {
+  start(quiet_mock());
+  auto answer = raw_get(url("id=42&count=5&page=2&access_token=t"));
+  ASSERT_EQ(answer.status, 200);
+  auto page = parse_repost_page(answer.body);
+  EXPECT_EQ(page.total_number, 2500);
+  ASSERT_EQ(page.reposts.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(page.reposts[i].id, expected_repost_id(42, 2500, 5 + i));
+  }
+  auto doc = nlohmann::json::parse(answer.body);
+  EXPECT_EQ(doc["previous_cursor"], 0);
+  EXPECT_EQ(doc["hasvisible"], false);
+  EXPECT_EQ(server_->stats().pages, 1u);
+}
+
+TEST_F(MockServer, CountDefaultsAndClipping) {
+  start(quiet_mock());
+  EXPECT_EQ(parse_repost_page(raw_get(url("id=1&access_token=t")).body).reposts.size(), 20u);
+  EXPECT_EQ(parse_repost_page(raw_get(url("id=1&count=500&access_token=t")).body).reposts.size(),
+            200u);
+  EXPECT_EQ(parse_repost_page(raw_get(url("id=1&count=0&access_token=t")).body).reposts.size(), 1u);
+  auto past = parse_repost_page(raw_get(url("id=1&count=200&page=11&access_token=t")).body);
+  EXPECT_TRUE(past.reposts.empty()) << "only 2000 reachable";
+  EXPECT_EQ(past.total_number, 2500);
+}
+
+TEST_F(MockServer, TokenChecks) {
+  auto options = quiet_mock();
+  options.token = "right";
+  start(options);
+  expect_error(raw_get(url("id=1")), 403, 21332);
+  expect_error(raw_get(url("id=1&access_token=wrong")), 403, 21332);
+  EXPECT_EQ(raw_get(url("id=1&access_token=right")).status, 200);
+  EXPECT_EQ(raw_get(url("id=1"), "Authorization: OAuth2 right").status, 200);
+  EXPECT_EQ(server_->stats().auth_errors, 2u);
+}
+
+TEST_F(MockServer, AnyNonEmptyTokenWithoutConfiguredOne) {
+  start(quiet_mock());
+  EXPECT_EQ(raw_get(url("id=1&access_token=whatever")).status, 200);
+  expect_error(raw_get(url("id=1&access_token=")), 403, 21332);
+}
+
+TEST_F(MockServer, BadIds) {
+  start(quiet_mock());
+  expect_error(raw_get(url("access_token=t")), 400, 10016);
+  for (const char* id : {"abc", "-5", "0", "1.5", "99999999999999999999", "4611686018427387904"}) {
+    expect_error(raw_get(url(std::string("id=") + id + "&access_token=t")), 400, 10017);
+  }
+  expect_error(raw_get(url("id=1&count=x&access_token=t")), 400, 10017);
+  EXPECT_EQ(server_->stats().bad_requests, 8u);
+}
+
+TEST_F(MockServer, UnknownPath) {
+  start(quiet_mock());
+  auto answer = raw_get(server_->base_url() + "/2/statuses/nothing.json");
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_EQ(nlohmann::json::parse(answer.body)["error_code"], 10020);
+}
+
+TEST_F(MockServer, RateLimitPerToken) {
+  auto options = quiet_mock();
+  options.rate_limit = 2;
+  options.rate_window_s = 0.3;
+  start(options);
+  EXPECT_EQ(raw_get(url("id=1&access_token=a")).status, 200);
+  EXPECT_EQ(raw_get(url("id=1&access_token=a")).status, 200);
+  expect_error(raw_get(url("id=1&access_token=a")), 403, 10023);
+  EXPECT_EQ(raw_get(url("id=1&access_token=b")).status, 200) << "per token";
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  EXPECT_EQ(raw_get(url("id=1&access_token=a")).status, 200) << "window passed";
+  EXPECT_EQ(server_->stats().rate_limited, 1u);
+}
+
+TEST_F(MockServer, NewRepostsShiftTheList) {
+  auto options = quiet_mock();
+  options.total = 100;
+  options.new_reposts_per_request = 3;
+  start(options);
+  auto first = parse_repost_page(raw_get(url("id=7&count=10&access_token=t")).body);
+  auto second = parse_repost_page(raw_get(url("id=7&count=10&access_token=t")).body);
+  EXPECT_EQ(first.total_number, 100);
+  EXPECT_EQ(second.total_number, 103);
+  EXPECT_EQ(second.reposts[3].id, first.reposts[0].id);
+}
+
+TEST_F(MockServer, InjectedFailures) {
+  auto options = quiet_mock();
+  options.fail_rate = 1.0;
+  start(options);
+  auto answer = raw_get(url("id=1&access_token=t"));
+  EXPECT_EQ(answer.status, 500);
+  EXPECT_EQ(server_->stats().failed, 1u);
+}
+
+TEST_F(MockServer, InjectedTruncation) {
+  auto options = quiet_mock();
+  options.truncate_rate = 1.0;
+  start(options);
+  int partial = 0;
+  int bad_json = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto answer = raw_get(url("id=1&count=50&access_token=t"));
+    if (answer.curl_code == CURLE_PARTIAL_FILE) {
+      ++partial;
+    } else {
+      EXPECT_EQ(answer.curl_code, 0);
+      EXPECT_EQ(answer.status, 200);
+      EXPECT_THROW((void)parse_repost_page(answer.body), MalformedPage);
+      ++bad_json;
+    }
+  }
+  EXPECT_GT(partial, 0);
+  EXPECT_GT(bad_json, 0);
+  EXPECT_EQ(server_->stats().truncated, 12u);
+}
+
+TEST_F(MockServer, InjectedReset) {
+  auto options = quiet_mock();
+  options.reset_rate = 1.0;
+  start(options);
+  auto answer = raw_get(url("id=1&access_token=t"));
+  EXPECT_TRUE(answer.curl_code == CURLE_GOT_NOTHING || answer.curl_code == CURLE_RECV_ERROR)
+      << answer.curl_code;
+  EXPECT_EQ(answer.status, 0);
+  EXPECT_EQ(server_->stats().reset, 1u);
+}
+
+TEST_F(MockServer, StopWakesStalledRequests) {
+  auto options = quiet_mock();
+  options.stall_rate = 1.0;
+  options.stall_ms = 60'000;
+  start(options);
+  auto pending = std::async(std::launch::async, [this] { return raw_get(url("id=1&access_token=t")); });
+  while (server_->stats().stalled == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto start_stop = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_LT(seconds_since(start_stop), 2.0);
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  (void)pending.get();
+}
+
+TEST_F(MockServer, LatencyIsPerRequestNotQueued) {
+  auto options = quiet_mock();
+  options.latency_ms = 400;
+  options.threads = 128;
+  start(options);
+  constexpr int kClients = 100;
+  std::vector<std::future<testing::RawAnswer>> answers;
+  auto begin = std::chrono::steady_clock::now();
+  for (int i = 0; i < kClients; ++i) {
+    answers.push_back(std::async(std::launch::async, [this, i] {
+      return raw_get(url("id=" + std::to_string(i + 1) + "&count=2&access_token=t"));
+    }));
+  }
+  for (auto& answer : answers) {
+    EXPECT_EQ(answer.get().status, 200);
+  }
+  auto elapsed = seconds_since(begin);
+  EXPECT_GE(elapsed, 0.4);
+  EXPECT_LT(elapsed, 2.0) << "requests were queued behind each other";
+  EXPECT_EQ(server_->stats().requests, static_cast<std::uint64_t>(kClients));
+}
+
+TEST_F(MockServer, StartTwiceAndBusyPort) {
+  start(quiet_mock());
+  EXPECT_THROW(server_->start(), std::logic_error);
+  auto options = quiet_mock();
+  options.port = server_->port();
+  MockWeiboServer second(options);
+  try {
+    second.start();
+    ADD_FAILURE() << "bound a busy port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("mock-weibo: cannot listen on 127.0.0.1:" +
+                                              std::to_string(options.port), 0),
+              0u)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace rankpool::reposts
