@@ -112,6 +112,10 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
   sub->add_option("--rate-window", o.rate_window_s, "Rate-limit window in seconds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  sub->add_option("--tls-cert", o.tls_cert, "Serve HTTPS with this PEM certificate")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
   sub->add_option("--threads", o.threads, "Worker threads (concurrent connections)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();

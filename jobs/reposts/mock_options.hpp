@@ -42,6 +42,10 @@ struct MockWeiboOptions {
   int rate_limit = 0;
   double rate_window_s = 60.0;
 
+  /// Serve HTTPS with this certificate and key (PEM files); both or neither.
+  std::string tls_cert;
+  std::string tls_key;
+
   /// Worker threads: one per concurrent connection (keep-alive holds one).
   int threads = 128;
   /// One line per request on stderr (token redacted).

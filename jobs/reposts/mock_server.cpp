@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -66,6 +67,7 @@ MockWeiboOptions validated(MockWeiboOptions o) {
   check(o.stall_ms >= 0, "--stall-ms must be >= 0");
   check(o.rate_limit >= 0, "--rate-limit must be >= 0");
   check(o.rate_limit == 0 || o.rate_window_s > 0.0, "--rate-window must be > 0");
+  check(o.tls_cert.empty() == o.tls_key.empty(), "--tls-cert and --tls-key go together");
   check(o.threads >= 1 && o.threads <= 4096, "--threads must be in 1..4096");
   return o;
 }
@@ -92,11 +94,13 @@ std::string token_of(const httplib::Request& req) {
   return token;
 }
 
-// Open a subclass only to raise the listen backlog: cpp-httplib 0.11 listens
-// with a backlog of 5, which drops connections when 100 clients arrive at once.
-class BacklogServer : public httplib::Server {
+// Opened only to raise the listen backlog: cpp-httplib 0.11 listens with a
+// backlog of 5, which drops connections when 100 clients arrive at once.
+template <class Base>
+class BacklogServer : public Base {
  public:
-  void raise_backlog(int backlog) { ::listen(svr_sock_.load(), backlog); }
+  using Base::Base;
+  void raise_backlog(int backlog) { ::listen(this->svr_sock_.load(), backlog); }
 };
 
 }  // namespace
@@ -143,7 +147,8 @@ class MockWeiboServer::Impl {
   void log(const httplib::Request& req, const httplib::Response& res) const;
   void wait_until_running();
 
-  std::unique_ptr<BacklogServer> server_;
+  std::unique_ptr<httplib::Server> server_;
+  std::function<void(int)> raise_backlog_;
   std::thread thread_;
   std::atomic<bool> listen_returned_{false};
 
@@ -161,7 +166,20 @@ void MockWeiboServer::Impl::start() {
     throw std::logic_error("mock-weibo: already started");
   }
   std::signal(SIGPIPE, SIG_IGN);
-  server_ = std::make_unique<BacklogServer>();
+  if (options_.tls_cert.empty()) {
+    auto plain = std::make_unique<BacklogServer<httplib::Server>>();
+    raise_backlog_ = [raw = plain.get()](int n) { raw->raise_backlog(n); };
+    server_ = std::move(plain);
+  } else {
+    auto tls = std::make_unique<BacklogServer<httplib::SSLServer>>(options_.tls_cert.c_str(),
+                                                                   options_.tls_key.c_str());
+    if (!tls->is_valid()) {
+      throw std::runtime_error("mock-weibo: cannot load --tls-cert '" + options_.tls_cert +
+                               "' and --tls-key '" + options_.tls_key + "'");
+    }
+    raise_backlog_ = [raw = tls.get()](int n) { raw->raise_backlog(n); };
+    server_ = std::move(tls);
+  }
   server_->new_task_queue = [n = options_.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(n));
   };
@@ -198,7 +216,7 @@ void MockWeiboServer::Impl::start() {
     throw std::runtime_error("mock-weibo: cannot listen on " + options_.host + ":" +
                              std::to_string(options_.port) + why);
   }
-  server_->raise_backlog(kBacklog);
+  raise_backlog_(kBacklog);
   thread_ = std::thread([this] {
     server_->listen_after_bind();
     listen_returned_ = true;
@@ -430,7 +448,8 @@ int MockWeiboServer::port() const noexcept { return impl_->port_; }
 std::string MockWeiboServer::base_url() const {
   const auto& host = impl_->options_.host;
   auto shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return "http://" + shown + ":" + std::to_string(impl_->port_);
+  auto scheme = impl_->options_.tls_cert.empty() ? "http://" : "https://";
+  return scheme + shown + ":" + std::to_string(impl_->port_);
 }
 
 MockStats MockWeiboServer::stats() const noexcept {

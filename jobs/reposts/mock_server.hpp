@@ -69,7 +69,7 @@ class MockWeiboServer {
   /// The bound port (the chosen one after `port = 0`); -1 before `start()`.
   [[nodiscard]] int port() const noexcept;
 
-  /// `http://host:port`, the value for `--api-base`.
+  /// `http://host:port` (`https://` with `tls_cert`), the value for `--api-base`.
   [[nodiscard]] std::string base_url() const;
 
   /// A snapshot of the counters.

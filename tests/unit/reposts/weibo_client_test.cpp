@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 
 #include "reposts/errors.hpp"
@@ -12,6 +14,8 @@
 #include "reposts/rate_limiter.hpp"
 #include "reposts/redact.hpp"
 #include "test_support.hpp"
+
+#include <unistd.h>
 
 namespace rankpool::reposts {
 namespace {
@@ -278,15 +282,52 @@ TEST(WeiboClient, RejectsBadOptions) {
   EXPECT_THROW(WeiboClient{options}, std::invalid_argument);
 }
 
-TEST(WeiboClient, HttpsVerifiesCertificates) {
-  // A plain-HTTP server spoken to over TLS fails the handshake; what matters
-  // is that it fails fast and names TLS, never that it is silently accepted.
-  MockWeiboServer server(quiet_mock());
-  server.start();
-  auto client_options = fast_client("https://127.0.0.1:" + std::to_string(server.port()));
-  client_options.max_retries = 0;
-  WeiboClient client(client_options);
-  EXPECT_THROW((void)client.fetch_page(1, 1, 1), ApiError);
+class Https : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("rankpool-tls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    auto command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+                   " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+                   " -keyout '" + (dir_ / "key.pem").string() + "' -out '" +
+                   (dir_ / "cert.pem").string() + "' >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) {
+      GTEST_SKIP() << "openssl cannot make a test certificate";
+    }
+    auto options = quiet_mock();
+    options.tls_cert = (dir_ / "cert.pem").string();
+    options.tls_key = (dir_ / "key.pem").string();
+    server_ = std::make_unique<MockWeiboServer>(options);
+    server_->start();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<MockWeiboServer> server_;
+};
+
+TEST_F(Https, UnknownCertificateIsRefused) {
+  ASSERT_EQ(server_->base_url().rfind("https://127.0.0.1:", 0), 0u);
+  auto options = fast_client(server_->base_url(), kSecret);
+  options.max_retries = 3;
+  WeiboClient client(options);
+  auto e = expect_api_error([&] { (void)client.fetch_page(1, 1, 1); });
+  EXPECT_TRUE(e.permanent()) << "retrying cannot fix a certificate";
+  EXPECT_NE(std::string(e.what()).find("SSL certificate problem"), std::string::npos) << e.what();
+  EXPECT_EQ(client.stats().requests, 1u);
+  EXPECT_EQ(server_->stats().pages, 0u);
+}
+
+TEST_F(Https, TrustedCertificateWorks) {
+  auto options = fast_client(server_->base_url());
+  options.ca_file = (dir_ / "cert.pem").string();
+  WeiboClient client(options);
+  auto page = client.fetch_page(1, 2, 1);
+  ASSERT_EQ(page.reposts.size(), 2u);
+  EXPECT_EQ(page.reposts[1].id, expected_repost_id(1, 2500, 1));
 }
 
 TEST(WeiboClient, ThreadsWithOwnClients) {
