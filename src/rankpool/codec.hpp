@@ -56,11 +56,12 @@ struct Codec<std::string> {
 template <class T>
 struct Codec<std::vector<T>, std::enable_if_t<std::is_trivially_copyable_v<T>>> {
   static void encode(const std::vector<T>& value, std::string& out) {
-    out.assign(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(T));
+    out.clear();
+    if (!value.empty()) out.assign(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(T));
   }
   static std::vector<T> decode(std::string_view bytes) {
     std::vector<T> value(bytes.size() / sizeof(T));
-    std::memcpy(value.data(), bytes.data(), value.size() * sizeof(T));
+    if (!value.empty()) std::memcpy(value.data(), bytes.data(), value.size() * sizeof(T));
     return value;
   }
 };

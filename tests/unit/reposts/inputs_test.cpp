@@ -1,13 +1,12 @@
 #include "reposts/inputs.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
-
-#include <unistd.h>
 
 #include "reposts/errors.hpp"
 
@@ -15,13 +14,13 @@ namespace rankpool::reposts {
 namespace {
 
 #define EXPECT_THROW_MSG(statement, type, message) \
-  do {                                              \
-    try {                                           \
-      statement;                                    \
-      ADD_FAILURE() << "no exception";              \
-    } catch (const type& e) {                       \
-      EXPECT_EQ(std::string(e.what()), message);    \
-    }                                               \
+  do {                                             \
+    try {                                          \
+      statement;                                   \
+      ADD_FAILURE() << "no exception";             \
+    } catch (const type& e) {                      \
+      EXPECT_EQ(std::string(e.what()), message);   \
+    }                                              \
   } while (false)
 
 TEST(ParsePostId, AcceptsDigits) {
@@ -63,7 +62,8 @@ TEST(ParseMids, ErrorsNameFileAndLine) {
                    "mids file 'm.txt' line 1: invalid post id '0': must be greater than 0");
   EXPECT_THROW_MSG((void)parse_mids_text("# nothing\n\n", "m.txt"), InputError,
                    "mids file 'm.txt': no post ids");
-  EXPECT_THROW_MSG((void)parse_mids_text("", "m.txt"), InputError, "mids file 'm.txt': no post ids");
+  EXPECT_THROW_MSG((void)parse_mids_text("", "m.txt"), InputError,
+                   "mids file 'm.txt': no post ids");
 }
 
 class TempDir : public ::testing::Test {
@@ -104,9 +104,9 @@ TEST_F(MidsFile, EmptyFile) {
 
 TEST_F(MidsFile, MalformedLine) {
   auto path = write("bad.txt", "1\n2\n3x\n");
-  EXPECT_THROW_MSG((void)parse_mids_file(path), InputError,
-                   "mids file '" + path.string() +
-                       "' line 3: invalid post id '3x': expected digits only");
+  EXPECT_THROW_MSG(
+      (void)parse_mids_file(path), InputError,
+      "mids file '" + path.string() + "' line 3: invalid post id '3x': expected digits only");
 }
 
 TEST(ValidateApiBase, AcceptsHttpAndHttps) {
@@ -122,7 +122,8 @@ TEST(ValidateApiBase, RejectsOthers) {
                    "--api-base 'ftp://x': expected an http:// or https:// url");
   EXPECT_THROW_MSG((void)validate_api_base("api.weibo.com"), InputError,
                    "--api-base 'api.weibo.com': expected an http:// or https:// url");
-  EXPECT_THROW_MSG((void)validate_api_base("http://"), InputError, "--api-base 'http://': not a valid url");
+  EXPECT_THROW_MSG((void)validate_api_base("http://"), InputError,
+                   "--api-base 'http://': not a valid url");
   EXPECT_THROW_MSG((void)validate_api_base(""), InputError,
                    "--api-base '': expected an http:// or https:// url");
   EXPECT_THROW_MSG((void)validate_api_base("http://h/x?access_token=SECRET"), InputError,
@@ -176,8 +177,9 @@ TEST_F(TokenFile, Errors) {
   EXPECT_THROW_MSG((void)read_access_token(empty), InputError,
                    "token file '" + empty.string() + "': empty");
   auto two = write("two", "SECRET1 SECRET2\n");
-  EXPECT_THROW_MSG((void)read_access_token(two), InputError,
-                   "token file '" + two.string() + "': expected one token, found whitespace inside");
+  EXPECT_THROW_MSG(
+      (void)read_access_token(two), InputError,
+      "token file '" + two.string() + "': expected one token, found whitespace inside");
   auto absent = dir_ / "absent";
   EXPECT_THROW_MSG((void)read_access_token(absent), InputError,
                    "token file '" + absent.string() + "': cannot open: No such file or directory");

@@ -1,9 +1,8 @@
-#include "reposts/mock_command.hpp"
-
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "reposts/mock_command.hpp"
 #include "reposts/mock_server.hpp"
 
 namespace rankpool::reposts {
@@ -35,11 +34,15 @@ TEST(MockWeiboCommand, EveryOption) {
   CLI::App app("rankpool");
   MockWeiboOptions options;
   add_mock_weibo_options(app, options);
-  parse(app, {"mock-weibo", "--host", "0.0.0.0", "--port", "0", "--token", "T", "--total", "10",
-              "--reachable", "5", "--new-reposts-per-request", "2", "--latency-ms", "3",
-              "--jitter-ms", "4", "--fail-rate", "0.2", "--truncate-rate", "0.05",
-              "--stall-rate", "0.01", "--stall-ms", "100", "--reset-rate", "0.02", "--seed", "9",
-              "--rate-limit", "6", "--rate-window", "0.5", "--threads", "8", "--log"});
+  parse(app, {"mock-weibo", "--host",       "0.0.0.0", "--port",
+              "0",          "--token",      "T",       "--total",
+              "10",         "--reachable",  "5",       "--new-reposts-per-request",
+              "2",          "--latency-ms", "3",       "--jitter-ms",
+              "4",          "--fail-rate",  "0.2",     "--truncate-rate",
+              "0.05",       "--stall-rate", "0.01",    "--stall-ms",
+              "100",        "--reset-rate", "0.02",    "--seed",
+              "9",          "--rate-limit", "6",       "--rate-window",
+              "0.5",        "--threads",    "8",       "--log"});
   EXPECT_EQ(options.host, "0.0.0.0");
   EXPECT_EQ(options.port, 0);
   EXPECT_EQ(options.token, "T");

@@ -1,13 +1,12 @@
 #include "reposts/mock_server.hpp"
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 
 #include <future>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
-
-#include <curl/curl.h>
-#include <nlohmann/json.hpp>
 
 #include "reposts/mock_data.hpp"
 #include "reposts/repost_page.hpp"
@@ -181,7 +180,8 @@ TEST_F(MockServer, StopWakesStalledRequests) {
   options.stall_rate = 1.0;
   options.stall_ms = 60'000;
   start(options);
-  auto pending = std::async(std::launch::async, [this] { return raw_get(url("id=1&access_token=t")); });
+  auto pending =
+      std::async(std::launch::async, [this] { return raw_get(url("id=1&access_token=t")); });
   while (server_->stats().stalled == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -224,8 +224,8 @@ TEST_F(MockServer, StartTwiceAndBusyPort) {
     second.start();
     ADD_FAILURE() << "bound a busy port";
   } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("mock-weibo: cannot listen on 127.0.0.1:" +
-                                              std::to_string(options.port), 0),
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "mock-weibo: cannot listen on 127.0.0.1:" + std::to_string(options.port), 0),
               0u)
         << e.what();
   }

@@ -19,8 +19,7 @@ TEST(ParseRepostPage, KeepsEachRepostAsSent) {
 }
 
 TEST(ParseRepostPage, BigIdsKeepPrecision) {
-  auto page = parse_repost_page(
-      R"({"reposts":[{"id":4611686018427387903}],"total_number":1})");
+  auto page = parse_repost_page(R"({"reposts":[{"id":4611686018427387903}],"total_number":1})");
   EXPECT_EQ(page.reposts.at(0).id, 4611686018427387903);
 }
 

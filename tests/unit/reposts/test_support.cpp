@@ -1,12 +1,11 @@
 #include "test_support.hpp"
 
+#include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <stdexcept>
-
-#include <curl/curl.h>
 
 namespace rankpool::reposts::testing {
 

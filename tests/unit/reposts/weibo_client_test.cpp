@@ -1,6 +1,7 @@
 #include "reposts/weibo_client.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -14,8 +15,6 @@
 #include "reposts/rate_limiter.hpp"
 #include "reposts/redact.hpp"
 #include "test_support.hpp"
-
-#include <unistd.h>
 
 namespace rankpool::reposts {
 namespace {
@@ -102,8 +101,9 @@ TEST(WeiboClient, BadIdIsPermanent) {
   auto e = expect_api_error([&] { (void)client.fetch_page(kMockMaxPostId + 1, 200, 1); });
   EXPECT_TRUE(e.permanent());
   EXPECT_EQ(e.error_code(), 10017);
-  EXPECT_EQ(std::string(e.what()), "weibo api: invalid parameter (error_code 10017, HTTP 400) on id " +
-                                       std::to_string(kMockMaxPostId + 1) + " page 1");
+  EXPECT_EQ(std::string(e.what()),
+            "weibo api: invalid parameter (error_code 10017, HTTP 400) on id " +
+                std::to_string(kMockMaxPostId + 1) + " page 1");
   EXPECT_THROW((void)client.fetch_page(0, 200, 1), std::invalid_argument);
   EXPECT_THROW((void)client.fetch_page(1, 201, 1), std::invalid_argument);
   EXPECT_THROW((void)client.fetch_page(1, 200, 0), std::invalid_argument);
@@ -151,7 +151,7 @@ std::vector<Repost> fetch_all(const std::string& base_url, std::uint64_t* retrie
   auto options = fast_client(base_url);
   options.max_retries = 12;
   WeiboClient client(options);
-  auto post = fetch_post_reposts(client, 4357489052193729, 200, 10);
+  auto post = fetch_post_reposts(client, 4357489052193729, 100, 10);
   if (retries != nullptr) {
     *retries = client.stats().retries;
   }
@@ -165,7 +165,7 @@ TEST(WeiboClient, FaultsAreRetriedToTheSameResult) {
     server.start();
     clean = fetch_all(server.base_url());
   }
-  ASSERT_EQ(clean.size(), 2000u);
+  ASSERT_EQ(clean.size(), 1000u);
 
   auto options = quiet_mock();
   options.fail_rate = 0.20;
@@ -184,18 +184,20 @@ TEST(WeiboClient, FaultsAreRetriedToTheSameResult) {
 
 TEST(WeiboClient, ResetsAreRetried) {
   auto options = quiet_mock();
-  options.reset_rate = 0.3;
+  options.reset_rate = 0.5;
   options.seed = 11;
   MockWeiboServer server(options);
   server.start();
   auto client_options = fast_client(server.base_url());
   client_options.max_retries = 12;
   WeiboClient client(client_options);
-  for (int page = 1; page <= 5; ++page) {
+  for (int page = 1; page <= 10; ++page) {
     EXPECT_EQ(client.fetch_page(9, 20, page).reposts.size(), 20u);
   }
-  EXPECT_GT(server.stats().reset, 0u);
-  EXPECT_EQ(client.stats().retries, server.stats().reset);
+  EXPECT_GT(client.stats().retries, 0u);
+  // libcurl itself resends once when a reused connection dies before any
+  // byte came back, so the server may see more resets than the client.
+  EXPECT_LE(client.stats().retries, server.stats().reset);
 }
 
 TEST(WeiboClient, StallTimesOutWithinTheLimit) {
@@ -223,8 +225,8 @@ TEST(WeiboClient, StallTimesOutWithinTheLimit) {
 }
 
 TEST(WeiboClient, UnreachableServer) {
-  auto client_options = fast_client("http://127.0.0.1:" + std::to_string(testing::unused_port()),
-                                    kSecret);
+  auto client_options =
+      fast_client("http://127.0.0.1:" + std::to_string(testing::unused_port()), kSecret);
   client_options.max_retries = 2;
   WeiboClient client(client_options);
   auto begin = std::chrono::steady_clock::now();
@@ -285,13 +287,14 @@ TEST(WeiboClient, RejectsBadOptions) {
 class Https : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rankpool-tls-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() / ("rankpool-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    auto command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                   " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
-                   " -keyout '" + (dir_ / "key.pem").string() + "' -out '" +
-                   (dir_ / "cert.pem").string() + "' >/dev/null 2>&1";
+    auto command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+        " -keyout '" +
+        (dir_ / "key.pem").string() + "' -out '" + (dir_ / "cert.pem").string() +
+        "' >/dev/null 2>&1";
     if (std::system(command.c_str()) != 0) {
       GTEST_SKIP() << "openssl cannot make a test certificate";
     }

@@ -1,0 +1,86 @@
+"""End to end: `rankpool factorial` gives exact n! for every variant at one world size.
+
+usage: factorial_cli_test.py RANKPOOL MPIEXEC NP
+"""
+import math
+import os
+import sys
+import tempfile
+
+from e2e_util import launch, last_json, rankpool_error_lines
+
+VARIANTS = ["serial", "apply", "apply_async", "map", "map_async", "imap", "imap_unordered"]
+
+
+def expected_lines(numbers):
+    return "".join(f"{n}\t{math.factorial(n)}\n" for n in numbers)
+
+
+def main():
+    binary, mpiexec, np = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    workers = max(np - 1, 0)
+    failures = []
+
+    def check(label, condition, detail=""):
+        if not condition:
+            failures.append(f"{label}: {detail}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for variant in VARIANTS:
+            out = os.path.join(tmp, f"{variant}.txt")
+            run = launch(binary, np, ["factorial", "--upto", "100", "--variant", variant, "--out", out, "--json"],
+                         mpiexec=mpiexec)
+            check(variant + " exit", run.returncode == 0, run.stderr)
+            if run.returncode != 0:
+                continue
+            with open(out) as f:
+                check(variant + " output", f.read() == expected_lines(range(1, 101)), "wrong factorials")
+            check(variant + " no journal left", not os.path.exists(out + ".partial"))
+            summary = last_json(run.stdout)
+            for key in ["job", "variant", "workers", "tasks", "wall_seconds", "tasks_per_rank", "errors"]:
+                check(variant + " json " + key, key in summary, summary)
+            check(variant + " tasks", summary["tasks"] == 100, summary)
+            per_rank = {int(r): c for r, c in summary["tasks_per_rank"].items()}
+            check(variant + " counts", sum(per_rank.values()) == 100, per_rank)
+            if variant == "serial" or workers == 0:
+                check(variant + " on master", set(per_rank) == {0}, per_rank)
+            else:
+                check(variant + " spread", set(per_rank) == set(range(1, workers + 1)), per_rank)
+
+        # --numbers with repeats and ranges, request order kept; more workers than tasks.
+        out = os.path.join(tmp, "numbers.txt")
+        run = launch(binary, np, ["factorial", "--numbers", "30,5-7,30", "--variant", "map", "--out", out],
+                     mpiexec=mpiexec)
+        check("numbers exit", run.returncode == 0, run.stderr)
+        if run.returncode == 0:
+            check("numbers output", open(out).read() == expected_lines([30, 5, 6, 7, 30]))
+
+        # --pool 1: one worker does everything.
+        run = launch(binary, np, ["factorial", "--upto", "50", "--variant", "imap_unordered", "--pool", "1", "--json"],
+                     mpiexec=mpiexec)
+        check("pool 1 exit", run.returncode == 0, run.stderr)
+        if run.returncode == 0:
+            per_rank = last_json(run.stdout)["tasks_per_rank"]
+            check("pool 1 one rank", list(per_rank) == (["1"] if workers else ["0"]), per_rank)
+
+        # A task that throws: exit 1, the error names job, task, rank and host; the others continue.
+        for variant in ["apply_async", "map", "imap"]:
+            run = launch(binary, np, ["factorial", "--upto", "40", "--variant", variant, "--fail-on", "17",
+                                      "--on-error", "continue", "--json"], mpiexec=mpiexec)
+            check(variant + " failing exit", run.returncode == 1, f"rc {run.returncode} {run.stderr}")
+            summary = last_json(run.stdout)
+            check(variant + " one error", len(summary["errors"]) == 1, summary["errors"])
+            check(variant + " others done", summary["completed"] == 39, summary)
+            lines = rankpool_error_lines(run.stderr)
+            check(variant + " error line", any("factorial task 16 on rank" in l and "injected failure for n = 17" in l
+                                               for l in lines), run.stderr)
+
+    if failures:
+        print("\n".join(failures))
+        return 1
+    print(f"ok: factorial end to end at {np} ranks")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

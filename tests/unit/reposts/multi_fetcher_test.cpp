@@ -1,0 +1,124 @@
+#include "reposts/multi_fetcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include "reposts/mock_data.hpp"
+#include "reposts/mock_server.hpp"
+#include "test_support.hpp"
+
+namespace rankpool::reposts {
+namespace {
+
+using testing::fast_client;
+using testing::quiet_mock;
+using testing::seconds_since;
+
+std::vector<PageRequest> pages_of(std::int64_t mid, int count, int pages) {
+  std::vector<PageRequest> out;
+  for (int page = 1; page <= pages; ++page) {
+    out.push_back(PageRequest{mid, count, page});
+  }
+  return out;
+}
+
+void expect_pages_match(const std::vector<RepostPage>& pages, std::int64_t mid, int count) {
+  for (std::size_t p = 0; p < pages.size(); ++p) {
+    auto expected = std::min<std::int64_t>(
+        count, std::max<std::int64_t>(0, 2000 - static_cast<std::int64_t>(p) * count));
+    ASSERT_EQ(pages[p].reposts.size(), static_cast<std::size_t>(expected)) << "page " << p + 1;
+    for (std::size_t i = 0; i < pages[p].reposts.size(); ++i) {
+      ASSERT_EQ(pages[p].reposts[i].id, expected_repost_id(mid, 2500,
+                                                           static_cast<std::int64_t>(p) * count +
+                                                               static_cast<std::int64_t>(i)));
+    }
+  }
+}
+
+TEST(MultiFetcher, AllPagesInOrder) {
+  MockWeiboServer server(quiet_mock());
+  server.start();
+  MultiFetcher fetcher(fast_client(server.base_url()), 4);
+  auto pages = fetcher.fetch_pages(pages_of(31, 200, 12));
+  ASSERT_EQ(pages.size(), 12u);
+  expect_pages_match(pages, 31, 200);
+  EXPECT_EQ(fetcher.stats(), (ClientStats{12, 0}));
+  EXPECT_TRUE(fetcher.fetch_pages({}).empty());
+}
+
+TEST(MultiFetcher, RequestsOverlap) {
+  auto options = quiet_mock();
+  options.latency_ms = 200;
+  MockWeiboServer server(options);
+  server.start();
+  MultiFetcher fetcher(fast_client(server.base_url()), 8);
+  auto begin = std::chrono::steady_clock::now();
+  auto pages = fetcher.fetch_pages(pages_of(5, 20, 8));
+  auto elapsed = seconds_since(begin);
+  expect_pages_match(pages, 5, 20);
+  EXPECT_LT(elapsed, 1.0) << "8 x 200 ms one at a time would take 1.6 s";
+}
+
+TEST(MultiFetcher, FaultsAreRetriedToTheSameResult) {
+  auto options = quiet_mock();
+  options.fail_rate = 0.2;
+  options.truncate_rate = 0.05;
+  options.reset_rate = 0.05;
+  options.seed = 99;
+  MockWeiboServer server(options);
+  server.start();
+  auto client_options = fast_client(server.base_url());
+  client_options.max_retries = 15;
+  MultiFetcher fetcher(client_options, 3);
+  auto pages = fetcher.fetch_pages(pages_of(77, 100, 20));
+  expect_pages_match(pages, 77, 100);
+  EXPECT_GT(fetcher.stats().retries, 0u);
+  // Resets on reused connections can be resent by libcurl itself.
+  EXPECT_LE(fetcher.stats().retries, server.stats().faults());
+}
+
+TEST(MultiFetcher, PermanentErrorThenRecovers) {
+  auto options = quiet_mock();
+  options.token = "right";
+  MockWeiboServer server(options);
+  server.start();
+  MultiFetcher bad(fast_client(server.base_url(), "wrong"), 4);
+  try {
+    (void)bad.fetch_pages(pages_of(1, 10, 6));
+    ADD_FAILURE() << "no error";
+  } catch (const ApiError& e) {
+    EXPECT_TRUE(e.permanent());
+    EXPECT_EQ(e.error_code(), 21332);
+  }
+  MultiFetcher good(fast_client(server.base_url(), "right"), 4);
+  EXPECT_THROW((void)good.fetch_pages({PageRequest{1, 0, 1}}), std::invalid_argument);
+  expect_pages_match(good.fetch_pages(pages_of(1, 10, 3)), 1, 10);
+}
+
+TEST(MultiFetcher, StallTimesOut) {
+  auto options = quiet_mock();
+  options.stall_rate = 1.0;
+  MockWeiboServer server(options);
+  server.start();
+  auto client_options = fast_client(server.base_url());
+  client_options.timeout = std::chrono::milliseconds(300);
+  client_options.max_retries = 1;
+  MultiFetcher fetcher(client_options, 2);
+  auto begin = std::chrono::steady_clock::now();
+  try {
+    (void)fetcher.fetch_pages(pages_of(1, 10, 2));
+    ADD_FAILURE() << "no error";
+  } catch (const ApiError& e) {
+    EXPECT_FALSE(e.permanent());
+    EXPECT_NE(std::string(e.what()).find("after 2 attempts: Operation timed out"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(seconds_since(begin), 2.0);
+}
+
+TEST(MultiFetcher, RejectsZeroInFlight) {
+  EXPECT_THROW(MultiFetcher(fast_client("http://127.0.0.1:1"), 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rankpool::reposts
