@@ -202,14 +202,16 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 jobs_dir=$work/jobs
 results=()
 
-has_subcommand() { "$bin" --help 2>/dev/null | grep -Eq "^ +$1( |$)"; }
+# The help is read whole first: grep -q stopping early would SIGPIPE the binary (pipefail).
+bin_help=$("$bin" --help 2>/dev/null)
+has_subcommand() { grep -Eq "^ +$1( |$)" <<<"$bin_help"; }
 
-# submit NAME SCRIPT VAR=VALUE... : prints the job id. 3 ranks on the node's
+# submit NAME SCRIPT [-u VAR]... VAR=VALUE... : prints the job id. 3 ranks on the node's
 # CPUs need --overcommit (without it srun waits for CPUs forever).
 submit() {
   local name=$1 script=$2
   shift 2
-  env RANKPOOL_BIN="$bin" "$@" timeout 20 sbatch --parsable --job-name="$name" \
+  env "$@" RANKPOOL_BIN="$bin" timeout 20 sbatch --parsable --job-name="$name" \
     --nodes=1 --ntasks=3 --overcommit --time=3 --chdir="$jobs_dir" "$repo/hpc/slurm/$script"
 }
 
@@ -269,7 +271,7 @@ id_fm=$(submit t-fact-mpirun factorial.sbatch LAUNCHER=mpirun UPTO=600 VARIANT=m
 reposts_out=$jobs_dir/reposts-mpirun.jsonl
 id_rp=
 if has_subcommand reposts && has_subcommand mock-weibo; then
-  id_rp=$(env -u API_BASE -u WEIBO_ACCESS_TOKEN -u WEIBO_TOKEN_FILE submit t-reposts reposts.sbatch \
+  id_rp=$(submit t-reposts reposts.sbatch -u API_BASE -u WEIBO_ACCESS_TOKEN -u WEIBO_TOKEN_FILE \
     LAUNCHER=mpirun MOCK_LATENCY_MS=20 MOCK_TOTAL=2500 MOCK_REACHABLE=2000 OUT="$reposts_out") ||
     record reposts-mpirun FAIL "sbatch refused the job"
 else
