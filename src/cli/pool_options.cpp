@@ -1,5 +1,7 @@
 #include "cli/pool_options.hpp"
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -64,6 +66,11 @@ nlohmann::json report_json(const std::string& job, const RunOptions& run, const 
                       {"message", failure.message}});
   out["errors"] = errors;
   out["stopped_early"] = report.stopped_early;
+  // The master's own CPU time: near zero when waiting does not spin.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  out["master_cpu_seconds"] = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                              static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   for (auto& [key, value] : extra.items()) out[key] = value;
   return out;
 }
