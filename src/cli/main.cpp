@@ -42,6 +42,15 @@ int main(int argc, char** argv) {
   rankpool::cli::add_extra_commands(app, commands);
 
   try {
+    if (argc > 1 && argv[1][0] != '-') {
+      bool known = false;
+      std::string names;
+      for (const CLI::App* sub : app.get_subcommands({})) {
+        known |= sub->get_name() == argv[1];
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      }
+      if (!known) throw CLI::ParseError("unknown command '" + std::string(argv[1]) + "' (commands: " + names + ")", 2);
+    }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     if (!rankpool::cli::is_launch_rank_zero()) return error.get_exit_code() == 0 ? 0 : 2;

@@ -1,6 +1,7 @@
 #include "cli/output_journal.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,13 +65,17 @@ OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool res
     load_existing(fingerprint);
     fd_ = ::open(journal_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd_ < 0) throw UsageError("--resume: cannot open " + journal_path_ + ": " + std::strerror(errno));
+    lock();
     // Cut a torn tail so new entries start on a clean boundary.
     if (ftruncate(fd_, static_cast<off_t>(size_)) != 0)
       throw RuntimeError("cannot truncate " + journal_path_ + ": " + std::strerror(errno));
     return;
   }
-  fd_ = ::open(journal_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  // Lock before truncating: another run may be writing this journal.
+  fd_ = ::open(journal_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw UsageError("--out " + path_ + ": cannot create " + journal_path_ + ": " + std::strerror(errno));
+  lock();
+  if (ftruncate(fd_, 0) != 0) throw RuntimeError("cannot truncate " + journal_path_ + ": " + std::strerror(errno));
   const std::string header = std::string(kMagic) + fingerprint + "\n";
   write_all(fd_, header, journal_path_);
   size_ = header.size();
@@ -79,6 +84,14 @@ OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool res
 OutputJournal::~OutputJournal() {
   if (fd_ >= 0) ::close(fd_);
   if (path_ == "-") std::remove(journal_path_.c_str());
+}
+
+void OutputJournal::lock() {
+  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw UsageError("--out " + path_ + ": " + journal_path_ + " is in use by another run");
+  }
 }
 
 void OutputJournal::load_existing(const std::string& fingerprint) {

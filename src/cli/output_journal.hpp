@@ -44,6 +44,7 @@ class OutputJournal {
 
  private:
   void load_existing(const std::string& fingerprint);
+  void lock();
   std::string read_at(std::uint64_t offset, std::uint64_t size) const;
 
   std::string path_;

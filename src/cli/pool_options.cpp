@@ -1,5 +1,8 @@
 #include "cli/pool_options.hpp"
 
+#include "cli/chrome_trace.hpp"
+#include "cli/output_journal.hpp"
+
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -30,6 +33,8 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
   run.variant = parse_variant(options.variant);
   run.chunksize = options.chunksize;
   run.on_error = options.on_error == "continue" ? OnError::kContinue : OnError::kStop;
+  run.record_spans = !options.trace_out.empty();
+  if (!options.trace_out.empty()) check_writable(options.trace_out, "--trace-out");
   if (options.resume && options.out.empty()) throw UsageError("--resume needs --out");
   if (options.out == "-" && options.json) throw UsageError("--out - and --json both write to stdout; pick one");
   if (options.pool > 0) {
@@ -97,6 +102,12 @@ int print_report(const PoolOptions& options, const nlohmann::json& report) {
   if (failed && report["stopped_early"].get<bool>())
     std::cerr << "rankpool: stopped at the first failure (--on-error continue runs every task)\n";
   return failed ? 1 : 0;
+}
+
+int finish_run(const PoolOptions& options, const std::string& job, const RunOptions& run, const Pool& pool,
+               const RunReport& report, const nlohmann::json& extra) {
+  if (!options.trace_out.empty()) write_chrome_trace(options.trace_out, job, pool, report);
+  return print_report(options, report_json(job, run, pool, report, extra));
 }
 
 void note_serial_fallback(const Pool& pool) {

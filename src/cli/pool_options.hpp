@@ -35,6 +35,10 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool);
 nlohmann::json report_json(const std::string& job, const RunOptions& run, const Pool& pool, const RunReport& report,
                            const nlohmann::json& extra = nlohmann::json::object());
 
+/// Writes --trace-out if asked, then prints the report (see print_report).
+int finish_run(const PoolOptions& options, const std::string& job, const RunOptions& run, const Pool& pool,
+               const RunReport& report, const nlohmann::json& extra = nlohmann::json::object());
+
 /// Prints the report: JSON on stdout with --json, else a human summary on stderr,
 /// and every failure on stderr. Returns the exit code: 1 if anything failed.
 int print_report(const PoolOptions& options, const nlohmann::json& report);

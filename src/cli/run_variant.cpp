@@ -10,12 +10,14 @@ namespace {
 /// Counts what arrives and passes successes on; records failures.
 class Tally {
  public:
-  Tally(Pool& pool, JobHandle job, RunReport& report, const ResultHandler& on_result, OnError on_error)
-      : pool_(pool), job_(job), report_(report), on_result_(on_result), on_error_(on_error) {}
+  Tally(Pool& pool, JobHandle job, RunReport& report, const ResultHandler& on_result, const RunOptions& options)
+      : pool_(pool), job_(job), report_(report), on_result_(on_result), on_error_(options.on_error),
+        record_spans_(options.record_spans) {}
 
   void take(const TaskResult& result) {
     if (result.cancelled) return;
     ++report_.tasks_per_rank[result.rank];
+    if (record_spans_) report_.spans.push_back({result.index, result.rank, result.start, result.end, result.ok});
     if (result.ok) {
       ++report_.completed;
       on_result_(result);
@@ -31,6 +33,7 @@ class Tally {
   RunReport& report_;
   const ResultHandler& on_result_;
   OnError on_error_;
+  bool record_spans_;
 };
 
 /// Sends each result of a one-task batch to the tally under its real position.
@@ -106,7 +109,7 @@ RunReport run_variant(Pool& pool, JobHandle job, const TaskSet& tasks, const Run
                       const ResultHandler& on_result) {
   RunReport report;
   report.tasks = tasks.size();
-  Tally tally(pool, job, report, on_result, options.on_error);
+  Tally tally(pool, job, report, on_result, options);
   // Whatever happens, nothing may still deliver into this frame's sinks after it returns.
   struct CancelOnExit {
     Pool& pool;

@@ -19,6 +19,16 @@ struct RunOptions {
   Variant variant = Variant::kApplyAsync;
   std::uint64_t chunksize = 0;  ///< 0: the variant's default
   OnError on_error = OnError::kStop;
+  bool record_spans = false;    ///< keep when and where each task ran (--trace-out)
+};
+
+/// When and where one task ran (system-clock seconds).
+struct TaskSpan {
+  std::uint64_t index = 0;
+  int rank = 0;
+  double start = 0;
+  double end = 0;
+  bool ok = true;
 };
 
 struct RunReport {
@@ -28,6 +38,7 @@ struct RunReport {
   std::map<int, std::uint64_t> tasks_per_rank;
   std::vector<TaskFailure> failures;
   bool stopped_early = false;  ///< --on-error stop dropped tasks after a failure
+  std::vector<TaskSpan> spans;  ///< with RunOptions::record_spans
 };
 
 /// Receives each successful result; in request order for serial, apply, map,

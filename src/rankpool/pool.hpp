@@ -197,6 +197,8 @@ class Pool {
   void run_serial(JobHandle job, const TaskSet& tasks, ResultSink& sink) { engine_->run_local(job.id, tasks, sink); }
   /// Waits (with backoff) until `done()`.
   void wait_until(const std::function<bool()>& done) { engine_->wait_until(done); }
+  /// The host and pid of a rank (0 is the master).
+  const detail::RankInfo& rank_info(int rank) const { return engine_->rank_info(rank); }
   /// Where and why a result failed.
   TaskFailure failure_of(const TaskResult& result, JobHandle job) const { return engine_->failure_of(result, job.id); }
 

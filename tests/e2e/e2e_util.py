@@ -4,7 +4,7 @@ import os
 import subprocess
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_orte_execute_quiet="1")
+           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_orte_base_help_aggregate="0")
 
 
 def launch(binary, np, args, timeout=60, mpiexec="mpiexec", env=None, stdin=None):

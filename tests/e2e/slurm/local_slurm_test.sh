@@ -2,7 +2,7 @@
 # local_slurm_test.sh - stands up a one-node Slurm on localhost, submits the
 # job scripts of hpc/slurm/ with sbatch, checks what they wrote, tears it down.
 #
-#   tests/e2e/slurm/local_slurm_test.sh            (as root; about 20 s)
+#   tests/e2e/slurm/local_slurm_test.sh            (as root; about 10 s)
 #
 # Cases (each PASS, FAIL or SKIPPED; exit 1 on any FAIL, 2 when Slurm cannot start):
 #   factorial-srun     factorial.sbatch, LAUNCHER=srun (srun --mpi=pmix), 3 ranks on the node's CPUs
@@ -12,20 +12,24 @@
 # A case whose subcommand the binary lacks is SKIPPED, and says so.
 #
 # Environment:
-#   RANKPOOL_BIN         binary to test [<repo>/build/src/cli/rankpool]; copied, so rebuilds don't race us
+#   RANKPOOL_BIN         binary to test [newer of build/release/src/cli/rankpool and
+#                        build/src/cli/rankpool]; copied, so rebuilds don't race us
 #   RANKPOOL_SLURM_AUTH  munge | none   [munge]: auth/munge with munged started here if none answers,
 #                        or auth/none + cred/none (no munge at all)
 #   KEEP_WORKDIR=1       keep the temp dir (configs, logs, outputs) even on success
+#   RANKPOOL_SLURM_JOBS_BUDGET_S  seconds from start by which every job must be done [130]
 #
 # Needs root (slurmd launches the job steps). Installs slurmctld slurmd
 # slurm-client munge with apt-get when they are missing. Every wait is bounded;
 # the daemons are stopped by their pid files on any exit; each run has its own
 # temp dir and ports, so two runs in a row do not meet.
 
+# shellcheck disable=SC2317  # teardown and its helpers run from the EXIT trap
 set -uo pipefail
 
-readonly here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-readonly repo=$(cd "$here/../../.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+readonly here repo
 readonly auth=${RANKPOOL_SLURM_AUTH:-munge}
 started_at=$SECONDS
 
@@ -43,14 +47,23 @@ for tool in "${need[@]}"; do PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null 
 if ((missing)); then
   say "installing slurmctld slurmd slurm-client munge"
   export DEBIAN_FRONTEND=noninteractive
-  timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq --no-install-recommends \
-    slurmctld slurmd slurm-client munge >/dev/null || fatal "apt-get install failed"
+  if ! timeout 300 apt-get update -qq || ! timeout 600 apt-get install -y -qq --no-install-recommends \
+    slurmctld slurmd slurm-client munge >/dev/null; then
+    fatal "apt-get install failed"
+  fi
 fi
 export PATH=$PATH:/usr/sbin
 for tool in mpirun python3 timeout; do command -v "$tool" >/dev/null || fatal "$tool not found"; done
 
-src_bin=${RANKPOOL_BIN:-$repo/build/src/cli/rankpool}
-[[ -x $src_bin ]] || fatal "no rankpool binary at '$src_bin': build it (cmake -S . -B build -G Ninja && cmake --build build) or set RANKPOOL_BIN"
+# Default: the newer of the release preset's build and a plain build/.
+src_bin=${RANKPOOL_BIN:-}
+if [[ -z $src_bin ]]; then
+  for candidate in "$repo/build/release/src/cli/rankpool" "$repo/build/src/cli/rankpool"; do
+    [[ -x $candidate ]] || continue
+    [[ -n $src_bin && ! $candidate -nt $src_bin ]] || src_bin=$candidate
+  done
+fi
+[[ -n $src_bin && -x $src_bin ]] || fatal "no rankpool binary at '$src_bin': build it (cmake --preset release && cmake --build --preset release) or set RANKPOOL_BIN"
 
 # --- leftovers of a run that was killed before its own cleanup -----------------
 for pidfile in /tmp/rankpool-slurm-test.*/run/*.pid; do
@@ -214,16 +227,20 @@ submit() {
   env "$@" RANKPOOL_BIN="$bin" timeout 20 sbatch --parsable --job-name="$name" \
     --nodes=1 --ntasks=3 --overcommit --time=3 --chdir="$jobs_dir" "$repo/hpc/slurm/$script"
 }
+# All job waits end by this deadline, whatever their own limits, so that the
+# whole test (teardown included) stays under 3 minutes.
+readonly jobs_deadline=$((started_at + ${RANKPOOL_SLURM_JOBS_BUDGET_S:-130}))
 
 # wait_job ID LIMIT_S : waits for a final state; prints "STATE EXITCODE".
 wait_job() {
   local id=$1 limit=$2 line
-  timeout "$limit" bash -c "until scontrol -o show job $id 2>/dev/null |
+  ((limit <= jobs_deadline - SECONDS)) || limit=$((jobs_deadline - SECONDS))
+  ((limit >= 1)) || limit=1
+  if ! timeout "$limit" bash -c "until scontrol -o show job $id 2>/dev/null |
       grep -Eq 'JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) '; do
-      sleep 0.3; done"
-  if (($? != 0)); then
+      sleep 0.3; done"; then
     timeout 10 scancel "$id" 2>/dev/null
-    echo "TIMEOUT(${limit}s) -"
+    echo "unfinished after ${limit} s (cancelled)"
     return
   fi
   line=$(scontrol -o show job "$id")
@@ -239,7 +256,7 @@ record() { # name verdict detail
 
 # finish NAME ID LIMIT LOGPREFIX CHECK... : waits, checks the log and runs CHECK.
 finish() {
-  local name=$1 id=$2 limit=$3 prefix=$4 t0=$SECONDS state log out
+  local name=$1 id=$2 limit=$3 prefix=$4 state log out
   shift 4
   state=$(wait_job "$id" "$limit")
   log=$jobs_dir/$prefix-$id.out

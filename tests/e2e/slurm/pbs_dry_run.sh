@@ -13,12 +13,14 @@
 #   compare.pbs       factorial table with every variant           (SKIPPED without 'compare')
 #   launch_local.sh   the laptop launcher, 3 ranks, exact n! for n = 1..300
 #
-# Environment: RANKPOOL_BIN [<repo>/build/src/cli/rankpool], KEEP_WORKDIR=1 keeps the temp dir.
+# Environment: RANKPOOL_BIN [newer of build/release/src/cli/rankpool and build/src/cli/rankpool],
+# KEEP_WORKDIR=1 keeps the temp dir.
 
 set -uo pipefail
 
-readonly here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-readonly repo=$(cd "$here/../../.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+readonly here repo
 started_at=$SECONDS
 failures=0
 results=()
@@ -30,8 +32,15 @@ record() { # name verdict detail
   [[ $2 != FAIL ]] || failures=$((failures + 1))
 }
 
-bin=${RANKPOOL_BIN:-$repo/build/src/cli/rankpool}
-[[ -x $bin ]] || { say "ERROR: no rankpool binary at '$bin': build it or set RANKPOOL_BIN"; exit 2; }
+# Default: the newer of the release preset's build and a plain build/.
+bin=${RANKPOOL_BIN:-}
+if [[ -z $bin ]]; then
+  for candidate in "$repo/build/release/src/cli/rankpool" "$repo/build/src/cli/rankpool"; do
+    [[ -x $candidate ]] || continue
+    [[ -n $bin && ! $candidate -nt $bin ]] || bin=$candidate
+  done
+fi
+[[ -n $bin && -x $bin ]] || { say "ERROR: no rankpool binary at '$bin': build it (cmake --preset release && cmake --build --preset release) or set RANKPOOL_BIN"; exit 2; }
 command -v mpirun >/dev/null || { say "ERROR: mpirun not found"; exit 2; }
 
 work=$(mktemp -d /tmp/rankpool-pbs-dry-run.XXXXXX) || exit 2
@@ -59,7 +68,8 @@ if ((${#bad[@]})); then record syntax FAIL "${bad[*]}"; else record syntax PASS 
 jobid=4242
 printf 'localhost\n%.0s' 1 2 3 >"$work/nodefile"
 export PBS_NODEFILE=$work/nodefile PBS_O_WORKDIR=$work PBS_JOBID=$jobid.dryrun-server
-export PBS_ENVIRONMENT=PBS_BATCH PBS_O_HOST=$(hostname -s) PBS_QUEUE=dryrun
+PBS_O_HOST=$(hostname -s)
+export PBS_ENVIRONMENT=PBS_BATCH PBS_O_HOST PBS_QUEUE=dryrun
 export RANKPOOL_BIN=$bin MPIRUN_FLAGS=--oversubscribe
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # The help is read whole first: grep -q stopping early would SIGPIPE the binary (pipefail).
