@@ -31,8 +31,8 @@ double physical_memory_bytes() {
 FactorialCommand::FactorialCommand(CLI::App& app) {
   command_ = app.add_subcommand("factorial", "n! for every requested n, computed by the workers");
   auto* upto = command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
-  auto* numbers = command_->add_option("--numbers", numbers_, "comma-separated n and ranges a-b, e.g. 1-5,8,10-12");
-  upto->excludes(numbers);
+  numbers_option_ = command_->add_option("--numbers", numbers_, "comma-separated n and ranges a-b, e.g. 1-5,8,10-12");
+  upto->excludes(numbers_option_);
   command_->add_option("--backend", backend_, "gmp (mpz_fac_ui) or cpp_int (a multiply loop)")
       ->check(CLI::IsMember({"gmp", "cpp_int"}))
       ->capture_default_str();
@@ -41,7 +41,8 @@ FactorialCommand::FactorialCommand(CLI::App& app) {
 }
 
 int FactorialCommand::run(Pool& pool) {
-  if (upto_ == 0 && numbers_.empty()) throw UsageError("factorial needs --upto N or --numbers LIST");
+  const bool has_numbers = numbers_option_->count() > 0;
+  if (upto_ == 0 && !has_numbers) throw UsageError("factorial needs --upto N or --numbers LIST");
   const NumberList numbers = upto_ != 0 ? NumberList::upto(upto_) : NumberList::parse(numbers_);
   const cli::RunOptions run = cli::apply_pool_options(options_, pool);
 
@@ -95,7 +96,7 @@ int FactorialCommand::run(Pool& pool) {
       std::cerr << "rankpool: partial results kept in " << journal->journal_path() << "; rerun with --resume\n";
     }
   }
-  return cli::print_report(options_, cli::report_json("factorial", run, pool, report, extra));
+  return cli::finish_run(options_, "factorial", run, pool, report, extra);
 }
 
 }  // namespace rankpool::factorial

@@ -19,6 +19,7 @@ class FactorialCommand final : public cli::Command {
 
  private:
   CLI::App* command_;
+  CLI::Option* numbers_option_ = nullptr;
   std::int64_t upto_ = 0;
   std::string numbers_;
   std::string backend_ = "gmp";

@@ -43,10 +43,13 @@ struct ClientStats {
   std::uint64_t requests = 0;
   /// Requests that were repeats after a transient failure.
   std::uint64_t retries = 0;
+  /// New connections opened (the rest reused a kept-alive one).
+  std::uint64_t connects = 0;
 
   ClientStats& operator+=(const ClientStats& other) {
     requests += other.requests;
     retries += other.retries;
+    connects += other.connects;
     return *this;
   }
   friend bool operator==(const ClientStats&, const ClientStats&) = default;

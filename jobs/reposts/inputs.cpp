@@ -1,5 +1,7 @@
 #include "reposts/inputs.hpp"
 
+#include <curl/curl.h>
+
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -9,8 +11,6 @@
 #include <limits>
 #include <sstream>
 #include <unordered_set>
-
-#include <curl/curl.h>
 
 #include "reposts/errors.hpp"
 #include "reposts/redact.hpp"
@@ -44,8 +44,8 @@ std::string shown(std::string_view text) {
 std::string read_file(const std::filesystem::path& file, std::string_view what) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    throw InputError(std::string(what) + " '" + file.string() + "': cannot open: " +
-                     std::strerror(errno));
+    throw InputError(std::string(what) + " '" + file.string() +
+                     "': cannot open: " + std::strerror(errno));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -117,7 +117,8 @@ std::vector<std::int64_t> parse_mids_text(std::string_view text, std::string_vie
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto eol = text.find('\n', pos);
-    auto line = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    auto line =
+        text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
     pos = eol == std::string_view::npos ? text.size() : eol + 1;
     ++line_no;
     if (auto hash = line.find('#'); hash != std::string_view::npos) {

@@ -45,7 +45,6 @@ inline constexpr const char* kTokenEnv = "WEIBO_ACCESS_TOKEN";
 /// otherwise from `WEIBO_ACCESS_TOKEN`. Throws `InputError` when the file is
 /// unreadable or empty, or when neither source has a token. The token itself
 /// never appears in a message.
-[[nodiscard]] std::string read_access_token(
-    const std::optional<std::filesystem::path>& token_file);
+[[nodiscard]] std::string read_access_token(const std::optional<std::filesystem::path>& token_file);
 
 }  // namespace rankpool::reposts

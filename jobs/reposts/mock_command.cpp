@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "reposts/inputs.hpp"
+#include "reposts/mock_data.hpp"
 #include "reposts/mock_server.hpp"
 
 namespace rankpool::reposts {
@@ -74,7 +75,7 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
   sub->add_option("--token-file", o.token_file, "Read --token from this file")
       ->check(CLI::ExistingFile);
   sub->add_option("--total", o.total, "Reposts of every post (total_number)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30))
+      ->check(CLI::Range(std::int64_t{0}, kMockMaxReposts))
       ->capture_default_str();
   sub->add_option("--reachable", o.reachable, "Only the newest N reposts can be paged to")
       ->check(CLI::NonNegativeNumber)
@@ -137,9 +138,9 @@ int run_mock_weibo(const MockWeiboOptions& options) {
   signals.wait();
   server.stop();
   auto s = server.stats();
-  std::cerr << "mock-weibo: stopped after " << s.requests << " requests (" << s.pages
-            << " pages, " << s.auth_errors + s.bad_requests + s.rate_limited << " refused, "
-            << s.faults() << " faults injected)\n";
+  std::cerr << "mock-weibo: stopped after " << s.requests << " requests (" << s.pages << " pages, "
+            << s.auth_errors + s.bad_requests + s.rate_limited << " refused, " << s.faults()
+            << " faults injected)\n";
   return 0;
 }
 

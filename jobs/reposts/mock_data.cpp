@@ -13,7 +13,7 @@ using Json = nlohmann::ordered_json;
 
 // 2014-01-07 12:00:00 +0800, the era of the original scraper.
 constexpr std::int64_t kEpoch = 1389067200;
-constexpr std::int64_t kChinaOffset = 8 * 3600;
+constexpr std::int64_t kChinaOffset = std::int64_t{8} * 3600;
 constexpr std::int64_t kIdStride = std::int64_t{1} << 32;
 
 std::uint64_t mix(std::uint64_t x) {
@@ -29,17 +29,18 @@ std::uint64_t mix(std::int64_t post_id, std::int64_t serial, std::uint64_t salt)
 }
 
 std::int64_t post_time(std::int64_t post_id) {
-  return kEpoch + static_cast<std::int64_t>(mix(post_id, 0, 0x7417) % (365u * 86400u));
+  return kEpoch + static_cast<std::int64_t>(mix(post_id, 0, 0x7417) % (365ULL * 86400ULL));
 }
 
 std::int64_t repost_time(std::int64_t post_id, std::int64_t serial) {
   // Strictly increasing in serial: one repost per minute, at a varying second.
-  return post_time(post_id) + (serial + 1) * 60 + static_cast<std::int64_t>(mix(post_id, serial, 0x5ec) % 60);
+  return post_time(post_id) + (serial + 1) * 60 +
+         static_cast<std::int64_t>(mix(post_id, serial, 0x5ec) % 60);
 }
 
 Json mock_user(std::int64_t user_id, std::uint64_t h) {
-  static constexpr std::array<const char*, 4> kPlaces = {"北京 海淀区", "上海 浦东新区", "广东 深圳",
-                                                         "其他"};
+  static constexpr std::array<const char*, 4> kPlaces = {"北京 海淀区", "上海 浦东新区",
+                                                         "广东 深圳", "其他"};
   auto digits = std::to_string(user_id);
   Json user;
   user["id"] = user_id;
@@ -82,13 +83,19 @@ Json mock_repost(std::int64_t post_id, std::int64_t serial) {
   auto user_id = user_id_for(post_id, serial, 0x05e7);
   std::string text;
   switch (h % 4) {
-    case 0: text = "转发微博"; break;
-    case 1: text = "//@user_" + std::to_string(h % 1000000) + ": 转发微博"; break;
+    case 0:
+      text = "转发微博";
+      break;
+    case 1:
+      text = "//@user_" + std::to_string(h % 1000000) + ": 转发微博";
+      break;
     case 2:
       text = "repost " + std::to_string(serial) + " of " + std::to_string(post_id) +
              ": \"quoted\" & <b>tagged</b>\n2nd line";
       break;
-    default: text = "哈哈哈[doge] http://t.cn/A6" + std::to_string(h % 100000); break;
+    default:
+      text = "哈哈哈[doge] http://t.cn/A6" + std::to_string(h % 100000);
+      break;
   }
 
   Json original;
@@ -155,7 +162,8 @@ std::string weibo_time(std::int64_t unix_seconds) {
   gmtime_r(&local, &tm);
   std::array<char, 40> out{};
   std::snprintf(out.data(), out.size(), "%s %s %02d %02d:%02d:%02d +0800 %04d", kDays[tm.tm_wday],
-                kMonths[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
+                kMonths[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                tm.tm_year + 1900);
   return out.data();
 }
 

@@ -8,10 +8,9 @@
 /// serial and are unique across posts whose ids differ by less than 2^32.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace rankpool::reposts {
 

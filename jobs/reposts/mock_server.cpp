@@ -1,5 +1,6 @@
 #include "reposts/mock_server.hpp"
 
+#include <httplib.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -18,8 +19,6 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
-
-#include <httplib.h>
 
 #include "reposts/detail/socket_scan.hpp"
 #include "reposts/errors.hpp"
@@ -56,10 +55,9 @@ MockWeiboOptions validated(MockWeiboOptions o) {
   check(o.reachable >= 0, "--reachable must be >= 0");
   check(o.new_reposts_per_request >= 0, "--new-reposts-per-request must be >= 0");
   check(o.latency_ms >= 0 && o.jitter_ms >= 0, "--latency-ms and --jitter-ms must be >= 0");
-  for (auto [rate, name] : {std::pair{o.fail_rate, "--fail-rate"},
-                            std::pair{o.truncate_rate, "--truncate-rate"},
-                            std::pair{o.stall_rate, "--stall-rate"},
-                            std::pair{o.reset_rate, "--reset-rate"}}) {
+  for (auto [rate, name] :
+       {std::pair{o.fail_rate, "--fail-rate"}, std::pair{o.truncate_rate, "--truncate-rate"},
+        std::pair{o.stall_rate, "--stall-rate"}, std::pair{o.reset_rate, "--reset-rate"}}) {
     check(rate >= 0.0 && rate <= 1.0, std::string(name) + " must be in 0..1");
   }
   check(o.fail_rate + o.truncate_rate + o.stall_rate + o.reset_rate <= 1.0 + 1e-9,
@@ -183,25 +181,29 @@ void MockWeiboServer::Impl::start() {
   server_->new_task_queue = [n = options_.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(n));
   };
+  // httplib's default also sets SO_REUSEPORT, which lets a second server
+  // share the port silently; a busy port must be an error.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server_->set_keep_alive_timeout(kKeepAliveSeconds);
   server_->set_keep_alive_max_count(1'000'000);
-  server_->Get(kTimelinePath, [this](const httplib::Request& req, httplib::Response& res) {
-    handle(req, res);
-  });
+  server_->Get(kTimelinePath,
+               [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
   server_->set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404 && res.body.empty()) {
-      ++requests_;
-      ++bad_requests_;
-      res.set_content(mock_error_body(10020, "Request Api not found!", req.path), kJson);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  }));
+        if (res.status == 404 && res.body.empty()) {
+          ++requests_;
+          ++bad_requests_;
+          res.set_content(mock_error_body(10020, "Request Api not found!", req.path), kJson);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      }));
   if (options_.log_requests) {
-    server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      log(req, res);
-    });
+    server_->set_logger(
+        [this](const httplib::Request& req, const httplib::Response& res) { log(req, res); });
   }
   errno = 0;
   if (options_.port == 0) {
@@ -253,7 +255,8 @@ void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Respons
   auto serial = requests_.fetch_add(1);
   // One generator per request, seeded by (seed, serial): a client that sends
   // its requests one at a time sees the same faults on every run.
-  std::seed_seq seq{static_cast<std::uint32_t>(options_.seed), static_cast<std::uint32_t>(options_.seed >> 32),
+  std::seed_seq seq{static_cast<std::uint32_t>(options_.seed),
+                    static_cast<std::uint32_t>(options_.seed >> 32),
                     static_cast<std::uint32_t>(serial), static_cast<std::uint32_t>(serial >> 32)};
   std::mt19937_64 rng(seq);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -289,11 +292,13 @@ void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Respons
   if ((draw -= options_.stall_rate) < 0.0) {
     ++stalled_;
     if (!sleep_unless_stopped(std::chrono::milliseconds(options_.stall_ms))) {
+      res.status = 503;
+      res.set_content("<html><body>shutting down</body></html>", "text/html");
       return;
     }
   }
   res.status = normal.status;
-  res.set_content(std::move(normal.body), kJson);
+  res.set_content(normal.body, kJson);
 }
 
 MockWeiboServer::Impl::Answer MockWeiboServer::Impl::error(int status, int code,
@@ -399,7 +404,7 @@ void MockWeiboServer::Impl::truncate(httplib::Response& res, Answer answer, std:
   if (rng() % 2 == 0) {
     // A complete HTTP answer whose JSON stops early (a proxy that cut it).
     answer.body.resize(std::min(cut, size));
-    res.set_content(std::move(answer.body), kJson);
+    res.set_content(answer.body, kJson);
     return;
   }
   // Content-Length promises the whole body; the connection closes after `cut`.
@@ -423,9 +428,8 @@ void MockWeiboServer::Impl::reset(const httplib::Request& req, httplib::Response
     return;
   }
   // Socket not found: the next best thing, headers and then nothing.
-  res.set_content_provider(1, kJson, [](std::size_t, std::size_t, httplib::DataSink&) {
-    return false;
-  });
+  res.set_content_provider(1, kJson,
+                           [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
 }
 
 void MockWeiboServer::Impl::log(const httplib::Request& req, const httplib::Response& res) const {

@@ -159,6 +159,9 @@ std::vector<RepostPage> MultiFetcher::State::run(const std::vector<PageRequest>&
       --in_flight;
       long status = 0;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      long connects = 0;
+      curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+      stats.connects += static_cast<std::uint64_t>(connects);
       auto outcome = detail::judge(code, status, slot->transfer, options);
       const auto& request = requests[slot->job.index];
       switch (outcome.verdict) {

@@ -23,8 +23,8 @@ bool starts_key_at(std::string_view text, std::size_t pos) {
     }
   }
   // Only a whole parameter name: "xaccess_token=" is someone else's.
-  return pos == 0 || !(std::isalnum(static_cast<unsigned char>(text[pos - 1])) != 0 ||
-                       text[pos - 1] == '_');
+  return pos == 0 ||
+         !(std::isalnum(static_cast<unsigned char>(text[pos - 1])) != 0 || text[pos - 1] == '_');
 }
 
 void replace_all(std::string& text, std::string_view what, std::string_view with) {

@@ -1,7 +1,6 @@
 #include "reposts/repost_page.hpp"
 
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 namespace rankpool::reposts {

@@ -38,6 +38,9 @@ struct WeiboClient::State {
     auto code = curl_easy_perform(easy);
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    long connects = 0;
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    stats.connects += static_cast<std::uint64_t>(connects);
     return detail::judge(code, status, transfer, options);
   }
 };

@@ -22,7 +22,7 @@ int SleepCommand::run(Pool& pool) {
       cli::run_variant(pool, pool.load(SleepJob{seconds}), TaskSet(tasks_), run, [](const TaskResult&) {});
   nlohmann::json extra{{"seconds_per_task", seconds},
                        {"us_per_task", tasks_ ? report.wall_seconds * 1e6 / static_cast<double>(tasks_) : 0.0}};
-  return cli::print_report(options_, cli::report_json("sleep", run, pool, report, extra));
+  return cli::finish_run(options_, "sleep", run, pool, report, extra);
 }
 
 }  // namespace rankpool::sleep_job

@@ -53,10 +53,10 @@ void check_writable(const std::string& path, const char* option) {
 }
 
 OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool resume) : path_(std::move(path)) {
-  check_writable(path_, "--out");
-  if (path_ == "-") {
+  if (!path_.empty()) check_writable(path_, "--out");
+  if (path_ == "-" || path_.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    journal_path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/rankpool-stdout-" + std::to_string(getpid()) + ".partial";
+    journal_path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/rankpool-output-" + std::to_string(getpid()) + ".partial";
     resume = false;
   } else {
     journal_path_ = path_ + ".partial";
@@ -83,7 +83,7 @@ OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool res
 
 OutputJournal::~OutputJournal() {
   if (fd_ >= 0) ::close(fd_);
-  if (path_ == "-") std::remove(journal_path_.c_str());
+  if (path_ == "-" || path_.empty()) std::remove(journal_path_.c_str());
 }
 
 void OutputJournal::lock() {
@@ -144,9 +144,11 @@ std::string OutputJournal::read_at(std::uint64_t offset, std::uint64_t size) con
 
 void OutputJournal::finish(
     const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry) {
-  if (path_ == "-") {
-    for (const auto& [key, where] : entries_) write_entry(key, read_at(where.first, where.second), std::cout);
-    std::cout.flush();
+  if (path_ == "-" || path_.empty()) {
+    std::ostream nowhere(nullptr);
+    std::ostream& out = path_ == "-" ? std::cout : nowhere;
+    for (const auto& [key, where] : entries_) write_entry(key, read_at(where.first, where.second), out);
+    out.flush();
     return;
   }
   const std::string tmp = path_ + ".tmp";

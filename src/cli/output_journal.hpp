@@ -18,7 +18,8 @@ namespace rankpool::cli {
 /// then `finish()` writes the entries in key order to `FILE.tmp` and renames
 /// it to FILE. `--resume` reads an earlier journal and tells which keys are
 /// done. The journal's first line fingerprints the run, so a resume of a
-/// different run is refused. FILE "-" means stdout (journal in $TMPDIR).
+/// different run is refused. FILE "-" means stdout and "" nowhere (a job
+/// that only counts); both journal in $TMPDIR. A lock keeps two runs apart.
 class OutputJournal {
  public:
   /// Opens (or, with resume, reopens) the journal. Throws UsageError if the
@@ -31,6 +32,12 @@ class OutputJournal {
   /// Keys an earlier run already wrote (resume only).
   bool done(std::uint64_t key) const { return entries_.count(key) != 0; }
   std::uint64_t done_count() const noexcept { return entries_.size(); }
+
+  /// The payload recorded under `key`; throws std::out_of_range if none.
+  std::string read(std::uint64_t key) const {
+    const auto& where = entries_.at(key);
+    return read_at(where.first, where.second);
+  }
 
   /// Records one task's output (any bytes) under its key.
   void append(std::uint64_t key, std::string_view payload);

@@ -81,10 +81,18 @@ nlohmann::json report_json(const std::string& job, const RunOptions& run, const 
 }
 
 int print_report(const PoolOptions& options, const nlohmann::json& report) {
-  for (const auto& error : report["errors"])
+  // Stopping at the first failure: one line for it (tasks already out may
+  // have failed the same way, e.g. a bad token; --json lists them all).
+  const auto& errors = report["errors"];
+  const std::size_t shown = options.on_error == "stop" && !errors.empty() ? 1 : errors.size();
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& error = errors[i];
     std::cerr << "rankpool: error: " << error["job"].get<std::string>() << " task " << error["index"] << " on rank "
               << error["rank"] << " (" << error["host"].get<std::string>()
-              << "): " << error["message"].get<std::string>() << '\n';
+              << "): " << error["message"].get<std::string>();
+    if (shown == 1 && errors.size() > 1) std::cerr << " (" << errors.size() - 1 << " more tasks failed)";
+    std::cerr << '\n';
+  }
   if (options.json) {
     std::cout << report.dump() << std::endl;
   } else {

@@ -61,23 +61,40 @@ bool is_rate_limit_code(int code) { return code == 10022 || code == 10023 || cod
 // Words for the Weibo error codes a user of this job is likely to meet.
 std::string describe_code(int code, const std::string& api_text, const ClientOptions& options) {
   switch (code) {
-    case 10006: return "missing app key";
-    case 10014: return "no permission for this api";
-    case 10016: return "missing parameter";
-    case 10017: return "invalid parameter";
-    case 10020: return "unknown api";
-    case 10022: return "ip requests out of rate limit";
-    case 10023: return "user requests out of rate limit";
-    case 10024: return "user requests for this api out of rate limit";
-    case 20101: return "post does not exist";
-    case 21301: return "authentication failed";
-    case 21314: case 21315: case 21316: case 21317: case 21327:
+    case 10006:
+      return "missing app key";
+    case 10014:
+      return "no permission for this api";
+    case 10016:
+      return "missing parameter";
+    case 10017:
+      return "invalid parameter";
+    case 10020:
+      return "unknown api";
+    case 10022:
+      return "ip requests out of rate limit";
+    case 10023:
+      return "user requests out of rate limit";
+    case 10024:
+      return "user requests for this api out of rate limit";
+    case 20101:
+      return "post does not exist";
+    case 21301:
+      return "authentication failed";
+    case 21314:
+    case 21315:
+    case 21316:
+    case 21317:
+    case 21327:
       return "access token expired or revoked";
-    case 21332: return "invalid access token";
-    default: break;
+    case 21332:
+      return "invalid access token";
+    default:
+      break;
   }
   auto text = redact_secret(api_text, options.access_token);
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   constexpr std::size_t kMax = 120;
   if (text.size() > kMax) {
     text = text.substr(0, kMax) + "...";
@@ -185,7 +202,8 @@ void configure(CURL* easy, const ClientOptions& options, Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   // Threads and signals do not mix; timeouts still work with the threaded resolver.
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -264,8 +282,8 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
 std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const Outcome& last,
                                   std::mt19937_64& rng) {
   using std::chrono::milliseconds;
-  auto first = last.verdict == Verdict::rate_limited ? options.rate_limit_backoff
-                                                     : options.backoff_initial;
+  auto first =
+      last.verdict == Verdict::rate_limited ? options.rate_limit_backoff : options.backoff_initial;
   auto cap = options.backoff_max.count();
   long long base = first.count();
   for (int i = 0; i < retry && base < cap; ++i) {

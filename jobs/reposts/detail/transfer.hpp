@@ -3,13 +3,13 @@
 // `MultiFetcher` (multi interface) share: building the URL, configuring an
 // easy handle, judging an answer, computing backoffs and error messages.
 
+#include <curl/curl.h>
+
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <random>
 #include <string>
-
-#include <curl/curl.h>
 
 #include "reposts/client_options.hpp"
 #include "reposts/errors.hpp"

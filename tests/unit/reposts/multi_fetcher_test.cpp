@@ -41,7 +41,11 @@ TEST(MultiFetcher, AllPagesInOrder) {
   auto pages = fetcher.fetch_pages(pages_of(31, 200, 12));
   ASSERT_EQ(pages.size(), 12u);
   expect_pages_match(pages, 31, 200);
-  EXPECT_EQ(fetcher.stats(), (ClientStats{12, 0}));
+  EXPECT_EQ(fetcher.stats().requests, 12u);
+  EXPECT_EQ(fetcher.stats().retries, 0u);
+  // 4 kept-alive connections; the mock drops connections idle for 1 s, which
+  // a slow (sanitized, loaded) run can hit.
+  EXPECT_LE(fetcher.stats().connects, 8u) << "connections are reused";
   EXPECT_TRUE(fetcher.fetch_pages({}).empty());
 }
 

@@ -62,7 +62,11 @@ TEST(WeiboClient, EveryRepostOfAFullPaging) {
     }
   }
   EXPECT_EQ(checked, 2000);
-  EXPECT_EQ(client.stats(), (ClientStats{13, 0}));
+  EXPECT_EQ(client.stats().requests, 13u);
+  EXPECT_EQ(client.stats().retries, 0u);
+  // One kept-alive connection; the mock drops connections idle for 1 s, which
+  // a slow (sanitized, loaded) run can hit once or twice.
+  EXPECT_LE(client.stats().connects, 3u);
 }
 
 TEST(WeiboClient, RepostJsonIsWhatTheApiSent) {
@@ -91,7 +95,8 @@ TEST(WeiboClient, BadTokenFailsAtOnce) {
   EXPECT_EQ(e.http_status(), 403);
   EXPECT_STREQ(e.what(),
                "weibo api: invalid access token (error_code 21332, HTTP 403) on id 123 page 1");
-  EXPECT_EQ(client.stats(), (ClientStats{1, 0}));
+  EXPECT_EQ(client.stats().requests, 1u);
+  EXPECT_EQ(client.stats().retries, 0u);
 }
 
 TEST(WeiboClient, BadIdIsPermanent) {
@@ -239,7 +244,8 @@ TEST(WeiboClient, UnreachableServer) {
                        0),
             0u)
       << what;
-  EXPECT_EQ(client.stats(), (ClientStats{3, 2}));
+  EXPECT_EQ(client.stats().requests, 3u);
+  EXPECT_EQ(client.stats().retries, 2u);
 }
 
 TEST(WeiboClient, BeforeRequestRunsForEveryAttempt) {

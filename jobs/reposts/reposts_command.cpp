@@ -1,0 +1,181 @@
+#include "reposts/reposts_command.hpp"
+
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <unordered_set>
+
+#include "cli/output_journal.hpp"
+#include "cli/run_variant.hpp"
+#include "reposts/errors.hpp"
+#include "reposts/inputs.hpp"
+#include "reposts/mock_command.hpp"
+#include "reposts/paging.hpp"
+#include "reposts/reposts_job.hpp"
+
+namespace rankpool::reposts {
+
+namespace {
+
+/// Journal key of a (post, page): posts in request order, pages in order.
+std::uint64_t page_key(std::uint32_t post, std::uint32_t page) { return (std::uint64_t{post} << 20) | page; }
+
+/// Counts what the two phases did, for the summary.
+struct Totals {
+  std::uint64_t pages = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t retries = 0;
+  void add(const PageResult& page) {
+    ++pages;
+    requests += page.requests;
+    retries += page.retries;
+  }
+};
+
+void merge_reports(cli::RunReport& into, const cli::RunReport& more) {
+  into.wall_seconds += more.wall_seconds;
+  into.tasks += more.tasks;
+  into.completed += more.completed;
+  for (const auto& [rank, count] : more.tasks_per_rank) into.tasks_per_rank[rank] += count;
+  into.failures.insert(into.failures.end(), more.failures.begin(), more.failures.end());
+  into.stopped_early = into.stopped_early || more.stopped_early;
+  into.spans.insert(into.spans.end(), more.spans.begin(), more.spans.end());
+}
+
+}  // namespace
+
+RepostsCommand::RepostsCommand(CLI::App& app) {
+  command_ = app.add_subcommand("reposts", "every repost of Weibo posts, one page per task");
+  auto* mid = command_->add_option("--mid", mid_, "the post id");
+  auto* file = command_->add_option("--mids-file", mids_file_, "a file of post ids, one per line (# comments)");
+  mid->excludes(file);
+  command_->add_option("--api-base", api_base_, "the API, e.g. a `rankpool mock-weibo` URL")->capture_default_str();
+  command_->add_option("--token-file", token_file_, "read the access token here (default: $WEIBO_ACCESS_TOKEN)");
+  command_->add_option("--count", count_, "reposts per page")->check(CLI::Range(1, 200))->capture_default_str();
+  command_->add_option("--max-pages", max_pages_, "pages per post at most")->check(CLI::Range(1, 1000))->capture_default_str();
+  command_->add_option("--max-rps", max_rps_, "requests per second for the whole run, across all ranks (0: no limit)")
+      ->check(CLI::Range(0.0, 1e6));
+  command_->add_option("--connect-timeout", connect_timeout_, "seconds to connect")->check(CLI::Range(0.01, 3600.0))->capture_default_str();
+  command_->add_option("--timeout", timeout_, "seconds for one request")->check(CLI::Range(0.01, 3600.0))->capture_default_str();
+  command_->add_option("--retries", retries_, "retries of a failed request (5xx, timeout, reset, bad body, rate limit)")
+      ->check(CLI::Range(0, 100))->capture_default_str();
+  command_->add_option("--ca-file", ca_file_, "CA bundle for HTTPS (default: the system's)");
+  cli::add_pool_options(*command_, options_, "JSON Lines: each repost once, newest first per post (- for stdout)");
+}
+
+int RepostsCommand::run(Pool& pool) {
+  RepostsJob job;
+  try {
+    if (mid_.empty() && mids_file_.empty()) throw UsageError("reposts needs --mid ID or --mids-file FILE");
+    job.mids = !mid_.empty() ? std::vector<std::int64_t>{parse_post_id(mid_)} : parse_mids_file(mids_file_);
+    job.api_base = validate_api_base(api_base_);
+    job.access_token = read_access_token(token_file_.empty() ? std::nullopt
+                                                             : std::optional<std::filesystem::path>(token_file_));
+  } catch (const InputError& error) {
+    throw UsageError(error.what());
+  }
+  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  job.count = count_;
+  job.connect_timeout_ms = static_cast<int>(connect_timeout_ * 1000);
+  job.timeout_ms = static_cast<int>(timeout_ * 1000);
+  job.max_retries = retries_;
+  job.ca_file = ca_file_;
+  // One budget for the run: each worker that fetches gets an equal share, so
+  // the total holds across nodes without any traffic between ranks.
+  job.rps_per_worker = max_rps_ > 0 ? max_rps_ / std::max(pool.workers(), 1) : 0;
+
+  std::string fingerprint = "reposts " + job.api_base + " count " + std::to_string(count_) + " pages " +
+                            std::to_string(max_pages_) + " posts";
+  for (std::int64_t mid : job.mids) fingerprint += " " + std::to_string(mid);
+  fingerprint = "reposts " + std::to_string(std::hash<std::string>{}(fingerprint));
+  cli::OutputJournal journal(options_.out, fingerprint, options_.resume);
+  cli::note_serial_fallback(pool);
+
+  Totals totals;
+  std::vector<std::int64_t> totals_by_post(job.mids.size(), -1);
+  auto record = [&](const TaskResult& result, const RepostsJob& phase) {
+    const auto& [post, page] = phase.pages.at(result.index);
+    const PageResult parsed = parse_page_result(result.payload);
+    totals.add(parsed);
+    if (page == 1) totals_by_post[post] = parsed.total;
+    journal.append(page_key(post, page), result.payload);
+  };
+
+  // Phase 1: page 1 of every post, which tells its total_number.
+  RepostsJob first = job;
+  std::vector<std::uint64_t> first_tasks;
+  for (std::uint32_t post = 0; post < job.mids.size(); ++post) {
+    first.pages.emplace_back(post, 1);
+    if (journal.done(page_key(post, 1)))
+      totals_by_post[post] = parse_page_result(journal.read(page_key(post, 1))).total;
+    else
+      first_tasks.push_back(post);
+  }
+  cli::RunReport report = cli::run_variant(pool, pool.load(first), TaskSet(first_tasks), run,
+                                           [&](const TaskResult& result) { record(result, first); });
+
+  // Phase 2: the other pages, now that each post's total is known.
+  if (report.failures.empty()) {
+    RepostsJob rest = job;
+    std::vector<std::uint64_t> rest_tasks;
+    for (std::uint32_t post = 0; post < job.mids.size(); ++post) {
+      const int pages = page_count(totals_by_post[post], count_, max_pages_);
+      for (int page = 2; page <= pages; ++page) {
+        if (!journal.done(page_key(post, static_cast<std::uint32_t>(page)))) rest_tasks.push_back(rest.pages.size());
+        rest.pages.emplace_back(post, static_cast<std::uint32_t>(page));
+      }
+    }
+    merge_reports(report, cli::run_variant(pool, pool.load(rest), TaskSet(rest_tasks), run,
+                                           [&](const TaskResult& result) { record(result, rest); }));
+  }
+
+  std::uint64_t written = 0;
+  if (report.failures.empty()) {
+    // Pages in order per post; an empty page ends that post's paging, and an
+    // id seen on an earlier page (new reposts shift the pages) is skipped.
+    std::uint32_t current_post = UINT32_MAX;
+    bool post_ended = false;
+    std::unordered_set<std::int64_t> seen;
+    journal.finish([&](std::uint64_t key, std::string_view payload, std::ostream& out) {
+      const auto post = static_cast<std::uint32_t>(key >> 20);
+      if (post != current_post) {
+        current_post = post;
+        post_ended = false;
+      }
+      if (post_ended) return;
+      const PageResult page = parse_page_result(payload);
+      if (page.reposts.empty()) post_ended = true;
+      for (const auto& [id, json] : page.reposts)
+        if (seen.insert(id).second) {
+          out << json << '\n';
+          ++written;
+        }
+    });
+  } else if (!options_.out.empty() && options_.out != "-") {
+    std::cerr << "rankpool: partial results kept in " << journal.journal_path() << "; rerun with --resume\n";
+  }
+  nlohmann::json extra{{"posts", job.mids.size()},
+                       {"pages", totals.pages},
+                       {"requests", totals.requests},
+                       {"retries", totals.retries},
+                       {"reposts", written}};
+  return cli::finish_run(options_, "reposts", run, pool, report, extra);
+}
+
+MockWeiboCommand::MockWeiboCommand(CLI::App& app) { command_ = add_mock_weibo_options(app, options_); }
+
+int MockWeiboCommand::run(Pool& /*pool*/) { return run_standalone(); }
+
+int MockWeiboCommand::run_standalone() {
+  try {
+    return run_mock_weibo(options_);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "rankpool: error: " << error.what() << std::endl;
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "rankpool: error: " << error.what() << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace rankpool::reposts

@@ -1,0 +1,54 @@
+#pragma once
+/// \file
+/// The reposts job on the pool: task i fetches one (post, page) of the Weibo
+/// repost timeline.
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rankpool::reposts {
+
+/// Parameters travel to each worker once: where the API is, the token (never
+/// printed), the client's limits, and the (post, page) of every task.
+/// A task's result is text: a header line `{"total":N,"requests":R,"retries":T}`
+/// and then one line per repost, `<id><TAB><repost JSON as the API sent it>`.
+struct RepostsJob {
+  static constexpr const char* name = "reposts";
+
+  std::string api_base;
+  std::string access_token;
+  int count = 200;
+  int connect_timeout_ms = 10'000;
+  int timeout_ms = 30'000;
+  int max_retries = 5;
+  std::string ca_file;
+  /// This worker's share of the run's --max-rps (0: unlimited).
+  double rps_per_worker = 0;
+  std::vector<std::int64_t> mids;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pages;  ///< task -> (post position, page)
+
+  std::string operator()(std::uint64_t index) const;
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned /*version*/) {
+    archive & api_base & access_token & count & connect_timeout_ms & timeout_ms & max_retries & ca_file &
+        rps_per_worker & mids & pages;
+  }
+};
+
+/// A task's result, read back.
+struct PageResult {
+  std::int64_t total = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t retries = 0;
+  std::vector<std::pair<std::int64_t, std::string_view>> reposts;  ///< id, JSON (views into the payload)
+};
+PageResult parse_page_result(std::string_view payload);
+
+}  // namespace rankpool::reposts
