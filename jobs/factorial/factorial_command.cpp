@@ -28,7 +28,12 @@ double physical_memory_bytes() {
 
 }  // namespace
 
-FactorialCommand::FactorialCommand(CLI::App& app) {
+struct FactorialCommand::Parsed {
+  NumberList numbers;
+  FactorialJob job;
+};
+
+FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare) {
   command_ = app.add_subcommand("factorial", "n! for every requested n, computed by the workers");
   auto* upto = command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
   numbers_option_ = command_->add_option("--numbers", numbers_, "comma-separated n and ranges a-b, e.g. 1-5,8,10-12");
@@ -37,17 +42,17 @@ FactorialCommand::FactorialCommand(CLI::App& app) {
       ->check(CLI::IsMember({"gmp", "cpp_int"}))
       ->capture_default_str();
   command_->add_option("--fail-on", fail_on_, "fault injection for tests: the task for this n throws");
-  cli::add_pool_options(*command_, options_, "write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
+  if (!for_compare)
+    cli::add_pool_options(*command_, options_, "write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
 }
 
-int FactorialCommand::run(Pool& pool) {
+FactorialCommand::Parsed FactorialCommand::parse() const {
   const bool has_numbers = numbers_option_->count() > 0;
   if (upto_ == 0 && !has_numbers) throw UsageError("factorial needs --upto N or --numbers LIST");
-  const NumberList numbers = upto_ != 0 ? NumberList::upto(upto_) : NumberList::parse(numbers_);
-  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
-
-  FactorialJob job;
-  job.numbers = numbers;
+  Parsed parsed;
+  parsed.numbers = upto_ != 0 ? NumberList::upto(upto_) : NumberList::parse(numbers_);
+  FactorialJob& job = parsed.job;
+  job.numbers = parsed.numbers;
   job.backend = parse_backend(backend_);
   job.encoding = options_.out.empty() ? Encoding::kBinary : Encoding::kDecimal;
   if (!fail_on_.empty()) {
@@ -56,6 +61,21 @@ int FactorialCommand::run(Pool& pool) {
       throw UsageError("--fail-on: '" + fail_on_ + "' is not a number");
     job.has_fail_on = true;
   }
+  return parsed;
+}
+
+cli::Workload FactorialCommand::workload() {
+  const FactorialJob job = parse().job;
+  return [job](Pool& pool, const cli::RunOptions& run) {
+    return cli::run_variant(pool, pool.load(job), TaskSet(job.numbers.size()), run, [](const TaskResult&) {});
+  };
+}
+
+int FactorialCommand::run(Pool& pool) {
+  const Parsed parsed = parse();
+  const NumberList& numbers = parsed.numbers;
+  const FactorialJob& job = parsed.job;
+  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
 
   // map and map_async hold every result on the master at once: refuse what
   // would not fit rather than die of it halfway.

@@ -7,17 +7,25 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/compare_command.hpp"
 #include "cli/pool_options.hpp"
 
 namespace rankpool::factorial {
 
 class FactorialCommand final : public cli::Command {
  public:
-  explicit FactorialCommand(CLI::App& app);
+  /// Adds `factorial` to `app`; under `compare`, with the job's options only.
+  explicit FactorialCommand(CLI::App& app, bool for_compare = false);
   bool selected() const override { return command_->parsed(); }
   int run(Pool& pool) override;
+  /// The job as parsed, run whole with results kept in binary (for compare).
+  cli::Workload workload();
+  CLI::App* command() const noexcept { return command_; }
 
  private:
+  struct Parsed;
+  Parsed parse() const;
+
   CLI::App* command_;
   CLI::Option* numbers_option_ = nullptr;
   std::int64_t upto_ = 0;

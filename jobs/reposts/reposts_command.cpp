@@ -20,18 +20,6 @@ namespace {
 /// Journal key of a (post, page): posts in request order, pages in order.
 std::uint64_t page_key(std::uint32_t post, std::uint32_t page) { return (std::uint64_t{post} << 20) | page; }
 
-/// Counts what the two phases did, for the summary.
-struct Totals {
-  std::uint64_t pages = 0;
-  std::uint64_t requests = 0;
-  std::uint64_t retries = 0;
-  void add(const PageResult& page) {
-    ++pages;
-    requests += page.requests;
-    retries += page.retries;
-  }
-};
-
 void merge_reports(cli::RunReport& into, const cli::RunReport& more) {
   into.wall_seconds += more.wall_seconds;
   into.tasks += more.tasks;
@@ -44,7 +32,19 @@ void merge_reports(cli::RunReport& into, const cli::RunReport& more) {
 
 }  // namespace
 
-RepostsCommand::RepostsCommand(CLI::App& app) {
+/// Counts what the two phases did, for the summary.
+struct RepostsCommand::Totals {
+  std::uint64_t pages = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t retries = 0;
+  void add(const PageResult& page) {
+    ++pages;
+    requests += page.requests;
+    retries += page.retries;
+  }
+};
+
+RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
   command_ = app.add_subcommand("reposts", "every repost of Weibo posts, one page per task");
   auto* mid = command_->add_option("--mid", mid_, "the post id");
   auto* file = command_->add_option("--mids-file", mids_file_, "a file of post ids, one per line (# comments)");
@@ -60,10 +60,11 @@ RepostsCommand::RepostsCommand(CLI::App& app) {
   command_->add_option("--retries", retries_, "retries of a failed request (5xx, timeout, reset, bad body, rate limit)")
       ->check(CLI::Range(0, 100))->capture_default_str();
   command_->add_option("--ca-file", ca_file_, "CA bundle for HTTPS (default: the system's)");
-  cli::add_pool_options(*command_, options_, "JSON Lines: each repost once, newest first per post (- for stdout)");
+  if (!for_compare)
+    cli::add_pool_options(*command_, options_, "JSON Lines: each repost once, newest first per post (- for stdout)");
 }
 
-int RepostsCommand::run(Pool& pool) {
+RepostsJob RepostsCommand::prepare(const Pool& pool) const {
   RepostsJob job;
   try {
     if (mid_.empty() && mids_file_.empty()) throw UsageError("reposts needs --mid ID or --mids-file FILE");
@@ -74,7 +75,6 @@ int RepostsCommand::run(Pool& pool) {
   } catch (const InputError& error) {
     throw UsageError(error.what());
   }
-  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
   job.count = count_;
   job.connect_timeout_ms = static_cast<int>(connect_timeout_ * 1000);
   job.timeout_ms = static_cast<int>(timeout_ * 1000);
@@ -83,15 +83,18 @@ int RepostsCommand::run(Pool& pool) {
   // One budget for the run: each worker that fetches gets an equal share, so
   // the total holds across nodes without any traffic between ranks.
   job.rps_per_worker = max_rps_ > 0 ? max_rps_ / std::max(pool.workers(), 1) : 0;
+  return job;
+}
 
-  std::string fingerprint = "reposts " + job.api_base + " count " + std::to_string(count_) + " pages " +
-                            std::to_string(max_pages_) + " posts";
-  for (std::int64_t mid : job.mids) fingerprint += " " + std::to_string(mid);
-  fingerprint = "reposts " + std::to_string(std::hash<std::string>{}(fingerprint));
-  cli::OutputJournal journal(options_.out, fingerprint, options_.resume);
-  cli::note_serial_fallback(pool);
+std::string RepostsCommand::fingerprint(const RepostsJob& job) const {
+  std::string text = "reposts " + job.api_base + " count " + std::to_string(count_) + " pages " +
+                     std::to_string(max_pages_) + " posts";
+  for (std::int64_t mid : job.mids) text += " " + std::to_string(mid);
+  return "reposts " + std::to_string(std::hash<std::string>{}(text));
+}
 
-  Totals totals;
+cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, const RepostsJob& job,
+                                     cli::OutputJournal& journal, Totals& totals) const {
   std::vector<std::int64_t> totals_by_post(job.mids.size(), -1);
   auto record = [&](const TaskResult& result, const RepostsJob& phase) {
     const auto& [post, page] = phase.pages.at(result.index);
@@ -113,21 +116,39 @@ int RepostsCommand::run(Pool& pool) {
   }
   cli::RunReport report = cli::run_variant(pool, pool.load(first), TaskSet(first_tasks), run,
                                            [&](const TaskResult& result) { record(result, first); });
+  if (!report.failures.empty()) return report;
 
   // Phase 2: the other pages, now that each post's total is known.
-  if (report.failures.empty()) {
-    RepostsJob rest = job;
-    std::vector<std::uint64_t> rest_tasks;
-    for (std::uint32_t post = 0; post < job.mids.size(); ++post) {
-      const int pages = page_count(totals_by_post[post], count_, max_pages_);
-      for (int page = 2; page <= pages; ++page) {
-        if (!journal.done(page_key(post, static_cast<std::uint32_t>(page)))) rest_tasks.push_back(rest.pages.size());
-        rest.pages.emplace_back(post, static_cast<std::uint32_t>(page));
-      }
+  RepostsJob rest = job;
+  std::vector<std::uint64_t> rest_tasks;
+  for (std::uint32_t post = 0; post < job.mids.size(); ++post) {
+    const int pages = page_count(totals_by_post[post], count_, max_pages_);
+    for (int page = 2; page <= pages; ++page) {
+      if (!journal.done(page_key(post, static_cast<std::uint32_t>(page)))) rest_tasks.push_back(rest.pages.size());
+      rest.pages.emplace_back(post, static_cast<std::uint32_t>(page));
     }
-    merge_reports(report, cli::run_variant(pool, pool.load(rest), TaskSet(rest_tasks), run,
-                                           [&](const TaskResult& result) { record(result, rest); }));
   }
+  merge_reports(report, cli::run_variant(pool, pool.load(rest), TaskSet(rest_tasks), run,
+                                         [&](const TaskResult& result) { record(result, rest); }));
+  return report;
+}
+
+cli::Workload RepostsCommand::workload(Pool& pool) {
+  const RepostsJob job = prepare(pool);
+  return [this, job](Pool& on, const cli::RunOptions& run) {
+    cli::OutputJournal nowhere("", fingerprint(job), false);
+    Totals totals;
+    return fetch(on, run, job, nowhere, totals);
+  };
+}
+
+int RepostsCommand::run(Pool& pool) {
+  const RepostsJob job = prepare(pool);
+  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  cli::OutputJournal journal(options_.out, fingerprint(job), options_.resume);
+  cli::note_serial_fallback(pool);
+  Totals totals;
+  const cli::RunReport report = fetch(pool, run, job, journal, totals);
 
   std::uint64_t written = 0;
   if (report.failures.empty()) {

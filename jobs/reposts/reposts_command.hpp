@@ -8,8 +8,14 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/compare_command.hpp"
 #include "cli/pool_options.hpp"
 #include "reposts/mock_options.hpp"
+#include "reposts/reposts_job.hpp"
+
+namespace rankpool::cli {
+class OutputJournal;
+}
 
 namespace rankpool::reposts {
 
@@ -17,11 +23,21 @@ namespace rankpool::reposts {
 /// each first (it tells total_number), then the rest, as pool tasks.
 class RepostsCommand final : public cli::Command {
  public:
-  explicit RepostsCommand(CLI::App& app);
+  /// Adds `reposts` to `app`; under `compare`, with the job's options only.
+  explicit RepostsCommand(CLI::App& app, bool for_compare = false);
   bool selected() const override { return command_->parsed(); }
   int run(Pool& pool) override;
+  /// The job as parsed, fetched whole without output (for compare).
+  cli::Workload workload(Pool& pool);
+  CLI::App* command() const noexcept { return command_; }
 
  private:
+  struct Totals;
+  RepostsJob prepare(const Pool& pool) const;
+  cli::RunReport fetch(Pool& pool, const cli::RunOptions& run, const RepostsJob& job, cli::OutputJournal& journal,
+                       Totals& totals) const;
+  std::string fingerprint(const RepostsJob& job) const;
+
   CLI::App* command_;
   std::string mid_;
   std::string mids_file_;

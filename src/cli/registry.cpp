@@ -1,5 +1,8 @@
 #include "cli/registry.hpp"
 
+#include "cli/compare_command.hpp"
+#include "factorial/factorial_command.hpp"
+
 #include "factorial/factorial_job.hpp"
 #include "sleep/sleep_job.hpp"
 #ifdef RANKPOOL_WITH_REPOSTS
@@ -19,12 +22,22 @@ JobRegistry all_jobs() {
   return registry;
 }
 
-void add_extra_commands([[maybe_unused]] CLI::App& app,
-                        [[maybe_unused]] std::vector<std::unique_ptr<Command>>& commands) {
+void add_extra_commands(CLI::App& app, std::vector<std::unique_ptr<Command>>& commands) {
 #ifdef RANKPOOL_WITH_REPOSTS
   commands.push_back(std::make_unique<reposts::RepostsCommand>(app));
   commands.push_back(std::make_unique<reposts::MockWeiboCommand>(app));
 #endif
+  // compare owns second instances of the job commands, parsed under it.
+  commands.push_back(std::make_unique<CompareCommand>(app, [](CLI::App& compare) {
+    std::vector<CompareJob> jobs;
+    auto factorial = std::make_shared<factorial::FactorialCommand>(compare, true);
+    jobs.push_back({"factorial", factorial->command(), [factorial](Pool&) { return factorial->workload(); }});
+#ifdef RANKPOOL_WITH_REPOSTS
+    auto reposts = std::make_shared<reposts::RepostsCommand>(compare, true);
+    jobs.push_back({"reposts", reposts->command(), [reposts](Pool& pool) { return reposts->workload(pool); }});
+#endif
+    return jobs;
+  }));
 }
 
 std::optional<int> run_standalone([[maybe_unused]] std::vector<std::unique_ptr<Command>>& commands) {

@@ -1,5 +1,6 @@
 #include "rankpool/backoff.hpp"
 
+#include <algorithm>
 #include <ctime>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -12,9 +13,11 @@ void Backoff::pause() noexcept {
     ++polls_;
     return;
   }
-  timespec request{static_cast<time_t>(sleep_us_ / 1000000), static_cast<long>(sleep_us_ % 1000000) * 1000};
+  const auto idle_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - idle_since_).count();
+  const std::int64_t sleep_us = std::clamp<std::int64_t>(idle_us / 8, 1, cap_us_);
+  timespec request{static_cast<time_t>(sleep_us / 1000000), static_cast<long>(sleep_us % 1000000) * 1000};
   nanosleep(&request, nullptr);
-  if (sleep_us_ < cap_us_) sleep_us_ = sleep_us_ * 2 > cap_us_ ? cap_us_ : sleep_us_ * 2;
 }
 
 void Backoff::tune_timer_slack() noexcept {

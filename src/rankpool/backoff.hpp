@@ -2,24 +2,28 @@
 /// \file
 /// Backoff: how rankpool waits without spinning a core.
 
+#include <chrono>
 #include <cstdint>
 
 namespace rankpool {
 
-/// Polls first, then sleeps 1 µs, 2 µs, ... up to a cap. Call reset() when
-/// something happened and pause() when nothing did. A blocking MPI wait in
-/// Open MPI spins a core, which on a laptop with more ranks than cores steals
-/// the workers' CPU; a fixed 1 ms sleep costs ~0.5 ms latency per task.
+/// Polls a few rounds, then sleeps; each sleep is at most an eighth of the
+/// time already spent idle, and at most `cap_us`. So waking late costs at
+/// most ~12 % of an idle spell, a short wait stays short, and a long one
+/// settles at one wake-up per `cap_us`. Call reset() when something
+/// happened and pause() when nothing did.
+///
+/// Why not block in MPI: a blocking wait in Open MPI spins a core, which on a
+/// laptop with more ranks than cores steals the workers' CPU. Why not a fixed
+/// sleep: 1 ms per wait costs ~0.5 ms latency per task.
 class Backoff {
  public:
-  /// `spins` polls without sleeping, then sleeps doubling from 1 µs to `cap_us`.
-  explicit Backoff(int spins = 64, std::int64_t cap_us = 1000) noexcept
-      : spins_(spins), cap_us_(cap_us) {}
+  explicit Backoff(int spins = 64, std::int64_t cap_us = 1000) noexcept : spins_(spins), cap_us_(cap_us) { reset(); }
   void reset() noexcept {
     polls_ = 0;
-    sleep_us_ = 1;
+    idle_since_ = std::chrono::steady_clock::now();
   }
-  /// One idle round: returns at once while spinning, else sleeps.
+  /// One idle round: returns at once while polling, else sleeps.
   void pause() noexcept;
 
   /// Lowers this thread's timer slack so a 1 µs sleep is not 50+ µs (Linux).
@@ -29,7 +33,7 @@ class Backoff {
   int spins_;
   std::int64_t cap_us_;
   int polls_ = 0;
-  std::int64_t sleep_us_ = 1;
+  std::chrono::steady_clock::time_point idle_since_;
 };
 
 }  // namespace rankpool
