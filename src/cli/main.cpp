@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   commands.push_back(std::make_unique<rankpool::factorial::FactorialCommand>(app));
   commands.push_back(std::make_unique<rankpool::sleep_job::SleepCommand>(app));
   rankpool::cli::add_extra_commands(app, commands);
+  std::string usage_error;
 
   try {
     if (argc > 1 && argv[1][0] != '-') {
@@ -53,17 +54,25 @@ int main(int argc, char** argv) {
     }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    if (!rankpool::cli::is_launch_rank_zero()) return error.get_exit_code() == 0 ? 0 : 2;
-    if (error.get_exit_code() == 0) return app.exit(error);
-    std::cerr << "rankpool: error: " << error.what() << std::endl;
-    return 2;
+    if (error.get_exit_code() == 0) return rankpool::cli::is_launch_rank_zero() ? app.exit(error) : 0;
+    usage_error = error.what();
   }
-  if (auto code = rankpool::cli::run_standalone(commands)) return *code;
+  if (usage_error.empty())
+    if (auto code = rankpool::cli::run_standalone(commands)) return *code;
 
   try {
     rankpool::Session session(argc, argv, rankpool::cli::all_jobs());
     int code = 0;
-    if (rankpool::Pool* pool = session.pool()) code = run_on_master(*pool, commands);
+    if (rankpool::Pool* pool = session.pool()) {
+      // Every rank found the same usage error; the master says so before it
+      // releases the others, so mpirun cannot cut the message off.
+      if (!usage_error.empty()) {
+        std::cerr << "rankpool: error: " << usage_error << std::endl;
+        code = 2;
+      } else {
+        code = run_on_master(*pool, commands);
+      }
+    }
     return session.finish(code);
   } catch (const std::exception& error) {
     std::cerr << "rankpool: error: " << error.what() << std::endl;
