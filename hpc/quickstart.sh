@@ -16,7 +16,8 @@ echo "== factorial: n! for n = 1..20 on $ranks ranks (rank 0 is the master)"
 mpirun -np "$ranks" "$bin" factorial --upto 20 --variant map --out -
 echo
 echo "== factorial: n = 1..100, which rank ran which task (the seed's pid view)"
-mpirun -np "$ranks" "$bin" factorial --upto 100 --variant apply_async --trace --out /dev/null 2>&1 | head -8
+mpirun -np "$ranks" "$bin" factorial --upto 100 --variant apply_async --trace --out /dev/null 2> trace.log
+head -8 trace.log && echo "… ($(grep -c finish trace.log) tasks)" && rm -f trace.log
 
 echo
 echo "== the embedded Weibo API: 2500 reposts, the newest 2000 reachable, 150 ms a request"

@@ -154,6 +154,9 @@ std::string validate_api_base(std::string_view url) {
   auto fail = [&](std::string_view why) {
     throw InputError("--api-base " + shown(shown_url(text)) + ": " + std::string(why));
   };
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) fail("contains a control character");
+  }
   auto colon = text.find("://");
   if (colon == std::string::npos) {
     fail("expected an http:// or https:// url");

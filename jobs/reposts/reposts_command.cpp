@@ -60,6 +60,9 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
   command_->add_option("--retries", retries_, "retries of a failed request (5xx, timeout, reset, bad body, rate limit)")
       ->check(CLI::Range(0, 100))->capture_default_str();
   command_->add_option("--ca-file", ca_file_, "CA bundle for HTTPS (default: the system's)");
+  command_->add_option("--inflight", inflight_, "requests one worker keeps in flight (libcurl multi); chunks default to this")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   if (!for_compare)
     cli::add_pool_options(*command_, options_, "JSON Lines: each repost once, newest first per post (- for stdout)");
 }
@@ -80,6 +83,7 @@ RepostsJob RepostsCommand::prepare(const Pool& pool) const {
   job.timeout_ms = static_cast<int>(timeout_ * 1000);
   job.max_retries = retries_;
   job.ca_file = ca_file_;
+  job.inflight = inflight_;
   // One budget for the run: each worker that fetches gets an equal share, so
   // the total holds across nodes without any traffic between ranks.
   job.rps_per_worker = max_rps_ > 0 ? max_rps_ / std::max(pool.workers(), 1) : 0;
@@ -144,7 +148,10 @@ cli::Workload RepostsCommand::workload(Pool& pool) {
 
 int RepostsCommand::run(Pool& pool) {
   const RepostsJob job = prepare(pool);
-  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  // A worker overlaps the pages of one chunk: give it that many at a time.
+  if (inflight_ > 1 && run.chunksize == 0 && run.variant != cli::Variant::kMap && run.variant != cli::Variant::kMapAsync)
+    run.chunksize = static_cast<std::uint64_t>(inflight_);
   cli::OutputJournal journal(options_.out, fingerprint(job), options_.resume);
   cli::note_serial_fallback(pool);
   Totals totals;

@@ -49,6 +49,7 @@ class RepostsCommand final : public cli::Command {
   double connect_timeout_ = 10;
   double timeout_ = 30;
   int retries_ = 5;
+  int inflight_ = 1;
   std::string ca_file_;
   cli::PoolOptions options_;
 };

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "reposts/multi_fetcher.hpp"
 #include "reposts/rate_limiter.hpp"
 #include "reposts/weibo_client.hpp"
 
@@ -12,19 +13,20 @@ namespace rankpool::reposts {
 
 namespace {
 
-/// One client per worker process, kept across tasks and jobs so its
-/// connection stays alive; rebuilt only when the settings change.
-struct SharedClient {
+/// One client (and one multi fetcher) per worker process, kept across tasks
+/// and jobs so connections stay alive; rebuilt only when the settings change.
+struct SharedClients {
   std::string key;
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<WeiboClient> client;
+  std::unique_ptr<MultiFetcher> fetcher;
 };
 
-WeiboClient& shared_client(const RepostsJob& job) {
-  static SharedClient shared;
+SharedClients& shared_clients(const RepostsJob& job) {
+  static SharedClients shared;
   const std::string key = job.api_base + '\n' + job.access_token + '\n' + std::to_string(job.connect_timeout_ms) +
                           '\n' + std::to_string(job.timeout_ms) + '\n' + std::to_string(job.max_retries) + '\n' +
-                          job.ca_file + '\n' + std::to_string(job.rps_per_worker);
+                          job.ca_file + '\n' + std::to_string(job.rps_per_worker) + '\n' + std::to_string(job.inflight);
   if (!shared.client || shared.key != key) {
     ClientOptions options;
     options.api_base = job.api_base;
@@ -35,30 +37,64 @@ WeiboClient& shared_client(const RepostsJob& job) {
     options.ca_file = job.ca_file;
     shared.limiter = job.rps_per_worker > 0 ? std::make_unique<RateLimiter>(job.rps_per_worker) : nullptr;
     if (shared.limiter) options.before_request = [limiter = shared.limiter.get()] { limiter->acquire(); };
+    shared.fetcher = job.inflight > 1 ? std::make_unique<MultiFetcher>(options, job.inflight) : nullptr;
     shared.client = std::make_unique<WeiboClient>(std::move(options));
     shared.key = key;
   }
-  return *shared.client;
+  return shared;
+}
+
+std::string page_payload(const RepostPage& page, const ClientStats& before, const ClientStats& after) {
+  std::string out = nlohmann::json{{"total", page.total_number},
+                                   {"requests", after.requests - before.requests},
+                                   {"retries", after.retries - before.retries}}
+                        .dump();
+  out += '\n';
+  for (const Repost& repost : page.reposts) {
+    out += std::to_string(repost.id);
+    out += '\t';
+    out += repost.json;
+    out += '\n';
+  }
+  return out;
 }
 
 }  // namespace
 
 std::string RepostsJob::operator()(std::uint64_t index) const {
   const auto& [post, page] = pages.at(index);
-  WeiboClient& client = shared_client(*this);
+  WeiboClient& client = *shared_clients(*this).client;
   const ClientStats before = client.stats();
   const RepostPage result = client.fetch_page(mids.at(post), count, static_cast<int>(page));
-  const ClientStats after = client.stats();
-  std::string out = nlohmann::json{{"total", result.total_number},
-                                   {"requests", after.requests - before.requests},
-                                   {"retries", after.retries - before.retries}}
-                        .dump();
-  out += '\n';
-  for (const Repost& repost : result.reposts) {
-    out += std::to_string(repost.id);
-    out += '\t';
-    out += repost.json;
-    out += '\n';
+  return page_payload(result, before, client.stats());
+}
+
+std::vector<Outcome<std::string>> RepostsJob::run_many(std::span<const std::uint64_t> indices) const {
+  std::vector<Outcome<std::string>> out(indices.size());
+  SharedClients& shared = shared_clients(*this);
+  if (!shared.fetcher) {
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      try {
+        out[i].value = (*this)(indices[i]);
+      } catch (const std::exception& error) {
+        out[i].error = error.what();
+      }
+    }
+    return out;
+  }
+  std::vector<PageRequest> requests;
+  for (std::uint64_t index : indices) {
+    const auto& [post, page] = pages.at(index);
+    requests.push_back({mids.at(post), count, static_cast<int>(page)});
+  }
+  const ClientStats before = shared.fetcher->stats();
+  try {
+    const std::vector<RepostPage> fetched = shared.fetcher->fetch_pages(requests);
+    const ClientStats after = shared.fetcher->stats();
+    // The chunk's requests and retries are counted once, on its first page.
+    for (std::size_t i = 0; i < fetched.size(); ++i) out[i].value = page_payload(fetched[i], i == 0 ? before : after, after);
+  } catch (const std::exception& error) {
+    for (auto& outcome : out) outcome.error = error.what();
   }
   return out;
 }

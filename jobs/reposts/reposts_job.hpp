@@ -7,10 +7,13 @@
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "rankpool/job.hpp"
 
 namespace rankpool::reposts {
 
@@ -30,15 +33,20 @@ struct RepostsJob {
   std::string ca_file;
   /// This worker's share of the run's --max-rps (0: unlimited).
   double rps_per_worker = 0;
+  /// Requests one worker keeps in flight over a chunk of pages (libcurl multi).
+  int inflight = 1;
   std::vector<std::int64_t> mids;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pages;  ///< task -> (post position, page)
 
   std::string operator()(std::uint64_t index) const;
+  /// A chunk of pages at once, up to `inflight` requests in flight; if one
+  /// page fails for good, every page of the chunk carries that error.
+  std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> indices) const;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & api_base & access_token & count & connect_timeout_ms & timeout_ms & max_retries & ca_file &
-        rps_per_worker & mids & pages;
+        rps_per_worker & inflight & mids & pages;
   }
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -54,7 +55,10 @@ void check_writable(const std::string& path, const char* option) {
 
 OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool resume) : path_(std::move(path)) {
   if (!path_.empty()) check_writable(path_, "--out");
-  if (path_ == "-" || path_.empty()) {
+  struct stat info {};
+  // A device or a pipe (/dev/null, a FIFO) is written once at the end, not renamed onto.
+  special_ = path_ != "-" && !path_.empty() && stat(path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode);
+  if (path_ == "-" || path_.empty() || special_) {
     const char* tmp = std::getenv("TMPDIR");
     journal_path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/rankpool-output-" + std::to_string(getpid()) + ".partial";
     resume = false;
@@ -83,7 +87,7 @@ OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool res
 
 OutputJournal::~OutputJournal() {
   if (fd_ >= 0) ::close(fd_);
-  if (path_ == "-" || path_.empty()) std::remove(journal_path_.c_str());
+  if (in_tmp()) std::remove(journal_path_.c_str());
 }
 
 void OutputJournal::lock() {
@@ -100,14 +104,25 @@ void OutputJournal::load_existing(const std::string& fingerprint) {
   if (!std::getline(in, header) || header != std::string(kMagic) + fingerprint)
     throw UsageError("--resume: " + journal_path_ + " was written by a different run; remove it or drop --resume");
   size_ = header.size() + 1;
-  // Entries: "<key> <size>\n<payload>\n"; stop at the first torn one.
+  in.seekg(0, std::ios::end);
+  const auto file_size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(static_cast<std::streamoff>(size_));
+  // Entries: "<key> <size>\n<payload>\n"; stop at the first torn or garbled one.
   for (;;) {
     std::string line;
     if (!std::getline(in, line) || in.eof()) break;
-    unsigned long long key = 0;
-    unsigned long long size = 0;
-    if (std::sscanf(line.c_str(), "%llu %llu", &key, &size) != 2) break;
+    const auto space = line.find(' ');
+    std::uint64_t key = 0;
+    std::uint64_t size = 0;
+    if (space == std::string::npos) break;
+    const char* end = line.data() + line.size();
+    auto key_parse = std::from_chars(line.data(), line.data() + space, key);
+    auto size_parse = std::from_chars(line.data() + space + 1, end, size);
+    if (space == 0 || key_parse.ec != std::errc() || key_parse.ptr != line.data() + space ||
+        size_parse.ec != std::errc() || size_parse.ptr != end || size_parse.ptr == line.data() + space + 1)
+      break;
     const std::uint64_t payload_at = size_ + line.size() + 1;
+    if (payload_at > file_size || size >= file_size - payload_at) break;
     in.seekg(static_cast<std::streamoff>(payload_at + size));
     if (!in || in.get() != '\n') break;
     entries_[key] = {payload_at, size};
@@ -144,11 +159,14 @@ std::string OutputJournal::read_at(std::uint64_t offset, std::uint64_t size) con
 
 void OutputJournal::finish(
     const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry) {
-  if (path_ == "-" || path_.empty()) {
+  if (in_tmp()) {
     std::ostream nowhere(nullptr);
-    std::ostream& out = path_ == "-" ? std::cout : nowhere;
+    std::ofstream special;
+    if (special_) special.open(path_, std::ios::binary);
+    std::ostream& out = path_ == "-" ? std::cout : special_ ? static_cast<std::ostream&>(special) : nowhere;
     for (const auto& [key, where] : entries_) write_entry(key, read_at(where.first, where.second), out);
     out.flush();
+    if (special_ && !special) throw RuntimeError("cannot write " + path_ + ": " + std::strerror(errno));
     return;
   }
   const std::string tmp = path_ + ".tmp";

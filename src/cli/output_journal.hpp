@@ -54,7 +54,10 @@ class OutputJournal {
   void lock();
   std::string read_at(std::uint64_t offset, std::uint64_t size) const;
 
+  bool in_tmp() const noexcept { return path_ == "-" || path_.empty() || special_; }
+
   std::string path_;
+  bool special_ = false;
   std::string journal_path_;
   int fd_ = -1;
   std::uint64_t size_ = 0;

@@ -13,6 +13,10 @@
 ///
 /// Register the type on every rank (`JobRegistry::add<Square>()`) so workers
 /// can rebuild it from its name and parameters.
+///
+/// A job whose tasks can overlap (I/O) may also define
+/// `std::vector<Outcome<R>> run_many(std::span<const std::uint64_t>) const`:
+/// a worker then runs each chunk it is handed in one call.
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -20,10 +24,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "rankpool/codec.hpp"
 #include "rankpool/errors.hpp"
@@ -42,12 +49,23 @@ concept Job = std::is_default_constructible_v<J> && requires(const J& job, std::
 template <Job J>
 using job_result_t = std::decay_t<std::invoke_result_t<const J&, std::uint64_t>>;
 
+/// One task's outcome from a job's `run_many`: a value, or why there is none.
+template <class R>
+struct Outcome {
+  std::optional<R> value;
+  std::string error;
+};
+
 /// A job rebuilt on a rank from its parameters: runs one task to bytes.
 class TaskRunner {
  public:
   virtual ~TaskRunner() = default;
   /// Runs task `index` and returns its encoded result; throws what the task throws.
   virtual std::string run(std::uint64_t index) = 0;
+  /// Whether run_many overlaps tasks (else the worker calls run one by one).
+  virtual bool runs_many() const { return false; }
+  /// Runs several tasks together; one encoded outcome per index, in order.
+  virtual std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> /*indices*/) { return {}; }
 };
 
 /// A job's parameters as bytes (Boost.Serialization binary archive).
@@ -77,6 +95,11 @@ J load_params(std::string_view bytes) {
   return job;
 }
 
+template <class J>
+concept JobRunsMany = requires(const J& job, std::span<const std::uint64_t> indices) {
+  { job.run_many(indices) } -> std::same_as<std::vector<Outcome<job_result_t<J>>>>;
+};
+
 template <Job J>
 class TypedTaskRunner final : public TaskRunner {
  public:
@@ -85,6 +108,18 @@ class TypedTaskRunner final : public TaskRunner {
     std::string bytes;
     Codec<job_result_t<J>>::encode(job_(index), bytes);
     return bytes;
+  }
+  bool runs_many() const override { return JobRunsMany<J>; }
+  std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> indices) override {
+    std::vector<Outcome<std::string>> out;
+    if constexpr (JobRunsMany<J>) {
+      for (auto& outcome : job_.run_many(indices)) {
+        Outcome<std::string>& encoded = out.emplace_back();
+        encoded.error = std::move(outcome.error);
+        if (outcome.value) Codec<job_result_t<J>>::encode(*outcome.value, encoded.value.emplace());
+      }
+    }
+    return out;
   }
 
  private:

@@ -1,5 +1,6 @@
 // parse_post_id: any text is an id > 0 written in plain digits, or an InputError.
 
+#include <algorithm>
 #include <string>
 
 #include "fuzz_support.hpp"

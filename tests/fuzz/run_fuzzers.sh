@@ -85,6 +85,7 @@ cause_of() {
     sed -E 's/^[= 0-9]*//' | cut -c1-200 | cat -v
 }
 
+# One line per target; a failing target's findings follow it, indented.
 failed=0
 for target in $targets; do
   bin=$build/tests/fuzz/$target
@@ -97,8 +98,9 @@ for target in $targets; do
   options=(-timeout=5 -rss_limit_mb=2048 -artifact_prefix="$out/$target/")
   [[ -f $here/dict/$target.dict ]] && options+=(-dict="$here/dict/$target.dict")
   t0=$SECONDS
+  findings=()
 
-  # Known reproducers first: each must now be rejected cleanly.
+  # Known reproducers first: each must now be handled cleanly.
   regressions=()
   if [[ -d $here/regressions/$target ]]; then
     mapfile -t regressions < <(find "$here/regressions/$target" -type f | sort)
@@ -106,10 +108,8 @@ for target in $targets; do
   for input in "${regressions[@]}"; do
     log=$out/$target/regression-$(basename "$input").log
     if ! timeout -k 5 60 "$bin" "${options[@]}" "$input" >"$log" 2>&1; then
-      echo "FAIL $target: regression $(basename "$input"): $(cause_of "$log")"
-      echo "     reproducer: $input"
-      echo "     log: $log"
-      failed=1
+      findings+=("regression $(basename "$input"): $(cause_of "$log")"
+                 "  reproducer: $input" "  log: $log")
     fi
   done
 
@@ -125,22 +125,23 @@ for target in $targets; do
   timeout -k 10 $((seconds + 60)) "$bin" "${options[@]}" "${mode[@]}" "$work/corpus/$target" >"$log" 2>&1
   rc=$?
   set -e
+  if ((rc == 124 || rc == 137)); then
+    findings+=("fuzzing: did not stop within $((seconds + 60)) s" "  log: $log")
+  elif ((rc != 0)); then
+    reproducer=$(grep -a -oE '(Test unit|artifact) written to [^ ]+' "$log" | tail -n1 | awk '{print $NF}' || true)
+    findings+=("fuzzing: $(cause_of "$log")" "  reproducer: ${reproducer:-none written}" "  log: $log")
+  fi
   runs=$(grep -a -oE 'number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' || true)
   grown=$(find "$work/corpus/$target" -type f | wc -l)
-  if ((rc == 0)); then
-    printf 'PASS %-17s %4d s  %9s runs  corpus %d -> %d\n' \
-      "$target" $((SECONDS - t0)) "${runs:-?}" "$seeds" "$grown"
-    continue
-  fi
-  failed=1
-  reproducer=$(grep -a -oE '(Test unit|artifact) written to [^ ]+' "$log" | tail -n1 | awk '{print $NF}' || true)
-  if ((rc == 124 || rc == 137)); then
-    echo "FAIL $target: did not stop within $((seconds + 60)) s"
+  summary=$(printf '%4d s  %9s runs  corpus %d -> %d' $((SECONDS - t0)) "${runs:-?}" "$seeds" "$grown")
+  if ((${#findings[@]} == 0)); then
+    printf 'PASS %-17s %s\n' "$target" "$summary"
   else
-    echo "FAIL $target: $(cause_of "$log")"
+    failed=1
+    printf 'FAIL %-17s %s  %d finding(s):\n' "$target" "$summary" \
+      "$(printf '%s\n' "${findings[@]}" | grep -cvE '^  ')"
+    printf '       %s\n' "${findings[@]}"
   fi
-  [[ -n $reproducer ]] && echo "     reproducer: $reproducer"
-  echo "     log: $log"
 done
 
 echo "run_fuzzers.sh: $( ((failed)) && echo FAILED || echo passed) in $((SECONDS - started)) s"

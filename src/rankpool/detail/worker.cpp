@@ -96,20 +96,25 @@ void Worker::run_chunk(int count) {
 void Worker::run_into(std::uint64_t job_id, const std::uint64_t* indices, std::size_t count,
                       std::string& out) {
   auto found = jobs_.find(job_id);
+  LoadedJob* job = found == jobs_.end() ? nullptr : &found->second;
+  if (job && job->runner && job->runner->runs_many() && count > 1) {
+    run_many_into(*job, indices, count, out);
+    return;
+  }
   for (std::size_t i = 0; i < count; ++i) {
     TaskRecord record;
     record.index = indices[i];
     record.start = wall_seconds();
-    if (found == jobs_.end()) {
+    if (!job) {
       record.ok = false;
       record.payload = "job " + std::to_string(job_id) + " was never sent to this worker";
-    } else if (!found->second.runner) {
+    } else if (!job->runner) {
       record.ok = false;
-      record.payload = found->second.load_error;
+      record.payload = job->load_error;
     } else {
-      if (found->second.trace) trace_line(found->second, "start", record.index, -1);
+      if (job->trace) trace_line(*job, "start", record.index, -1);
       try {
-        record.payload = found->second.runner->run(record.index);
+        record.payload = job->runner->run(record.index);
       } catch (const std::exception& error) {
         record.ok = false;
         record.payload = error.what();
@@ -119,8 +124,38 @@ void Worker::run_into(std::uint64_t job_id, const std::uint64_t* indices, std::s
       }
     }
     record.end = wall_seconds();
-    if (found != jobs_.end() && found->second.trace)
-      trace_line(found->second, record.ok ? "finish" : "fail", record.index, record.end - record.start);
+    if (job && job->trace) trace_line(*job, record.ok ? "finish" : "fail", record.index, record.end - record.start);
+    append_record(out, record);
+  }
+}
+
+void Worker::run_many_into(LoadedJob& job, const std::uint64_t* indices, std::size_t count, std::string& out) {
+  const double start = wall_seconds();
+  if (job.trace)
+    for (std::size_t i = 0; i < count; ++i) trace_line(job, "start", indices[i], -1);
+  std::vector<Outcome<std::string>> outcomes;
+  std::string failure;
+  try {
+    outcomes = job.runner->run_many(std::span<const std::uint64_t>(indices, count));
+    if (outcomes.size() != count) failure = "run_many returned " + std::to_string(outcomes.size()) + " outcomes";
+  } catch (const std::exception& error) {
+    failure = error.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  const double end = wall_seconds();
+  for (std::size_t i = 0; i < count; ++i) {
+    TaskRecord record{indices[i], true, start, end, {}};
+    if (!failure.empty()) {
+      record.ok = false;
+      record.payload = failure;
+    } else if (outcomes[i].value) {
+      record.payload = std::move(*outcomes[i].value);
+    } else {
+      record.ok = false;
+      record.payload = std::move(outcomes[i].error);
+    }
+    if (job.trace) trace_line(job, record.ok ? "finish" : "fail", record.index, end - start);
     append_record(out, record);
   }
 }

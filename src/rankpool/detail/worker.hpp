@@ -40,6 +40,7 @@ class Worker {
   void run_chunk(int count);
   void run_map();
   void run_into(std::uint64_t job_id, const std::uint64_t* indices, std::size_t count, std::string& out);
+  void run_many_into(LoadedJob& job, const std::uint64_t* indices, std::size_t count, std::string& out);
   void send_results(std::string buffer);
   void reap_sends(bool wait_all);
   void wait(MPI_Request& request);

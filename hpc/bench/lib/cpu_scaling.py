@@ -1,0 +1,184 @@
+"""cpu_scaling.sh: CPU-bound scaling, factorial of a range of n, 3 ranks on 2 cores.
+
+Every variant against `serial`, with the master on a third rank: speed-up
+(target >= 1.9x), the master's CPU, and how evenly the two workers were busy
+(from --trace-out task spans). A 1-worker row (--pool 1) shows what one
+worker loses to the pool. Beside them Python's Pool(2) and mpi4py.futures
+(mpirun -np 3) on the same kind of work: get_factorial (Python's
+math.factorial, ~10x slower than GMP here) over every STEP-th n of the same
+range, so their serial run takes about as long as rankpool's.
+"""
+import collections
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (LIB, PY, common_args, fmt, footer, json_lines, log, mpirun, pct,  # noqa: E402
+                      rankpool_bin, ratio, rel, run, run_json, show, start, table)
+
+VARIANTS = ['apply', 'apply_async', 'map', 'map_async', 'imap', 'imap_unordered']
+POOL_PEER = {v: v for v in VARIANTS}
+MPI4PY_PEER = {'apply': 'submit_result', 'apply_async': 'submit', 'map': 'map_chunked', 'map_async': 'map_chunked',
+               'imap': 'map', 'imap_unordered': 'submit'}
+
+
+def busy_by_rank(trace_path):
+    with open(trace_path) as f:
+        events = json.load(f)['traceEvents']
+    busy = collections.defaultdict(float)
+    last = collections.defaultdict(float)
+    for e in events:
+        if e.get('ph') == 'X':
+            busy[e['tid']] += e['dur'] / 1e6
+            last[e['tid']] = max(last[e['tid']], (e['ts'] + e['dur']) / 1e6)
+    return dict(busy), dict(last)
+
+
+def rankpool_run(bin_, numbers, variant, np_=3, pool=None, singleton=False):
+    with tempfile.TemporaryDirectory(prefix='rankpool-bench-') as tmp:
+        trace = os.path.join(tmp, 'trace.json')
+        cmd = [bin_, 'factorial', '--numbers', numbers, '--variant', variant, '--json']
+        if pool:
+            cmd += ['--pool', str(pool)]
+        full = cmd if singleton else mpirun(np_, *cmd)
+        load_before = os.getloadavg()[0]
+        rec = run_json(full + ['--trace-out', trace], timeout=3600)
+        rec['load'] = load_before
+        rec['busy'], rec['last_end'] = busy_by_rank(trace)
+    rec['command'] = show(full)
+    return rec
+
+
+def two_processes(bin_, numbers):
+    """The machine's own ceiling right now: two independent serial rankpool
+    processes (no MPI), n dealt alternately; wall time of the slower."""
+    import subprocess
+    import time
+    a, b = (int(x) for x in numbers.split('-'))
+    halves = [','.join(str(n) for n in range(a + i, b + 1, 2)) for i in (0, 1)]
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([bin_, 'factorial', '--numbers', h, '--variant', 'serial', '--json'],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for h in halves]
+    outs = [json_lines(p.communicate()[0])[-1] for p in procs]
+    wall = time.perf_counter() - t0
+    return wall, [o['wall_seconds'] for o in outs]
+
+
+def peer_runs(numbers, step, which):
+    spec = f'{numbers}:{step}'
+    if which == 'python-pool':
+        cmd = [PY, os.path.join(LIB, 'peer_extra.py'), 'factorial', '--numbers', spec, '--pool', '2']
+    else:
+        cmd = mpirun(3, PY, '-m', 'mpi4py.futures', os.path.join(LIB, 'peer_extra.py'), 'factorial',
+                     '--peer', 'mpi4py', '--numbers', spec)
+    out, _, _ = run(cmd, timeout=3600)
+    return {r['variant']: r for r in json_lines(out)}, show(cmd)
+
+
+def main():
+    ap = common_args(__doc__)
+    ap.add_argument('--numbers', default=None, help='A-B (default 20000-33000, ~10 s serial here; quick 20000-21500)')
+    ap.add_argument('--peer-step', type=int, default=10, help='peers take every STEP-th n of the range (default 10)')
+    ap.add_argument('--no-peers', action='store_true')
+    args = ap.parse_args()
+    numbers = args.numbers or ('20000-21500' if args.quick else '20000-33000')
+    start(args, f'CPU-bound scaling: factorial --numbers {numbers}, 3 ranks on 2 cores')
+    bin_ = rankpool_bin()
+
+    log('cpu_scaling: rankpool serial (one process, no mpirun)')
+    serial = rankpool_run(bin_, numbers, 'serial', singleton=True)
+    log(f'  serial {serial["wall_seconds"]:.3f} s')
+    log('cpu_scaling: control: two independent serial processes, n dealt alternately')
+    ctl_wall, ctl_each = two_processes(bin_, numbers)
+    log(f'  two processes: {ctl_wall:.3f} s (each {ctl_each[0]:.3f} / {ctl_each[1]:.3f} s of compute)')
+    rows_rp = []
+    log('cpu_scaling: rankpool serial under mpirun -np 3 (workers idle)')
+    rows_rp.append(('serial, mpirun -np 3 (2 idle workers)', rankpool_run(bin_, numbers, 'serial')))
+    for variant in VARIANTS:
+        rec = rankpool_run(bin_, numbers, variant)
+        log(f'  {variant:15s} {rec["wall_seconds"]:.3f} s  speed-up {serial["wall_seconds"] / rec["wall_seconds"]:.3f}')
+        rows_rp.append((variant, rec))
+    for variant in ('apply_async', 'map'):
+        rec = rankpool_run(bin_, numbers, variant, pool=1)
+        log(f'  {variant:15s} --pool 1 {rec["wall_seconds"]:.3f} s')
+        rows_rp.append((f'{variant} --pool 1', rec))
+
+    peers = {}
+    peer_cmds = []
+    if not args.no_peers:
+        for which in ('python-pool', 'mpi4py'):
+            log(f'cpu_scaling: peer {which} on every {args.peer_step}th n')
+            peers[which], c = peer_runs(numbers, args.peer_step, which)
+            peer_cmds.append(c)
+            for v, r in peers[which].items():
+                log(f'  {which} {v:15s} {r["wall_s"]:.3f} s')
+
+    base = serial['wall_seconds']
+    rows = [['`serial` (no mpirun)', 0, fmt(base), '1.00×', '–', fmt(serial['master_cpu_seconds']),
+             pct(serial['master_cpu_seconds'] / base), '–', '–', '–', '–', '–', '–', f'{serial["load"]:.2f}']]
+    rows.append(['control: 2 independent serial processes, even / odd n (no MPI)', 2, fmt(ctl_wall),
+                 fmt(base / ctl_wall) + '×', pct(base / ctl_wall / 2), '–', '–',
+                 ' / '.join(fmt(x) for x in ctl_each), '–', '–', '–', '–', '–', '–'])
+    for label, rec in rows_rp:
+        variant = label.split()[0].rstrip(',')
+        workers = rec['workers'] if variant != 'serial' else 0
+        wall = rec['wall_seconds']
+        speed = base / wall
+        busy = {r: b for r, b in rec['busy'].items() if r != 0}
+        balance = '–'
+        if len(busy) > 1:
+            balance = ' / '.join(fmt(busy[r]) for r in sorted(busy)) + f' (max ÷ mean {fmt(max(busy.values()) / (sum(busy.values()) / len(busy)), 4)})'
+        elif busy:
+            balance = fmt(next(iter(busy.values())))
+        # from the first task's start to the end of the run, after the last task ended
+        tail = wall - max(rec['last_end'].values()) if rec['last_end'] and variant != 'serial' else None
+        pp = peers.get('python-pool', {})
+        mp = peers.get('mpi4py', {})
+        p_speed = pp[POOL_PEER[variant]]['wall_s'] if variant in POOL_PEER and pp else None
+        m_name = MPI4PY_PEER.get(variant)
+        m_speed = mp[m_name]['wall_s'] if m_name and mp else None
+        if label.endswith('--pool 1'):
+            p_speed = m_speed = None
+        p_sp = pp['serial']['wall_s'] / p_speed if p_speed else None
+        m_sp = mp['serial']['wall_s'] / m_speed if m_speed else None
+        rows.append([f'`{label}`', workers, fmt(wall), fmt(speed) + '×',
+                     pct(speed / max(workers, 1)) if variant != 'serial' else '–',
+                     fmt(rec['master_cpu_seconds']), pct(rec['master_cpu_seconds'] / wall), balance,
+                     fmt(tail) if tail is not None else '–',
+                     POOL_PEER.get(variant, '–') if p_sp else '–', fmt(p_sp) + '×' if p_sp else '–',
+                     m_name if m_sp else '–', fmt(m_sp) + '×' if m_sp else '–', f'{rec["load"]:.2f}'])
+    print(table(['rankpool variant', 'workers', 'wall s', 'speed-up over serial', 'efficiency (per worker)',
+                 'master CPU s', 'master CPU ÷ wall', 'worker busy s (rank 1 / rank 2)', 'wall after the last task s',
+                 'Python Pool(2)', 'Pool speed-up', 'mpi4py.futures (np 3)', 'mpi4py speed-up', 'load before'],
+                rows, 'lrrrrrrlrlrlrr'))
+    print()
+    if peers:
+        print('Peer serial times (every '
+              f'{args.peer_step}th n of {numbers}): Python Pool script {fmt(peers["python-pool"]["serial"]["wall_s"])} s, '
+              f'mpi4py.futures script {fmt(peers["mpi4py"]["serial"]["wall_s"])} s; rankpool serial (every n) '
+              f'{fmt(base)} s. Peer speed-ups are over their own serial loop.\n')
+    print('### Targets\n')
+    for label, rec in rows_rp:
+        if label.startswith('serial') or label.endswith('--pool 1'):
+            continue
+        speed = base / rec['wall_seconds']
+        print(f'- `{label}`: {fmt(speed)}× (target ≥ 1.9×): **{"met" if speed >= 1.9 else "not met"}**')
+    print(f'- Control: two bare processes reach {fmt(base / ctl_wall)}× on this machine at this load; '
+          'a pool cannot beat that ceiling.')
+    print('- 16 cores (≥ 90 % efficiency): not measured, no 16-core machine in this session')
+    print()
+    print('### Commands\n')
+    print(f'- serial: `{serial["command"]}`')
+    print(f'- control: two `{rel(bin_)} factorial --numbers <even n | odd n> --variant serial --json` at once')
+    for label, rec in rows_rp:
+        print(f'- {label}: `{rec["command"]}`')
+    print('- each rankpool run also had `--trace-out TMP/trace.json` for the per-worker busy time')
+    for c in peer_cmds:
+        print(f'- peer: `{c}`')
+    footer()
+
+
+if __name__ == '__main__':
+    main()
