@@ -70,7 +70,7 @@ def best(rec):
 
 class Experiment:
     def __init__(self, name, raw, meta):
-        self.name, self.meta = name, meta
+        self.name, self.meta, self.raw = name, meta, raw
         self.rp, self.seed = read_rankpool(os.path.join(raw, f'{name}_rankpool.csv'))
         self.py, bad_py = read_peer(os.path.join(raw, f'{name}_python_pool.jsonl'))
         self.mp, bad_mp = read_peer(os.path.join(raw, f'{name}_mpi4py.jsonl'))
@@ -155,10 +155,45 @@ class Experiment:
                 cells.append(self.bound_text(var, k))
             out.append('| ' + ' | '.join(cells) + ' |')
         out.append('')
+        out += self.summary() + ['']
         out += self.notes()
         if self.bad:
             out += ['', '**Peer runs that did not return the right results:** ' + ', '.join(self.bad)]
         return '\n'.join(out) + '\n'
+
+    def summary(self):
+        """A few lines computed from the cells."""
+        pool_cells = {
+            'rankpool': {(v, k): c[0] for (v, k), c in self.rp.items() if k},
+            'Python Pool': {(r['variant'], k): r['best_s'] for (v, k), r in self.py.items() if k},
+            'mpi4py.futures': {(r['variant'], k): r['best_s'] for (v, k), r in self.mp.items() if k},
+        }
+        lines = []
+        if self.name == 'reposts':
+            ratios = [(c / self.bound(v, k)[0], v, k) for (v, k), c in pool_cells['rankpool'].items()]
+            worst, best_r = max(ratios), min(ratios)
+            lines.append(f'rankpool against its latency bound: {best_r[0]:.3f}× to {worst[0]:.3f}× '
+                         f'(worst: {worst[1]} at pool {worst[2]}).')
+            for peer in ('Python Pool', 'mpi4py.futures'):
+                rs = [c / self.bound('apply' if v in ('apply', 'submit_result') else 'apply_async', k)[1]
+                      for (v, k), c in pool_cells[peer].items()]
+                if rs:
+                    lines.append(f'{peer} against its own bound (11 requests): {min(rs):.3f}× to {max(rs):.3f}×.')
+            k = max(self.pools)
+            cells = [('rankpool', self.rp.get(('apply_async', k), (None,))[0]),
+                     ('Python Pool', best(self.py.get(('apply_async', k)))),
+                     ('mpi4py.futures', best(self.mp.get(('submit', k)))),
+                     ('seed', parse_seed(self.seed.get(('apply_async', k))))]
+            lines.append(f'apply_async at pool {k}: ' + ', '.join(f'{n} {fmt(c)}' for n, c in cells if c)
+                         + f'; bound {fmt(self.bound("apply_async", k)[0])}.')
+        else:
+            serial = self.rp.get(('serial', None), (None,))[0]
+            for peer, cells in pool_cells.items():
+                if cells:
+                    (v, k), c = min(cells.items(), key=lambda kv: kv[1])
+                    lines.append(f'{peer}: fastest pool cell {fmt(c)} ({v}, pool {k})'
+                                 + (f', {c / serial:.1f}× the serial loop\'s {fmt(serial)}' if serial else '') + '.')
+        return ['Summary: ' + ' '.join(lines)] if lines else []
 
     def notes(self):
         m = self.meta
@@ -186,15 +221,26 @@ class Experiment:
                      'peers keep the seed\'s structure and ask page 1 twice (11 requests): '
                      '(1 + ⌈10/K⌉) request times, shown as "peers" where it differs. '
                      'Above the bound is per-request overhead: HTTP, JSON decoding of 200 reposts, dispatch.')
+            n.append('- Python Pool `map`/`map_async` cut the 10 pages into chunks of ⌈10/(4K)⌉: at pool 2 '
+                     'that is 5 chunks of 2 pages on 2 workers, 1 + 6 request times instead of 1 + 5.')
             n.append('- mpi4py.futures: each `mpirun` launch starts with one untimed warm-up crawl (`map`), '
-                     'dropped from the table: the first task a fresh shared-mode worker runs pays for '
-                     'unpickling/importing the task code, about 1 s with 10 workers on 2 cores, which '
-                     'a best-of-1 would otherwise count. rankpool\'s and Pool\'s start-up costs are '
-                     'treated as described above.')
+                     'dropped from the table (raw/reposts_mpi4py_warmup.jsonl): a fresh shared-mode worker\'s '
+                     'first task pays for importing the task code, which a best-of-1 would count. '
+                     + self.warmup_text())
         else:
             n.append('- The seed\'s point stands: 100 factorials take ~20 µs in a loop, so every pool loses to '
                      'serial; the pool variants measure dispatch (and, for Python Pool, forking the workers).')
         return n
+
+    def warmup_text(self):
+        path = os.path.join(self.raw, 'reposts_mpi4py_warmup.jsonl')
+        warm, _ = read_peer(path)
+        extra = [(k, r['best_s'] - self.mp[('map', k)]['best_s'])
+                 for (v, k), r in sorted(warm.items(), key=lambda kv: kv[0][1] or 0) if ('map', k) in self.mp]
+        if not extra:
+            return ''
+        return ('Here the warm-up took longer than the timed `map` of the same launch by '
+                + ', '.join(f'{fmt(x)} (pool {k})' for k, x in extra) + '.')
 
     def plot_data(self, path, gp_path):
         """One index block per variant: pool rankpool python mpi4py seed bound serial.
