@@ -255,3 +255,41 @@ def start(args, title):
     wait_quiet(args.wait_quiet, 300)
     header(title, os.environ.get('BENCH_COMMAND') or
            ' '.join(shlex.quote(a) for a in [rel(os.path.abspath(sys.argv[0])), *sys.argv[1:]]))
+
+
+def _proc_stat_busy():
+    """Busy CPU seconds of the whole machine so far (all CPUs), from /proc/stat."""
+    with open('/proc/stat') as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...
+    busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields[7] if len(fields) > 7 else 0)
+    return busy / os.sysconf('SC_CLK_TCK')
+
+
+class CpuMeter:
+    """Around a run: wall seconds, CPU of our child processes (the benchmark),
+    and CPU that other processes on the machine took meanwhile (from /proc/stat),
+    to tell a slow row from a busy machine."""
+
+    def __enter__(self):
+        import resource
+        self._r = resource
+        self.t0 = time.perf_counter()
+        self.busy0 = _proc_stat_busy()
+        c = resource.getrusage(resource.RUSAGE_CHILDREN)
+        s = resource.getrusage(resource.RUSAGE_SELF)
+        self.ours0 = c.ru_utime + c.ru_stime + s.ru_utime + s.ru_stime
+        return self
+
+    def __exit__(self, *exc):
+        r = self._r
+        self.wall = time.perf_counter() - self.t0
+        c = r.getrusage(r.RUSAGE_CHILDREN)
+        s = r.getrusage(r.RUSAGE_SELF)
+        self.ours = c.ru_utime + c.ru_stime + s.ru_utime + s.ru_stime - self.ours0
+        self.others = max(0.0, _proc_stat_busy() - self.busy0 - self.ours)
+        return False
+
+    def others_share(self):
+        """Other processes' CPU as a share of all CPUs over the run."""
+        return self.others / (self.wall * (os.cpu_count() or 1))
