@@ -75,6 +75,18 @@ def main():
             check(variant + " error line", any("factorial task 16 on rank" in l and "injected failure for n = 17" in l
                                                for l in lines), run.stderr)
 
+        # --on-error stop (the default): exit 1, what finished kept in the journal, no final file.
+        out = os.path.join(tmp, "stopped.txt")
+        run = launch(binary, np, ["factorial", "--upto", "300", "--variant", "imap", "--fail-on", "150", "--out", out,
+                                  "--json"], mpiexec=mpiexec)
+        check("stop exit", run.returncode == 1, f"rc {run.returncode} {run.stderr}")
+        check("stop no final file", not os.path.exists(out))
+        check("stop journal kept", os.path.exists(out + ".partial") and "--resume" in run.stderr, run.stderr)
+        lines = rankpool_error_lines(run.stderr)
+        check("stop one error line", len(lines) == 1 and "n = 150" in lines[0], lines)
+        summary = last_json(run.stdout)
+        check("stop reported", len(summary["errors"]) >= 1 and summary["completed"] >= 149, summary)
+
     if failures:
         print("\n".join(failures))
         return 1
