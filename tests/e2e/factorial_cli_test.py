@@ -4,6 +4,7 @@ usage: factorial_cli_test.py RANKPOOL MPIEXEC NP
 """
 import math
 import os
+import stat
 import sys
 import tempfile
 
@@ -74,6 +75,11 @@ def main():
             lines = rankpool_error_lines(run.stderr)
             check(variant + " error line", any("factorial task 16 on rank" in l and "injected failure for n = 17" in l
                                                for l in lines), run.stderr)
+
+        # A device is written, never replaced by a file.
+        run = launch(binary, np, ["factorial", "--upto", "30", "--out", "/dev/null"], mpiexec=mpiexec)
+        check("dev null exit", run.returncode == 0, run.stderr)
+        check("dev null still a device", stat.S_ISCHR(os.stat("/dev/null").st_mode), "replaced /dev/null")
 
         # --on-error stop (the default): exit 1, what finished kept in the journal, no final file.
         out = os.path.join(tmp, "stopped.txt")
