@@ -90,6 +90,7 @@ class Pool {
 
   /// Queues one task; an idle worker takes it. Callbacks run on the master
   /// inside a later wait, as in Python: `on_success(value)` or `on_error(error)`.
+  /// A callback may submit more work but must not wait on the pool.
   template <Job J>
   AsyncResult<job_result_t<J>> apply_async(const J& job, std::uint64_t index,
                                            std::function<void(const job_result_t<J>&)> on_success = {},

@@ -36,7 +36,10 @@ def journal_entries(path):
 def test_killed_worker(binary, mpiexec, failures):
     marker = "--tasks 400 --seconds 0.05"
     proc = mpirun(mpiexec, 3, binary, ["sleep"] + marker.split() + ["--variant", "apply_async"])
-    time.sleep(1.5)
+    deadline = time.monotonic() + 15
+    while len(rank_pids("rankpool sleep " + marker)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the run, tasks out on both workers
     pids = sorted(rank_pids("rankpool sleep " + marker))
     if len(pids) < 3:
         proc.kill()

@@ -140,8 +140,10 @@ def main():
         lines = rankpool_error_lines(result.stderr)
         check("never answers", result.returncode == 1 and len(lines) == 1 and "timed out" in lines[0].lower()
               and took < 15, f"rc {result.returncode} {took:.1f}s {result.stderr}")
+        # This run's ranks only: other runs may share the machine.
+        leftover = subprocess.run(["pgrep", "-f", "--", "--api-base " + stalled.url], capture_output=True,
+                                  text=True).stdout
         stalled.stop()
-        leftover = subprocess.run(["pgrep", "-f", "--", "rankpool reposts"], capture_output=True, text=True).stdout
         check("every rank gone", leftover.strip() == "", leftover)
 
         # Resume: kill a run halfway, resume, byte-identical output.

@@ -123,6 +123,8 @@ void Engine::submit(std::uint64_t job_id, TaskSet tasks, std::uint64_t chunksize
   batch->chunksize = std::max<std::uint64_t>(chunksize, 1);
   batch->sink = std::move(sink);
   queue_.push_back(std::move(batch));
+  // Hand out at once: the master may not call into the pool again until get().
+  if (pool_size_ > 0) progress();
 }
 
 void Engine::submit_map(std::uint64_t job_id, TaskSet tasks, std::uint64_t chunksize,
@@ -139,6 +141,9 @@ void Engine::submit_map(std::uint64_t job_id, TaskSet tasks, std::uint64_t chunk
   op->sink = std::move(sink);
   op->pool_size = pool_size_;
   maps_.push_back(std::move(op));
+  // Start the collectives now: the small messages go out eagerly, so the
+  // workers run the whole map while the master does other work until get().
+  progress();
 }
 
 void Engine::run_local(std::uint64_t job_id, const TaskSet& tasks, ResultSink& sink) {
@@ -147,6 +152,14 @@ void Engine::run_local(std::uint64_t job_id, const TaskSet& tasks, ResultSink& s
 }
 
 bool Engine::progress() {
+  // A result callback may submit more work, which calls back in here: the
+  // outer round goes on with it, so the inner call does nothing.
+  if (in_progress_) return false;
+  struct Guard {
+    bool& flag;
+    explicit Guard(bool& f) : flag(f) { flag = true; }
+    ~Guard() { flag = false; }
+  } guard(in_progress_);
   bool moved = false;
   if (!chunks_.empty()) moved |= receive_results();
   if (!queue_.empty()) moved |= pool_size_ == 0 ? run_local_chunk() : hand_out();
@@ -225,6 +238,9 @@ bool Engine::receive_results() {
     MPI_Message message;
     MPI_Status status;
     MPI_Improbe(MPI_ANY_SOURCE, kResults, comm_, &flag, &message, &status);
+    // Open MPI's probe matches before it progresses: a message that call
+    // pulled in shows up only on the next one. Ask again before giving up.
+    if (!flag) MPI_Improbe(MPI_ANY_SOURCE, kResults, comm_, &flag, &message, &status);
     if (!flag) break;
     int size = 0;
     MPI_Get_count(&status, MPI_BYTE, &size);

@@ -131,6 +131,7 @@ class Engine {
   std::map<int, MPI_Comm> pool_comms_;
   std::vector<boost::mpi::request> job_sends_;
   std::size_t next_worker_ = 0;
+  bool in_progress_ = false;
 };
 
 }  // namespace rankpool::detail

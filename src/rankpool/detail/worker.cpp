@@ -31,6 +31,8 @@ int Worker::serve() {
     int flag = 0;
     MPI_Status status;
     MPI_Iprobe(0, MPI_ANY_TAG, comm_, &flag, &status);
+    // A probe matches before it progresses: ask twice before sleeping.
+    if (!flag) MPI_Iprobe(0, MPI_ANY_TAG, comm_, &flag, &status);
     if (!flag) {
       if (!sends_.empty()) reap_sends(false);
       backoff.pause();
