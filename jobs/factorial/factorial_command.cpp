@@ -28,11 +28,6 @@ double physical_memory_bytes() {
 
 }  // namespace
 
-struct FactorialCommand::Parsed {
-  NumberList numbers;
-  FactorialJob job;
-};
-
 FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare) {
   command_ = app.add_subcommand("factorial", "n! for every requested n, computed by the workers");
   auto* upto = command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
@@ -46,13 +41,11 @@ FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare) {
     cli::add_pool_options(*command_, options_, "write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
 }
 
-FactorialCommand::Parsed FactorialCommand::parse() const {
+FactorialJob FactorialCommand::parse() const {
   const bool has_numbers = numbers_option_->count() > 0;
   if (upto_ == 0 && !has_numbers) throw UsageError("factorial needs --upto N or --numbers LIST");
-  Parsed parsed;
-  parsed.numbers = upto_ != 0 ? NumberList::upto(upto_) : NumberList::parse(numbers_);
-  FactorialJob& job = parsed.job;
-  job.numbers = parsed.numbers;
+  FactorialJob job;
+  job.numbers = upto_ != 0 ? NumberList::upto(upto_) : NumberList::parse(numbers_);
   job.backend = parse_backend(backend_);
   job.encoding = options_.out.empty() ? Encoding::kBinary : Encoding::kDecimal;
   if (!fail_on_.empty()) {
@@ -61,20 +54,19 @@ FactorialCommand::Parsed FactorialCommand::parse() const {
       throw UsageError("--fail-on: '" + fail_on_ + "' is not a number");
     job.has_fail_on = true;
   }
-  return parsed;
+  return job;
 }
 
 cli::Workload FactorialCommand::workload() {
-  const FactorialJob job = parse().job;
+  const FactorialJob job = parse();
   return [job](Pool& pool, const cli::RunOptions& run) {
     return cli::run_variant(pool, pool.load(job), TaskSet(job.numbers.size()), run, [](const TaskResult&) {});
   };
 }
 
 int FactorialCommand::run(Pool& pool) {
-  const Parsed parsed = parse();
-  const NumberList& numbers = parsed.numbers;
-  const FactorialJob& job = parsed.job;
+  const FactorialJob job = parse();
+  const NumberList& numbers = job.numbers;
   const cli::RunOptions run = cli::apply_pool_options(options_, pool);
 
   // map and map_async hold every result on the master at once: refuse what

@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "cli/compare_command.hpp"
 #include "cli/pool_options.hpp"
+#include "factorial/factorial_job.hpp"
 
 namespace rankpool::factorial {
 
@@ -23,8 +24,8 @@ class FactorialCommand final : public cli::Command {
   CLI::App* command() const noexcept { return command_; }
 
  private:
-  struct Parsed;
-  Parsed parse() const;
+  /// The job the options describe; throws UsageError.
+  factorial::FactorialJob parse() const;
 
   CLI::App* command_;
   CLI::Option* numbers_option_ = nullptr;

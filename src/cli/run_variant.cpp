@@ -36,23 +36,6 @@ class Tally {
   bool record_spans_;
 };
 
-/// Sends each result of a one-task batch to the tally under its real position.
-class PositionedSink final : public ResultSink {
- public:
-  PositionedSink(Tally& tally, std::uint64_t position, std::uint64_t& arrived)
-      : tally_(tally), position_(position), arrived_(arrived) {}
-  void deliver(TaskResult&& result) override {
-    result.position = position_;
-    tally_.take(result);
-    ++arrived_;
-  }
-
- private:
-  Tally& tally_;
-  std::uint64_t position_;
-  std::uint64_t& arrived_;
-};
-
 class TallySink final : public ResultSink {
  public:
   explicit TallySink(Tally& tally) : tally_(tally) {}
@@ -62,29 +45,30 @@ class TallySink final : public ResultSink {
   Tally& tally_;
 };
 
+/// Queues the task at `position` alone; its result reaches the tally under
+/// that position. The engine holds the state until the result is delivered.
+void submit_one(Pool& pool, JobHandle job, const TaskSet& tasks, std::uint64_t position, Tally& tally,
+                std::uint64_t& arrived) {
+  auto state = pool.submit_dynamic(job, TaskSet::range(tasks[position], 1), 1);
+  state->on_complete = [&tally, &arrived, position](std::vector<TaskResult>& all) {
+    all[0].position = position;
+    tally.take(all[0]);
+    ++arrived;
+  };
+}
+
 void run_one_at_a_time(Pool& pool, JobHandle job, const TaskSet& tasks, Tally& tally) {
   std::uint64_t arrived = 0;
   for (std::uint64_t position = 0; position < tasks.size() && !tally.should_stop(); ++position) {
-    auto sink = std::make_shared<PositionedSink>(tally, position, arrived);
-    auto state = pool.submit_dynamic(job, TaskSet::range(tasks[position], 1), 1);
-    state->on_complete = [sink](std::vector<TaskResult>& all) { sink->deliver(std::move(all[0])); };
+    submit_one(pool, job, tasks, position, tally, arrived);
     pool.wait_until([&] { return arrived == position + 1; });
   }
 }
 
 void run_all_async(Pool& pool, JobHandle job, const TaskSet& tasks, Tally& tally) {
   std::uint64_t arrived = 0;
-  std::vector<std::shared_ptr<detail::CollectState>> states;
-  states.reserve(tasks.size());
-  for (std::uint64_t position = 0; position < tasks.size(); ++position) {
-    auto state = pool.submit_dynamic(job, TaskSet::range(tasks[position], 1), 1);
-    state->on_complete = [&tally, &arrived, position](std::vector<TaskResult>& all) {
-      all[0].position = position;
-      tally.take(all[0]);
-      ++arrived;
-    };
-    states.push_back(std::move(state));
-  }
+  for (std::uint64_t position = 0; position < tasks.size(); ++position)
+    submit_one(pool, job, tasks, position, tally, arrived);
   pool.wait_until([&] { return arrived == tasks.size() || tally.should_stop(); });
 }
 
