@@ -60,7 +60,7 @@ FactorialJob FactorialCommand::parse() const {
 cli::Workload FactorialCommand::workload() {
   const FactorialJob job = parse();
   return [job](Pool& pool, const cli::RunOptions& run) {
-    return cli::run_variant(pool, pool.load(job), TaskSet(job.numbers.size()), run, [](const TaskResult&) {});
+    return cli::run_variant(pool, job, TaskSet(job.numbers.size()), run, [](std::uint64_t, const std::string&) {});
   };
 }
 
@@ -93,10 +93,9 @@ int FactorialCommand::run(Pool& pool) {
   cli::note_serial_fallback(pool);
   std::uint64_t result_bytes = 0;
   const cli::RunReport report =
-      cli::run_variant(pool, pool.load(job), tasks, run, [&](const TaskResult& result) {
-        result_bytes += result.payload.size();
-        if (journal)
-          journal->append(result.index, std::to_string(numbers.at(result.index)) + "\t" + wire_to_decimal(result.payload));
+      cli::run_variant(pool, job, tasks, run, [&](std::uint64_t index, const std::string& wire) {
+        result_bytes += wire.size();
+        if (journal) journal->append(index, std::to_string(numbers.at(index)) + "\t" + wire_to_decimal(wire));
       });
 
   nlohmann::json extra{{"result_bytes", result_bytes}, {"backend", backend_}};

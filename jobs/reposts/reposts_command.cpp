@@ -100,12 +100,12 @@ std::string RepostsCommand::fingerprint(const RepostsJob& job) const {
 cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, const RepostsJob& job,
                                      cli::OutputJournal& journal, Totals& totals) const {
   std::vector<std::int64_t> totals_by_post(job.mids.size(), -1);
-  auto record = [&](const TaskResult& result, const RepostsJob& phase) {
-    const auto& [post, page] = phase.pages.at(result.index);
-    const PageResult parsed = parse_page_result(result.payload);
+  auto record = [&](std::uint64_t index, const std::string& payload, const RepostsJob& phase) {
+    const auto& [post, page] = phase.pages.at(index);
+    const PageResult parsed = parse_page_result(payload);
     totals.add(parsed);
     if (page == 1) totals_by_post[post] = parsed.total;
-    journal.append(page_key(post, page), result.payload);
+    journal.append(page_key(post, page), payload);
   };
 
   // Phase 1: page 1 of every post, which tells its total_number.
@@ -118,8 +118,10 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
     else
       first_tasks.push_back(post);
   }
-  cli::RunReport report = cli::run_variant(pool, pool.load(first), TaskSet(first_tasks), run,
-                                           [&](const TaskResult& result) { record(result, first); });
+  cli::RunReport report = cli::run_variant(pool, first, TaskSet(first_tasks), run,
+                                           [&](std::uint64_t index, const std::string& payload) {
+                                             record(index, payload, first);
+                                           });
   if (!report.failures.empty()) return report;
 
   // Phase 2: the other pages, now that each post's total is known.
@@ -132,8 +134,10 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
       rest.pages.emplace_back(post, static_cast<std::uint32_t>(page));
     }
   }
-  merge_reports(report, cli::run_variant(pool, pool.load(rest), TaskSet(rest_tasks), run,
-                                         [&](const TaskResult& result) { record(result, rest); }));
+  merge_reports(report, cli::run_variant(pool, rest, TaskSet(rest_tasks), run,
+                                         [&](std::uint64_t index, const std::string& payload) {
+                                           record(index, payload, rest);
+                                         }));
   return report;
 }
 

@@ -19,7 +19,7 @@ int SleepCommand::run(Pool& pool) {
   cli::note_serial_fallback(pool);
   const double seconds = seconds_;
   const cli::RunReport report =
-      cli::run_variant(pool, pool.load(SleepJob{seconds}), TaskSet(tasks_), run, [](const TaskResult&) {});
+      cli::run_variant(pool, SleepJob{seconds}, TaskSet(tasks_), run, [](std::uint64_t, std::uint64_t) {});
   nlohmann::json extra{{"seconds_per_task", seconds},
                        {"us_per_task", tasks_ ? report.wall_seconds * 1e6 / static_cast<double>(tasks_) : 0.0}};
   return cli::finish_run(options_, "sleep", run, pool, report, extra);

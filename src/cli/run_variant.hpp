@@ -1,10 +1,14 @@
 #pragma once
 /// \file
-/// Runs one job's tasks through one variant and reports how it went.
+/// Runs one job's tasks through one variant and reports how it went. Each
+/// variant is the library's own typed call (Pool::apply, apply_async, map,
+/// map_async, imap, imap_unordered, serial): the command drives the pool
+/// exactly as a user's program does.
 
+#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "cli/variant.hpp"
@@ -41,12 +45,101 @@ struct RunReport {
   std::vector<TaskSpan> spans;  ///< with RunOptions::record_spans
 };
 
-/// Receives each successful result; in request order for serial, apply, map,
-/// map_async and imap, as they finish for apply_async and imap_unordered.
-using ResultHandler = std::function<void(const TaskResult&)>;
+namespace detail {
 
-/// Runs `tasks` of `job` on the pool with the chosen variant.
-RunReport run_variant(Pool& pool, JobHandle job, const TaskSet& tasks, const RunOptions& options,
-                      const ResultHandler& on_result);
+/// Counts every outcome the pool delivers while it lives (through the pool's
+/// observer), and cancels what is left when the run ends however it ends, so
+/// nothing delivers into a finished run.
+class RunTally {
+ public:
+  RunTally(Pool& pool, RunReport& report, const RunOptions& options);
+  ~RunTally();
+  RunTally(const RunTally&) = delete;
+  RunTally& operator=(const RunTally&) = delete;
+  bool should_stop() const noexcept { return stop_on_error_ && !report_.failures.empty(); }
+
+ private:
+  Pool& pool_;
+  RunReport& report_;
+  bool stop_on_error_;
+};
+
+}  // namespace detail
+
+/// Runs `tasks` of `job` with the chosen variant; `on_result(index, value)`
+/// receives each success: in request order for serial, apply, map, map_async
+/// and imap, as they finish for apply_async and imap_unordered.
+template <Job J, class OnResult>
+  requires takes_index<J>
+RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunOptions& options,
+                      OnResult&& on_result) {
+  using R = job_result_t<J>;
+  RunReport report;
+  report.tasks = tasks.size();
+  std::uint64_t arrived = 0;  // before the tally: callbacks may still land while it cancels
+  detail::RunTally tally(pool, report, options);
+  const auto started = std::chrono::steady_clock::now();
+  const LoadedJob<J> loaded = pool.load(job);
+  const auto take_all = [&](auto&& outcomes) {
+    for (auto& outcome : outcomes)
+      if (outcome.ok()) on_result(outcome.index, *outcome.value);
+  };
+  switch (options.variant) {
+    case Variant::kSerial:
+    case Variant::kApply:
+      for (std::uint64_t position = 0; position < tasks.size() && !tally.should_stop(); ++position) {
+        const std::uint64_t index = tasks[position];
+        try {
+          if (options.variant == Variant::kSerial)
+            on_result(index, pool.serial(loaded, TaskSet::range(index, 1)).at(0));
+          else
+            on_result(index, pool.apply(loaded, index));
+        } catch (const RemoteError&) {
+          // The tally has it.
+        }
+      }
+      break;
+    case Variant::kApplyAsync:
+      for (std::uint64_t position = 0; position < tasks.size(); ++position) {
+        const std::uint64_t index = tasks[position];
+        pool.apply_async(
+            loaded, index,
+            [&, index](const R& value) {
+              on_result(index, value);
+              ++arrived;
+            },
+            [&](const RemoteError&) { ++arrived; });
+      }
+      pool.wait_until([&] { return arrived == tasks.size() || tally.should_stop(); });
+      break;
+    case Variant::kMap:
+      take_all(pool.map_outcomes(loaded, tasks, options.chunksize));
+      break;
+    case Variant::kMapAsync: {
+      auto pending = pool.map_async(loaded, tasks, options.chunksize);
+      take_all(pending.outcomes());
+      break;
+    }
+    case Variant::kImap:
+    case Variant::kImapUnordered: {
+      auto stream = options.variant == Variant::kImap ? pool.imap(loaded, tasks, options.chunksize)
+                                                      : pool.imap_unordered(loaded, tasks, options.chunksize);
+      while (auto outcome = stream.next_outcome()) {
+        if (outcome->ok())
+          on_result(outcome->index, *outcome->value);
+        else if (tally.should_stop())
+          break;
+      }
+      break;
+    }
+  }
+  if (tally.should_stop()) {
+    // Drop what is not handed out yet; what is running comes back and counts.
+    pool.cancel();
+    report.stopped_early = report.completed + report.failures.size() < report.tasks;
+  }
+  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
 
 }  // namespace rankpool::cli

@@ -1,18 +1,50 @@
 #pragma once
 /// \file
-/// AsyncResult<T>: the future apply_async and map_async return.
+/// AsyncResult<T>: the future apply_async and map_async return, and
+/// wait_all / as_completed over several of them.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
 #include <vector>
 
+#include "rankpool/codec.hpp"
 #include "rankpool/detail/engine.hpp"
 #include "rankpool/detail/result_states.hpp"
 #include "rankpool/errors.hpp"
+#include "rankpool/outcome.hpp"
 
 namespace rankpool {
+
+namespace detail {
+
+inline Deadline deadline_after(std::optional<std::chrono::duration<double>> timeout) {
+  if (!timeout) return std::nullopt;
+  return std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout);
+}
+
+template <class T>
+struct IsVector : std::false_type {};
+template <class T>
+struct IsVector<std::vector<T>> : std::true_type {};
+
+/// A received result as the caller's outcome type.
+template <class R>
+TaskOutcome<R> to_outcome(const Engine& engine, TaskResult& result, const std::string& job) {
+  TaskOutcome<R> out{result.index, result.rank, result.start, result.end, std::nullopt, std::nullopt};
+  if (result.ok)
+    out.value.emplace(Codec<R>::decode(result.payload));
+  else
+    out.error.emplace(engine.failure_of(result, job));
+  return out;
+}
+
+}  // namespace detail
 
 /// A result that arrives later, as Python's `multiprocessing.pool.AsyncResult`.
 /// Waiting drives the pool (hands out tasks, receives results) with backoff,
@@ -24,27 +56,22 @@ namespace rankpool {
 template <class T>
 class AsyncResult {
  public:
-  using Decode = std::function<T(std::vector<TaskResult>&)>;
+  using Decode = T (*)(std::vector<TaskResult>&);
 
-  AsyncResult(detail::Engine& engine, std::shared_ptr<detail::CollectState> state, std::uint64_t job_id,
-              Decode decode)
-      : engine_(&engine), state_(std::move(state)), job_id_(job_id), decode_(std::move(decode)) {}
+  AsyncResult(detail::Engine& engine, std::shared_ptr<detail::CollectState> state, std::string job, Decode decode)
+      : engine_(&engine), state_(std::move(state)), job_(std::move(job)), decode_(decode) {}
 
   /// Waits for the result and returns it; throws RemoteError if a task threw
   /// (the first failed task, in request order) and TimeoutError on timeout.
   T get(std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
     if (!wait(timeout)) throw TimeoutError("result not ready after " + std::to_string(timeout->count()) + " s");
     for (const TaskResult& result : state_->results())
-      if (!result.ok) throw RemoteError(engine_->failure_of(result, job_id_));
+      if (!result.ok) throw RemoteError(engine_->failure_of(result, job_));
     return decode_(state_->results());
   }
   /// Waits until ready or the timeout passes; returns whether it is ready.
   bool wait(std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
-    detail::Deadline deadline;
-    if (timeout)
-      deadline = std::chrono::steady_clock::now() +
-                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout);
-    return engine_->wait_until([this] { return state_->complete(); }, deadline);
+    return engine_->wait_until([this] { return state_->complete(); }, detail::deadline_after(timeout));
   }
   /// Whether the result has arrived (progresses the pool once, never blocks).
   bool ready() {
@@ -58,12 +85,80 @@ class AsyncResult {
       if (!result.ok) return false;
     return true;
   }
+  /// map_async: waits, then every task's value or error, in request order.
+  auto outcomes(std::optional<std::chrono::duration<double>> timeout = std::nullopt)
+    requires detail::IsVector<T>::value
+  {
+    using R = typename T::value_type;
+    if (!wait(timeout)) throw TimeoutError("result not ready after " + std::to_string(timeout->count()) + " s");
+    std::vector<TaskOutcome<R>> out;
+    out.reserve(state_->results().size());
+    for (TaskResult& result : state_->results()) out.push_back(detail::to_outcome<R>(*engine_, result, job_));
+    return out;
+  }
+
+  /// Whether the result has arrived, without progressing the pool.
+  bool arrived() const noexcept { return state_->complete(); }
+  detail::Engine& engine() const noexcept { return *engine_; }
 
  private:
   detail::Engine* engine_;
   std::shared_ptr<detail::CollectState> state_;
-  std::uint64_t job_id_;
+  std::string job_;
   Decode decode_;
 };
+
+/// Waits until every result has arrived or the timeout passes; returns whether all did.
+template <class T>
+bool wait_all(std::span<AsyncResult<T>> results, std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
+  if (results.empty()) return true;
+  return results.front().engine().wait_until(
+      [&] {
+        for (const auto& result : results)
+          if (!result.arrived()) return false;
+        return true;
+      },
+      detail::deadline_after(timeout));
+}
+
+/// Hands out the positions of results as they arrive, each once
+/// (`concurrent.futures.as_completed`):
+///
+///     for (auto done = as_completed(std::span(results)); auto i = done.next();) use(results[*i].get());
+template <class T>
+class Completions {
+ public:
+  explicit Completions(std::span<AsyncResult<T>> results) : results_(results), yielded_(results.size(), false) {}
+  /// The position of the next result to arrive; nothing once all are handed
+  /// out; throws TimeoutError if none arrives in time.
+  std::optional<std::size_t> next(std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
+    if (count_ == results_.size()) return std::nullopt;
+    std::optional<std::size_t> found;
+    const bool arrived = results_.front().engine().wait_until(
+        [&] {
+          for (std::size_t i = 0; i < results_.size(); ++i)
+            if (!yielded_[i] && results_[i].arrived()) {
+              found = i;
+              return true;
+            }
+          return false;
+        },
+        detail::deadline_after(timeout));
+    if (!arrived) throw TimeoutError("no result arrived in " + std::to_string(timeout->count()) + " s");
+    yielded_[*found] = true;
+    ++count_;
+    return found;
+  }
+
+ private:
+  std::span<AsyncResult<T>> results_;
+  std::vector<bool> yielded_;
+  std::size_t count_ = 0;
+};
+
+template <class T>
+Completions<T> as_completed(std::span<AsyncResult<T>> results) {
+  return Completions<T>(results);
+}
 
 }  // namespace rankpool

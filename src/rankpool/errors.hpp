@@ -1,7 +1,9 @@
 #pragma once
 /// \file
-/// The exceptions rankpool throws. Misuse (bad arguments, a closed pool) is a
-/// UsageError; everything that fails while running is a RuntimeError.
+/// The exceptions rankpool throws, one hierarchy. Each class carries the exit
+/// code a program should end with (`exit_code()`): misuse or bad input is a
+/// UsageError (2); everything that fails while running is a RuntimeError (1).
+/// Jobs derive their own errors from these, so one handler maps them all.
 
 #include <cstdint>
 #include <stdexcept>
@@ -13,15 +15,18 @@ namespace rankpool {
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  /// The exit code this error ends a program with.
+  virtual int exit_code() const noexcept { return 1; }
 };
 
-/// Misuse or bad input: the caller can fix it. The command exits with 2.
+/// Misuse or bad input: the caller can fix it. Exit code 2.
 class UsageError : public Error {
  public:
   using Error::Error;
+  int exit_code() const noexcept override { return 2; }
 };
 
-/// A failure while running (a task, the network, a worker). The command exits with 1.
+/// A failure while running (a task, the network, a worker). Exit code 1.
 class RuntimeError : public Error {
  public:
   using Error::Error;
@@ -34,8 +39,9 @@ struct TaskFailure {
   int rank = 0;
   std::string host;
   std::string message;
+  std::string type;  ///< the exception's type, e.g. "std::domain_error" (empty if unknown)
 
-  /// "factorial task 7 on rank 2 (node12): message"
+  /// "factorial task 7 on rank 2 (node12): message (std::domain_error)"
   std::string describe() const;
 };
 
@@ -49,10 +55,19 @@ class RemoteError : public RuntimeError {
   TaskFailure failure_;
 };
 
-/// `get(timeout)` or `wait(timeout)` ran out of time.
+/// `get(timeout)`, `wait(timeout)` or `next(timeout)` ran out of time.
 class TimeoutError : public RuntimeError {
  public:
   using RuntimeError::RuntimeError;
 };
+
+/// A worker held work and sent nothing for longer than the task timeout.
+class StallError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
+/// The exit code for any exception: its own for rankpool errors, else 1.
+int exit_code_of(const std::exception& error) noexcept;
 
 }  // namespace rankpool

@@ -1,35 +1,45 @@
 #pragma once
 /// \file
 /// Jobs: what a worker runs. A job is a named type whose value holds the
-/// parameters (sent to each worker once) and whose call operator maps a task
-/// index to a result.
+/// parameters (sent to each worker once) and whose call operator maps one
+/// task's argument to a result. The argument is a task index
+/// (`std::uint64_t`, the shipped jobs' form: a worker rebuilds the task from
+/// the parameters) or a value of the job's own type that travels with its task:
 ///
-///     struct Square {
-///       static constexpr const char* name = "square";
-///       long offset = 0;                                   // a parameter
-///       long operator()(std::uint64_t i) const { return long(i * i) + offset; }
-///       template <class Archive> void serialize(Archive& ar, unsigned) { ar & offset; }
+///     struct WordLength {
+///       static constexpr const char* name = "word_length";
+///       template <class Archive> void serialize(Archive&, unsigned) {}    // no parameters
+///       std::uint64_t operator()(const std::string& word) const { return word.size(); }
 ///     };
 ///
-/// Register the type on every rank (`JobRegistry::add<Square>()`) so workers
-/// can rebuild it from its name and parameters.
+/// A call operator of several parameters takes `std::tuple` arguments
+/// (Python's `starmap`). Arguments and results travel through `Codec`.
 ///
-/// A job whose tasks can overlap (I/O) may also define
-/// `std::vector<Outcome<R>> run_many(std::span<const std::uint64_t>) const`:
-/// a worker then runs each chunk it is handed in one call.
+/// Optional members:
+/// - `void setup()`: runs once on each worker before the job's first task
+///   there (Python's `initializer`); if it throws, every task of the job fails
+///   with that error.
+/// - `std::vector<Outcome<R>> run_many(std::span<const std::uint64_t>) const`
+///   (index jobs): a worker runs each chunk it is handed in one call, so tasks
+///   that wait on I/O overlap.
+///
+/// Register the type on every rank (`JobRegistry::add<J>()`) so workers can
+/// rebuild it from its name and parameters.
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <cstdint>
+#include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "rankpool/codec.hpp"
@@ -37,17 +47,50 @@
 
 namespace rankpool {
 
-/// A job type: a name, a call operator from task index to result, and
-/// parameters that Boost.Serialization can save (an empty type needs none).
-template <class J>
-concept Job = std::is_default_constructible_v<J> && requires(const J& job, std::uint64_t index) {
-  { J::name } -> std::convertible_to<std::string_view>;
-  job(index);
-};
+namespace detail {
 
-/// The result type of a job.
+template <class F>
+struct CallTraits;
+template <class C, class R, class... As>
+struct CallTraits<R (C::*)(As...) const> {
+  using result = std::decay_t<R>;
+  static constexpr std::size_t arity = sizeof...(As);
+  using argument = std::conditional_t<arity == 1, std::decay_t<std::tuple_element_t<0, std::tuple<As..., void>>>,
+                                      std::tuple<std::decay_t<As>...>>;
+};
+template <class C, class R, class... As>
+struct CallTraits<R (C::*)(As...) const noexcept> : CallTraits<R (C::*)(As...) const> {};
+
+}  // namespace detail
+
+/// A job type: a name, one const call operator, and parameters Boost.Serialization
+/// can save (an empty type needs none).
+template <class J>
+concept Job = std::is_default_constructible_v<J> && requires {
+  { J::name } -> std::convertible_to<std::string_view>;
+  &J::operator();
+} && detail::CallTraits<decltype(&J::operator())>::arity >= 1;
+
+/// What one task of J takes: its single parameter's type, or a tuple of them.
 template <Job J>
-using job_result_t = std::decay_t<std::invoke_result_t<const J&, std::uint64_t>>;
+using job_arg_t = typename detail::CallTraits<decltype(&J::operator())>::argument;
+
+/// What one task of J returns.
+template <Job J>
+using job_result_t = typename detail::CallTraits<decltype(&J::operator())>::result;
+
+/// Whether J's tasks are indices: the master then sends only the index.
+template <class J>
+inline constexpr bool takes_index = std::is_same_v<job_arg_t<J>, std::uint64_t>;
+
+/// Calls the job on one argument (unpacking a tuple for several parameters).
+template <Job J>
+decltype(auto) invoke_job(const J& job, const job_arg_t<J>& arg) {
+  if constexpr (detail::CallTraits<decltype(&J::operator())>::arity == 1)
+    return job(arg);
+  else
+    return std::apply(job, arg);
+}
 
 /// One task's outcome from a job's `run_many`: a value, or why there is none.
 template <class R>
@@ -60,11 +103,13 @@ struct Outcome {
 class TaskRunner {
  public:
   virtual ~TaskRunner() = default;
-  /// Runs task `index` and returns its encoded result; throws what the task throws.
-  virtual std::string run(std::uint64_t index) = 0;
+  /// Runs one task and returns its encoded result; throws what the task
+  /// throws. `arg` is the encoded argument, or empty for an index job, whose
+  /// argument is `index`.
+  virtual std::string run(std::uint64_t index, std::string_view arg) = 0;
   /// Whether run_many overlaps tasks (else the worker calls run one by one).
   virtual bool runs_many() const { return false; }
-  /// Runs several tasks together; one encoded outcome per index, in order.
+  /// Runs several index tasks together; one encoded outcome per index, in order.
   virtual std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> /*indices*/) { return {}; }
 };
 
@@ -96,23 +141,33 @@ J load_params(std::string_view bytes) {
 }
 
 template <class J>
-concept JobRunsMany = requires(const J& job, std::span<const std::uint64_t> indices) {
+concept JobRunsMany = takes_index<J> && requires(const J& job, std::span<const std::uint64_t> indices) {
   { job.run_many(indices) } -> std::same_as<std::vector<Outcome<job_result_t<J>>>>;
 };
+
+template <class J>
+concept JobHasSetup = requires(J& job) { job.setup(); };
 
 template <Job J>
 class TypedTaskRunner final : public TaskRunner {
  public:
   explicit TypedTaskRunner(J job) : job_(std::move(job)) {}
-  std::string run(std::uint64_t index) override {
+  std::string run(std::uint64_t index, std::string_view arg) override {
+    set_up();
     std::string bytes;
-    Codec<job_result_t<J>>::encode(job_(index), bytes);
+    if constexpr (takes_index<J>) {
+      Codec<job_result_t<J>>::encode(job_(index), bytes);
+    } else {
+      const job_arg_t<J> value = Codec<job_arg_t<J>>::decode(arg);
+      Codec<job_result_t<J>>::encode(invoke_job(job_, value), bytes);
+    }
     return bytes;
   }
   bool runs_many() const override { return JobRunsMany<J>; }
   std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> indices) override {
     std::vector<Outcome<std::string>> out;
     if constexpr (JobRunsMany<J>) {
+      set_up();
       for (auto& outcome : job_.run_many(indices)) {
         Outcome<std::string>& encoded = out.emplace_back();
         encoded.error = std::move(outcome.error);
@@ -123,7 +178,24 @@ class TypedTaskRunner final : public TaskRunner {
   }
 
  private:
+  // Runs setup() once; a setup that threw fails every later task the same way.
+  void set_up() {
+    if constexpr (JobHasSetup<J>) {
+      if (setup_error_) std::rethrow_exception(setup_error_);
+      if (set_up_) return;
+      set_up_ = true;
+      try {
+        job_.setup();
+      } catch (...) {
+        setup_error_ = std::current_exception();
+        throw;
+      }
+    }
+  }
+
   J job_;
+  bool set_up_ = false;
+  std::exception_ptr setup_error_;
 };
 
 /// The jobs a program knows by name; every rank must register the same ones.
@@ -150,7 +222,7 @@ class JobRegistry {
   bool contains(const std::string& name) const { return factories_.count(name) != 0; }
 
  private:
-  std::map<std::string, Factory> factories_;
+  std::unordered_map<std::string, Factory> factories_;
 };
 
 }  // namespace rankpool

@@ -4,43 +4,84 @@
 /// (rank 0); get one from a Session.
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <ranges>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "rankpool/async_result.hpp"
 #include "rankpool/codec.hpp"
 #include "rankpool/detail/engine.hpp"
+#include "rankpool/detail/task_source.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/job.hpp"
+#include "rankpool/outcome.hpp"
 #include "rankpool/result_stream.hpp"
 #include "rankpool/task_set.hpp"
 
 namespace rankpool {
 
-/// A job whose parameters the pool holds; each worker receives them once.
-struct JobHandle {
-  std::uint64_t id = 0;
+/// A job value the pool has loaded: pass it to calls instead of the value to
+/// skip saving its parameters each time. The workers keep the job while any
+/// handle or call holds it, and forget it after.
+template <Job J>
+struct LoadedJob {
+  detail::JobPtr entry;
 };
 
-/// The pool of workers, driven from the master. Every call hands out task
-/// *indices*; workers rebuild each task from the job's parameters.
+namespace detail {
+
+template <class T>
+struct JobOf {
+  using type = T;
+};
+template <class J>
+struct JobOf<LoadedJob<J>> {
+  using type = J;
+};
+
+}  // namespace detail
+
+/// The job type of a job value or of a LoadedJob.
+template <class T>
+using job_of_t = typename detail::JobOf<std::decay_t<T>>::type;
+
+/// A job value, or a LoadedJob.
+template <class T>
+concept JobLike = Job<job_of_t<T>>;
+
+/// What a call's tasks may be: for an index job, a TaskSet (a count, a
+/// vector of indices) or a range of indices; for any job, an input range of
+/// its argument type, consumed as the workers need it.
+template <class Args, class J>
+concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet>) ||
+                   (std::ranges::input_range<Args> &&
+                    std::is_convertible_v<std::ranges::range_reference_t<Args>, job_arg_t<J>>);
+
+/// The pool of workers, driven from the master. Every call takes the tasks'
+/// arguments, which travel with their tasks; the job's parameters go to each
+/// worker once.
 ///
-/// | call             | returns             | how it runs                                              |
-/// |------------------|---------------------|----------------------------------------------------------|
-/// | serial           | vector<R>           | on the master, one after another                         |
-/// | apply            | R                   | one task on the next worker; blocks                      |
-/// | apply_async      | AsyncResult<R>      | queued; idle workers take the next task                  |
-/// | map              | vector<R>           | indices scattered, results gathered (MPI collectives)    |
-/// | map_async        | AsyncResult<vec<R>> | the same with nonblocking collectives                    |
-/// | imap             | ResultStream<R>     | dynamic chunks, results in request order, bounded memory |
-/// | imap_unordered   | ResultStream<R>     | dynamic chunks, results as they finish                   |
+/// | call               | returns             | how it runs                                              |
+/// |--------------------|---------------------|----------------------------------------------------------|
+/// | serial             | vector<R>           | on the master, one after another                         |
+/// | apply              | R                   | one task on the next worker; blocks                      |
+/// | apply_async        | AsyncResult<R>      | queued; idle workers take the next task                  |
+/// | map, starmap       | vector<R>           | tasks scattered, results gathered (MPI collectives)      |
+/// | map_outcomes       | vector<TaskOutcome> | the same, every task's value or error                    |
+/// | map_async          | AsyncResult<vec<R>> | the same with nonblocking collectives                    |
+/// | imap               | ResultStream<R>     | dynamic chunks, results in request order, bounded memory |
+/// | imap_unordered     | ResultStream<R>     | dynamic chunks, results as they finish                   |
 ///
 /// A task that throws comes back as RemoteError from get(), next() or the
-/// blocking call; the worker lives on. With no workers (one rank) every call
-/// runs its tasks on the master.
+/// blocking call; the worker lives on. With no workers (one rank) a thread on
+/// the master runs the tasks.
 class Pool {
  public:
   /// A handle on the engine's workers. Copies are handles of their own: close() on one
@@ -56,6 +97,15 @@ class Pool {
   void set_trace(bool trace) { engine_->set_trace(trace); }
   /// Chunks in flight per worker (default 2), so a worker never waits for its next one.
   void set_depth(int depth) { engine_->set_depth(depth); }
+  /// Sees every task's outcome as it arrives (rank, times, errors), before the call does.
+  void set_observer(std::function<void(const TaskResult&, const std::string& job)> observer) {
+    engine_->set_observer(std::move(observer));
+  }
+  /// Runs on every idle round of any wait on the pool; may throw to end the wait.
+  void set_wait_hook(std::function<void()> hook) { engine_->set_wait_hook(std::move(hook)); }
+  /// A worker that holds work and sends nothing for `seconds` ends the wait
+  /// with StallError (0: never).
+  void set_task_timeout(double seconds) { engine_->set_task_timeout(seconds); }
 
   /// Python's default map chunksize: ceil(tasks / (4 * workers)).
   std::uint64_t default_chunksize(std::uint64_t tasks) const noexcept {
@@ -63,83 +113,95 @@ class Pool {
     return std::max<std::uint64_t>(1, (tasks + spread - 1) / spread);
   }
 
-  /// Sends nothing yet: registers the job's parameters, once per distinct value.
+  /// Loads a job value once; calls that take the handle skip saving its parameters.
   template <Job J>
-  JobHandle load(const J& job) {
-    return JobHandle{engine_->load_job(std::string(J::name), save_params(job))};
-  }
-  /// The same for a job known by name and saved parameters.
-  JobHandle load(const std::string& name, const std::string& params) {
-    return JobHandle{engine_->load_job(name, params)};
+  LoadedJob<J> load(const J& job) {
+    return LoadedJob<J>{engine_->load_job(J::name, save_params(job))};
   }
 
   /// Runs the tasks on the master, in order. Blocking; no MPI.
-  template <Job J>
-  std::vector<job_result_t<J>> serial(const J& job, TaskSet tasks) {
-    const JobHandle handle = load(job);
-    detail::CollectState state(tasks.size());
-    engine_->run_local(handle.id, tasks, state);
-    return decode_all<job_result_t<J>>(state.results(), handle.id);
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
+  std::vector<job_result_t<J>> serial(const JL& job, Args&& args) {
+    const detail::JobPtr entry = entry_of(job);
+    detail::CollectState state;
+    auto source = make_source<J>(std::forward<Args>(args));
+    engine_->run_inline(entry, *source, state);
+    return decode_all<job_result_t<J>>(state.results(), entry->name);
   }
 
   /// Runs one task on a worker and waits for it (blocking point-to-point).
-  template <Job J>
-  job_result_t<J> apply(const J& job, std::uint64_t index) {
-    return apply_async(job, index).get();
+  template <JobLike JL, class J = job_of_t<JL>>
+  job_result_t<J> apply(const JL& job, const job_arg_t<J>& arg) {
+    return apply_async(job, arg).get();
   }
 
   /// Queues one task; an idle worker takes it. Callbacks run on the master
   /// inside a later wait, as in Python: `on_success(value)` or `on_error(error)`.
   /// A callback may submit more work but must not wait on the pool.
-  template <Job J>
-  AsyncResult<job_result_t<J>> apply_async(const J& job, std::uint64_t index,
-                                           std::function<void(const job_result_t<J>&)> on_success = {},
-                                           std::function<void(const RemoteError&)> on_error = {}) {
-    using R = job_result_t<J>;
-    const JobHandle handle = load(job);
-    auto state = submit_dynamic(handle, TaskSet::range(index, 1), 1);
-    attach_callbacks<R>(*state, handle, [](std::vector<TaskResult>& all) { return Codec<R>::decode(all[0].payload); },
-                        std::move(on_success), std::move(on_error));
-    return AsyncResult<R>(*engine_, state, handle.id,
-                          [](std::vector<TaskResult>& all) { return Codec<R>::decode(all[0].payload); });
+  template <JobLike JL, class J = job_of_t<JL>, class R = job_result_t<J>>
+  AsyncResult<R> apply_async(const JL& job, const job_arg_t<J>& arg,
+                             std::type_identity_t<std::function<void(const R&)>> on_success = {},
+                             std::function<void(const RemoteError&)> on_error = {}) {
+    check_open();
+    const detail::JobPtr entry = entry_of(job);
+    auto state = std::make_shared<detail::CollectState>(1);
+    constexpr auto decode = [](std::vector<TaskResult>& all) { return Codec<R>::decode(all[0].payload); };
+    attach_callbacks<R>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
+    engine_->submit(entry, single_source<J>(arg), 1, state);
+    return AsyncResult<R>(*engine_, std::move(state), entry->name, +decode);
   }
 
-  /// Every task, results in request order (blocking collectives: indices
-  /// scattered, results of any size gathered). chunksize 0: Python's default.
-  template <Job J>
-  std::vector<job_result_t<J>> map(const J& job, TaskSet tasks, std::uint64_t chunksize = 0) {
-    return map_async(job, std::move(tasks), chunksize).get();
+  /// Every task, results in request order (collectives: tasks scattered,
+  /// results of any size gathered); throws the first failed task's
+  /// RemoteError. chunksize 0: Python's default.
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
+  std::vector<job_result_t<J>> map(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+    return map_async(job, std::forward<Args>(args), chunksize).get();
+  }
+  /// As map, for a job of several parameters over tuples of arguments.
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
+  std::vector<job_result_t<J>> starmap(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+    return map(job, std::forward<Args>(args), chunksize);
+  }
+  /// As map, but every task's outcome (value or RemoteError), failures included.
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
+  std::vector<TaskOutcome<job_result_t<J>>> map_outcomes(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+    return map_async(job, std::forward<Args>(args), chunksize).outcomes();
   }
 
   /// As map, but returns at once: the collectives complete while the master
   /// does other work and finish in get().
-  template <Job J>
-  AsyncResult<std::vector<job_result_t<J>>> map_async(
-      const J& job, TaskSet tasks, std::uint64_t chunksize = 0,
-      std::function<void(const std::vector<job_result_t<J>>&)> on_success = {},
-      std::function<void(const RemoteError&)> on_error = {}) {
-    using R = job_result_t<J>;
-    const JobHandle handle = load(job);
-    auto state = submit_collective(handle, std::move(tasks), chunksize);
-    auto decode = [this, handle](std::vector<TaskResult>& all) { return decode_all<R>(all, handle.id); };
-    attach_callbacks<std::vector<R>>(*state, handle, decode, std::move(on_success), std::move(on_error));
-    return AsyncResult<std::vector<R>>(*engine_, state, handle.id, decode);
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args, class R = job_result_t<J>>
+  AsyncResult<std::vector<R>> map_async(const JL& job, Args&& args, std::uint64_t chunksize = 0,
+                                        std::type_identity_t<std::function<void(const std::vector<R>&)>> on_success = {},
+                                        std::function<void(const RemoteError&)> on_error = {}) {
+    check_open();
+    const detail::JobPtr entry = entry_of(job);
+    auto source = make_source<J>(std::forward<Args>(args));
+    if (chunksize == 0) chunksize = default_chunksize(source->remaining().value_or(0));
+    auto state = std::make_shared<detail::CollectState>();
+    constexpr auto decode = [](std::vector<TaskResult>& all) { return decode_values<R>(all); };
+    attach_callbacks<std::vector<R>>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
+    engine_->submit_map(entry, std::move(source), chunksize, state);
+    return AsyncResult<std::vector<R>>(*engine_, std::move(state), entry->name, +decode);
+  }
+  /// As map_async, for tuples of arguments.
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
+  auto starmap_async(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+    return map_async(job, std::forward<Args>(args), chunksize);
   }
 
-  /// Results in request order as they become available; chunks handed out dynamically.
-  template <Job J>
-  ResultStream<job_result_t<J>> imap(const J& job, TaskSet tasks, std::uint64_t chunksize = 1) {
-    const JobHandle handle = load(job);
-    return ResultStream<job_result_t<J>>(*engine_, submit_stream(handle, std::move(tasks), chunksize, true),
-                                         handle.id);
+  /// Results in request order as they become available; chunks handed out
+  /// dynamically. chunksize 0: one task at a time.
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
+  ResultStream<job_result_t<J>> imap(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+    return stream<J>(job, std::forward<Args>(args), chunksize, true);
   }
 
   /// Results in the order they finish; chunks handed out dynamically.
-  template <Job J>
-  ResultStream<job_result_t<J>> imap_unordered(const J& job, TaskSet tasks, std::uint64_t chunksize = 1) {
-    const JobHandle handle = load(job);
-    return ResultStream<job_result_t<J>>(*engine_, submit_stream(handle, std::move(tasks), chunksize, false),
-                                         handle.id);
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
+  ResultStream<job_result_t<J>> imap_unordered(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+    return stream<J>(job, std::forward<Args>(args), chunksize, false);
   }
 
   /// Refuses new work from now on; what is queued still runs.
@@ -162,70 +224,82 @@ class Pool {
   }
   bool closed() const noexcept { return closed_; }
 
-  // The untyped layer the command and the typed calls stand on: results stay bytes.
-
-  /// Queues the tasks for dynamic hand-out; the state fills as results arrive.
-  std::shared_ptr<detail::CollectState> submit_dynamic(JobHandle job, TaskSet tasks, std::uint64_t chunksize) {
-    check_open();
-    auto state = std::make_shared<detail::CollectState>(tasks.size());
-    engine_->submit(job.id, std::move(tasks), chunksize, state);
-    return state;
+  /// Drives the pool (with backoff) until `done()`; false if the timeout passed first.
+  bool wait_until(const std::function<bool()>& done,
+                  std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
+    return engine_->wait_until(done, detail::deadline_after(timeout));
   }
-  /// Queues the tasks for map's collectives.
-  std::shared_ptr<detail::CollectState> submit_collective(JobHandle job, TaskSet tasks, std::uint64_t chunksize) {
-    check_open();
-    if (chunksize == 0) chunksize = default_chunksize(tasks.size());
-    auto state = std::make_shared<detail::CollectState>(tasks.size());
-    engine_->submit_map(job.id, std::move(tasks), chunksize, state);
-    return state;
-  }
-  /// Queues the tasks for streaming; at most a window of results is out or held.
-  std::shared_ptr<detail::StreamState> submit_stream(JobHandle job, TaskSet tasks, std::uint64_t chunksize,
-                                                     bool ordered) {
-    check_open();
-    chunksize = std::max<std::uint64_t>(chunksize, 1);
-    const std::uint64_t window =
-        std::max<std::uint64_t>(1024, 8 * chunksize * static_cast<std::uint64_t>(std::max(workers(), 1)));
-    auto state = std::make_shared<detail::StreamState>(tasks.size(), ordered, window);
-    engine_->submit(job.id, std::move(tasks), chunksize, state);
-    return state;
-  }
-  /// The untyped stream over a submitted state.
-  ResultStream<std::string> stream(std::shared_ptr<detail::StreamState> state, JobHandle job) {
-    return ResultStream<std::string>(*engine_, std::move(state), job.id);
-  }
-  /// Runs tasks on the master into a sink (the `serial` variant).
-  void run_serial(JobHandle job, const TaskSet& tasks, ResultSink& sink) { engine_->run_local(job.id, tasks, sink); }
-  /// Waits (with backoff) until `done()`.
-  void wait_until(const std::function<bool()>& done) { engine_->wait_until(done); }
   /// The host and pid of a rank (0 is the master).
   const detail::RankInfo& rank_info(int rank) const { return engine_->rank_info(rank); }
   /// Where and why a result failed.
-  TaskFailure failure_of(const TaskResult& result, JobHandle job) const { return engine_->failure_of(result, job.id); }
+  TaskFailure failure_of(const TaskResult& result, const std::string& job) const {
+    return engine_->failure_of(result, job);
+  }
 
  private:
   void check_open() const {
     if (closed_) throw UsageError("pool is closed");
   }
+  template <Job J>
+  detail::JobPtr entry_of(const J& job) {
+    return engine_->load_job(J::name, save_params(job));
+  }
+  template <Job J>
+  detail::JobPtr entry_of(const LoadedJob<J>& job) {
+    return job.entry;
+  }
+  template <class J, class Args>
+  static std::unique_ptr<detail::TaskSource> make_source(Args&& args) {
+    if constexpr (takes_index<J> && std::is_convertible_v<Args, TaskSet>) {
+      return std::make_unique<detail::IndexSource>(TaskSet(std::forward<Args>(args)));
+    } else {
+      auto view = std::views::all(std::forward<Args>(args));
+      return std::make_unique<detail::RangeSource<job_arg_t<J>, decltype(view), takes_index<J>>>(std::move(view));
+    }
+  }
+  template <class J>
+  static std::unique_ptr<detail::TaskSource> single_source(const job_arg_t<J>& arg) {
+    if constexpr (takes_index<J>)
+      return std::make_unique<detail::IndexSource>(TaskSet::range(arg, 1));
+    else
+      return std::make_unique<detail::RangeSource<job_arg_t<J>, std::ranges::single_view<job_arg_t<J>>, false>>(
+          std::ranges::single_view<job_arg_t<J>>(arg));
+  }
+  template <class J, class JL, class Args>
+  ResultStream<job_result_t<J>> stream(const JL& job, Args&& args, std::uint64_t chunksize, bool ordered) {
+    check_open();
+    const detail::JobPtr entry = entry_of(job);
+    chunksize = std::max<std::uint64_t>(chunksize, 1);
+    const std::uint64_t window =
+        std::max<std::uint64_t>(1024, 8 * chunksize * static_cast<std::uint64_t>(std::max(workers(), 1)));
+    auto state = std::make_shared<detail::StreamState>(ordered, window);
+    engine_->submit(entry, make_source<J>(std::forward<Args>(args)), chunksize, state);
+    return ResultStream<job_result_t<J>>(*engine_, std::move(state), entry->name);
+  }
   template <class R>
-  std::vector<R> decode_all(std::vector<TaskResult>& all, std::uint64_t job_id) const {
+  static std::vector<R> decode_values(std::vector<TaskResult>& all) {
     std::vector<R> out;
     out.reserve(all.size());
     for (const TaskResult& result : all) {
-      if (!result.ok) throw RemoteError(engine_->failure_of(result, job_id));
       out.push_back(Codec<R>::decode(result.payload));
     }
     return out;
   }
-  template <class T, class Decode>
-  void attach_callbacks(detail::CollectState& state, JobHandle job, Decode decode,
+  template <class R>
+  std::vector<R> decode_all(std::vector<TaskResult>& all, const std::string& job) const {
+    for (const TaskResult& result : all)
+      if (!result.ok) throw RemoteError(engine_->failure_of(result, job));
+    return decode_values<R>(all);
+  }
+  template <class T>
+  void attach_callbacks(detail::CollectState& state, const std::string& job, T (*decode)(std::vector<TaskResult>&),
                         std::function<void(const T&)> on_success, std::function<void(const RemoteError&)> on_error) {
     if (!on_success && !on_error) return;
-    state.on_complete = [this, job, decode, on_success = std::move(on_success),
+    state.on_complete = [engine = engine_, job, decode, on_success = std::move(on_success),
                          on_error = std::move(on_error)](std::vector<TaskResult>& all) {
       for (const TaskResult& result : all) {
         if (!result.ok) {
-          if (on_error) on_error(RemoteError(engine_->failure_of(result, job.id)));
+          if (on_error) on_error(RemoteError(engine->failure_of(result, job)));
           return;
         }
       }

@@ -5,15 +5,45 @@
 #include <boost/mpi/collectives/gather.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+#include <cstdlib>
 #include <exception>
+#include <iostream>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/startup.hpp"
 #include "rankpool/detail/worker.hpp"
 
 namespace rankpool {
 
 namespace {
+
+Session* g_master_session = nullptr;
+
+// An exception that escapes the user's code on the master would abort with a
+// backtrace and leave mpirun to kill the workers: say what it was in one
+// line, release the workers with exit code 1, and end.
+[[noreturn]] void end_on_uncaught_exception() {
+  std::string what = "unknown exception";
+  if (std::exception_ptr current = std::current_exception()) {
+    try {
+      std::rethrow_exception(current);
+    } catch (const std::exception& error) {
+      what = error.what();
+    } catch (...) {
+    }
+    what += " (" + detail::current_exception_type_of(current) + ")";
+  }
+  std::cerr << "rankpool: error: uncaught exception on the master: " << what << std::endl;
+  if (g_master_session != nullptr) {
+    try {
+      g_master_session->abandon(1);
+      MPI_Finalize();
+    } catch (...) {
+    }
+  }
+  std::_Exit(1);
+}
 
 std::string host_name() {
   char name[256] = {};
@@ -38,6 +68,8 @@ Session::Session(int& argc, char**& argv, JobRegistry registry) : registry_(std:
   if (rank_ == 0) {
     engine_ = std::make_unique<detail::Engine>(comm_, registry_, std::move(ranks));
     pool_ = std::make_unique<Pool>(*engine_);
+    g_master_session = this;
+    std::set_terminate(end_on_uncaught_exception);
   }
 }
 
@@ -49,6 +81,12 @@ Pool* Session::pool() {
     released_ = true;
   }
   return nullptr;
+}
+
+void Session::abandon(int exit_code) {
+  if (rank_ != 0 || released_) return;
+  released_ = true;
+  engine_->abandon(exit_code);
 }
 
 void Session::release(int exit_code) {
@@ -67,6 +105,7 @@ int Session::finish(int exit_code) {
 }
 
 Session::~Session() {
+  if (g_master_session == this) g_master_session = nullptr;
   try {
     if (rank_ == 0 && !released_) {
       const bool failing = std::uncaught_exceptions() > 0;

@@ -28,7 +28,9 @@ namespace rankpool {
 ///
 /// Collective: every rank constructs it with the same jobs. The destructor
 /// always releases the workers: after the queued work (or, while an exception
-/// unwinds, after dropping it), with exit code 0 (or 1).
+/// unwinds, after dropping it), with exit code 0 (or 1). An exception that
+/// nothing catches on the master ends every rank with one line on stderr and
+/// exit code 1.
 class Session {
  public:
   Session(int& argc, char**& argv, JobRegistry registry);
@@ -46,6 +48,10 @@ class Session {
   /// Master: lets the queued work finish, then releases every worker, which
   /// returns `exit_code` from its finish(). Idempotent.
   void release(int exit_code);
+
+  /// Master: drops the queued work, waits for what is running, and releases
+  /// every worker with `exit_code`. For a failing end; idempotent.
+  void abandon(int exit_code);
 
   /// Master: releases the workers (if not yet) with `exit_code`. Workers: the
   /// code the master released them with. Returns the code for main.

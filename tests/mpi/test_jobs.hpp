@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rankpool/job.hpp"
+#include "typed_jobs.hpp"
 
 namespace rankpool::testing {
 
@@ -65,6 +66,8 @@ struct Nap {
 inline JobRegistry test_jobs() {
   JobRegistry registry;
   registry.add<Square>().add<Thrower>().add<Blob>().add<Nap>();
+  registry.add<WordLength>().add<Norm>().add<Repeat>().add<CheckedRoot>().add<CountsSetup>().add<FailingSetup>();
+  registry.add<BigResult>();
   return registry;
 }
 

@@ -49,7 +49,7 @@ TEST(Codec, RoundTripsTrivialStringVectorAndSerializable) {
 }
 
 TEST(RemoteError, MessageCarriesJobTaskRankHost) {
-  RemoteError error(TaskFailure{"factorial", 7, 2, "node12", "boom"});
+  RemoteError error(TaskFailure{"factorial", 7, 2, "node12", "boom", ""});
   EXPECT_STREQ(error.what(), "factorial task 7 on rank 2 (node12): boom");
 }
 

@@ -7,38 +7,37 @@
 #include <exception>
 
 #include "rankpool/backoff.hpp"
-#include "rankpool/detail/clock.hpp"
+#include "rankpool/detail/executor.hpp"
+#include "rankpool/detail/local_worker.hpp"
 #include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/protocol.hpp"
-#include "rankpool/detail/trace_line.hpp"
 
 namespace rankpool::detail {
 
 struct Engine::Batch {
-  std::uint64_t job_id = 0;
-  TaskSet tasks;
+  JobPtr job;
+  std::unique_ptr<TaskSource> tasks;
   std::uint64_t chunksize = 1;
-  std::uint64_t next = 0;
+  std::uint64_t next = 0;  // position of the next task to hand out
   std::uint64_t in_flight = 0;
   std::shared_ptr<ResultSink> sink;
 
-  bool exhausted() const noexcept { return next >= tasks.size(); }
-  bool ready() const { return !exhausted() && sink->wants_more(in_flight); }
+  bool ready() const { return !tasks->exhausted() && sink->wants_more(in_flight); }
 };
 
 struct Engine::MapOp {
   enum class Phase { kQueued, kSizes, kData, kDone };
-  std::uint64_t job_id = 0;
-  TaskSet tasks;
+  JobPtr job;
+  std::unique_ptr<TaskSource> tasks;
   std::uint64_t chunksize = 1;
   std::shared_ptr<ResultSink> sink;
   int pool_size = 0;
   MPI_Comm comm = MPI_COMM_NULL;
   Phase phase = Phase::kQueued;
-  std::vector<int> counts;
-  std::vector<int> displs;
-  std::vector<std::uint64_t> send_indices;
-  std::vector<std::uint64_t> slot_position;
+  std::string scattered;
+  std::vector<int> send_counts;
+  std::vector<int> send_displs;
+  std::vector<std::vector<std::uint64_t>> positions;  // per worker rank, in the order it runs them
   std::vector<std::uint64_t> sizes;
   std::uint64_t no_records = 0;
   MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
@@ -47,20 +46,18 @@ struct Engine::MapOp {
   std::string received;
 };
 
-struct ChunkSend {
-  std::vector<std::uint64_t> message;
-  MPI_Request request = MPI_REQUEST_NULL;
-};
-
 Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::vector<RankInfo> ranks)
-    : comm_(std::move(comm)), registry_(registry), ranks_(std::move(ranks)) {
-  for (int rank = 1; rank < static_cast<int>(ranks_.size()); ++rank) workers_.push_back(Worker{rank, 0, {}});
+    : comm_(std::move(comm)), registry_(registry), ranks_(std::move(ranks)), outbox_(comm_),
+      retired_(std::make_shared<std::vector<std::pair<std::uint64_t, std::string>>>()) {
+  slots_.resize(ranks_.size());
+  for (std::size_t rank = 0; rank < slots_.size(); ++rank) slots_[rank].rank = static_cast<int>(rank);
   pool_size_ = world_workers();
   MPI_Type_contiguous(static_cast<int>(kUnitBytes), MPI_BYTE, &unit_type_);
   MPI_Type_commit(&unit_type_);
 }
 
 Engine::~Engine() {
+  local_.reset();
   for (auto& [size, comm] : pool_comms_) MPI_Comm_free(&comm);
   if (unit_type_ != MPI_DATATYPE_NULL) MPI_Type_free(&unit_type_);
 }
@@ -72,70 +69,83 @@ void Engine::set_pool_size(int workers) {
   pool_size_ = workers;
 }
 
-std::uint64_t Engine::load_job(const std::string& name, const std::string& params) {
-  auto key = std::make_pair(name, params);
-  auto found = job_ids_.find(key);
-  if (found != job_ids_.end()) return found->second;
-  if (!registry_.contains(name)) throw UsageError("unknown job '" + name + "'");
-  jobs_.push_back(JobEntry{name, params, nullptr});
-  const std::uint64_t id = jobs_.size();
-  job_ids_.emplace(std::move(key), id);
-  return id;
+JobPtr Engine::load_job(std::string_view name, std::string params) {
+  std::string key;
+  key.reserve(name.size() + 1 + params.size());
+  key.append(name).push_back('\0');
+  key += params;
+  auto found = jobs_by_key_.find(key);
+  if (found != jobs_by_key_.end())
+    if (JobPtr live = found->second.lock()) return live;
+  if (!registry_.contains(std::string(name))) throw UsageError("unknown job '" + std::string(name) + "'");
+  auto* entry = new JobEntry{next_job_id_++, std::string(name), std::move(params), key};
+  // The last holder files the job for forgetting; the engine tells the workers in its next round.
+  JobPtr job(entry, [retired = retired_](const JobEntry* gone) {
+    retired->emplace_back(gone->id, gone->key);
+    delete gone;
+  });
+  jobs_by_key_[std::move(key)] = job;
+  recent_jobs_.push_front(job);
+  if (recent_jobs_.size() > 16) recent_jobs_.pop_back();
+  return job;
 }
 
-const std::string& Engine::job_name(std::uint64_t job_id) const { return jobs_.at(job_id - 1).name; }
-
-TaskRunner& Engine::local_runner(std::uint64_t job_id) {
-  JobEntry& entry = jobs_.at(job_id - 1);
-  if (!entry.local) entry.local = registry_.make(entry.name, entry.params);
-  return *entry.local;
-}
-
-TaskResult Engine::run_one(std::uint64_t job_id, std::uint64_t position, std::uint64_t index) {
-  TaskResult result;
-  result.position = position;
-  result.index = index;
-  result.rank = 0;
-  const RankInfo& me = ranks_.front();
-  if (trace_) print_trace_line(0, me.host, me.pid, "start", job_name(job_id), index, -1);
-  result.start = wall_seconds();
-  try {
-    result.payload = local_runner(job_id).run(index);
-  } catch (const std::exception& error) {
-    result.ok = false;
-    result.payload = error.what();
-  } catch (...) {
-    result.ok = false;
-    result.payload = "unknown exception";
+void Engine::forget_retired() {
+  auto retired = std::move(*retired_);
+  retired_->clear();
+  for (auto& [id, key] : retired) {
+    if (auto found = jobs_by_key_.find(key); found != jobs_by_key_.end() && found->second.expired())
+      jobs_by_key_.erase(found);
+    for (Slot& slot : slots_)
+      if (slot.jobs.erase(id) != 0) send(slot, kForget, encode_value<std::uint64_t>(id));
+    if (inline_ && inline_jobs_.erase(id) != 0) inline_->forget(id);
   }
-  result.end = wall_seconds();
-  if (trace_)
-    print_trace_line(0, me.host, me.pid, result.ok ? "finish" : "fail", job_name(job_id), index,
-                     result.end - result.start);
-  return result;
 }
 
-void Engine::submit(std::uint64_t job_id, TaskSet tasks, std::uint64_t chunksize, std::shared_ptr<ResultSink> sink) {
-  if (tasks.empty()) return;
+void Engine::send(Slot& slot, int tag, std::string message) {
+  if (slot.rank != 0) {
+    outbox_.post(slot.rank, tag, std::move(message));
+    return;
+  }
+  if (!local_) local_ = std::make_unique<LocalWorker>(registry_, ranks_.front().host, ranks_.front().pid);
+  local_->post(tag, std::move(message));
+}
+
+void Engine::ensure_job(Slot& slot, const JobEntry& job) {
+  if (!slot.jobs.insert(job.id).second) return;
+  ByteWriter out;
+  write(out, JobSpec{job.id, job.name, job.params, trace_});
+  send(slot, kJob, std::move(out).finish());
+}
+
+void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t chunksize,
+                    std::shared_ptr<ResultSink> sink) {
+  if (tasks->exhausted()) {
+    sink->set_total(0);
+    return;
+  }
   auto batch = std::make_shared<Batch>();
-  batch->job_id = job_id;
+  batch->job = std::move(job);
   batch->tasks = std::move(tasks);
   batch->chunksize = std::max<std::uint64_t>(chunksize, 1);
   batch->sink = std::move(sink);
   queue_.push_back(std::move(batch));
   // Hand out at once: the master may not call into the pool again until get().
-  if (pool_size_ > 0) progress();
+  progress();
 }
 
-void Engine::submit_map(std::uint64_t job_id, TaskSet tasks, std::uint64_t chunksize,
+void Engine::submit_map(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t chunksize,
                         std::shared_ptr<ResultSink> sink) {
-  if (tasks.empty()) return;
+  if (tasks->exhausted()) {
+    sink->set_total(0);
+    return;
+  }
   if (pool_size_ == 0) {
-    submit(job_id, std::move(tasks), chunksize, std::move(sink));
+    submit(std::move(job), std::move(tasks), chunksize, std::move(sink));
     return;
   }
   auto op = std::make_unique<MapOp>();
-  op->job_id = job_id;
+  op->job = std::move(job);
   op->tasks = std::move(tasks);
   op->chunksize = std::max<std::uint64_t>(chunksize, 1);
   op->sink = std::move(sink);
@@ -146,9 +156,28 @@ void Engine::submit_map(std::uint64_t job_id, TaskSet tasks, std::uint64_t chunk
   progress();
 }
 
-void Engine::run_local(std::uint64_t job_id, const TaskSet& tasks, ResultSink& sink) {
-  for (std::uint64_t position = 0; position < tasks.size(); ++position)
-    sink.deliver(run_one(job_id, position, tasks[position]));
+void Engine::run_inline(const JobPtr& job, TaskSource& tasks, ResultSink& sink) {
+  if (!inline_) inline_ = std::make_unique<Executor>(registry_, 0, ranks_.front().host, ranks_.front().pid);
+  if (inline_jobs_.insert(job->id).second) inline_->load(JobSpec{job->id, job->name, job->params, trace_});
+  std::uint64_t position = 0;
+  while (!tasks.exhausted()) {
+    ByteWriter task(/*framed=*/false);
+    if (tasks.take(1, position, task) == 0) break;
+    const std::string bytes = std::move(task).finish();
+    ByteReader in(bytes, /*framed=*/false);
+    const TaskList list = read_tasks(in, tasks.kind(), 1);
+    ByteWriter record_bytes(/*framed=*/false);
+    inline_->run(job->id, list, record_bytes);
+    const std::string records = std::move(record_bytes).finish();
+    ByteReader records_in(records, /*framed=*/false);
+    TaskRecord record = read_record(records_in);
+    TaskResult result{position, record.index, 0, record.ok, std::move(record.payload), record.start, record.end,
+                      false, std::move(record.error_type)};
+    if (observer_) observer_(result, job->name);
+    sink.deliver(std::move(result));
+    ++position;
+  }
+  sink.set_total(position);
 }
 
 bool Engine::progress() {
@@ -162,10 +191,10 @@ bool Engine::progress() {
   } guard(in_progress_);
   bool moved = false;
   if (!chunks_.empty()) moved |= receive_results();
-  if (!queue_.empty()) moved |= pool_size_ == 0 ? run_local_chunk() : hand_out();
+  if (!queue_.empty()) moved |= hand_out();
   if (!maps_.empty()) moved |= progress_maps();
-  if (!job_sends_.empty())
-    std::erase_if(job_sends_, [](boost::mpi::request& request) { return request.test().has_value(); });
+  if (!retired_->empty()) forget_retired();
+  if (!outbox_.empty()) outbox_.reap();
   return moved;
 }
 
@@ -173,67 +202,73 @@ bool Engine::wait_until(const std::function<bool()>& done, Deadline deadline) {
   Backoff backoff;
   while (!done()) {
     if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
-    if (progress())
+    if (progress()) {
       backoff.reset();
-    else
-      backoff.pause();
+      continue;
+    }
+    if (wait_hook_) wait_hook_();
+    if (task_timeout_ > 0) check_stalls();
+    backoff.pause();
   }
   return true;
 }
 
 bool Engine::busy() const noexcept { return !queue_.empty() || !chunks_.empty() || !maps_.empty(); }
 
-void Engine::ensure_job(Worker& worker, std::uint64_t job_id) {
-  if (!worker.jobs.insert(job_id).second) return;
-  const JobEntry& entry = jobs_.at(job_id - 1);
-  JobSpec spec{job_id, entry.name, entry.params, trace_};
-  job_sends_.push_back(comm_.isend(worker.rank, kJob, spec));
-}
-
 bool Engine::hand_out() {
   bool moved = false;
-  const std::size_t pool = static_cast<std::size_t>(pool_size_);
+  const std::size_t first = first_slot();
+  const std::size_t count_slots = end_slot() - first;
+  if (next_slot_ < first || next_slot_ >= end_slot()) next_slot_ = first;
   for (;;) {
     auto batch_it = std::find_if(queue_.begin(), queue_.end(), [](const auto& batch) { return batch->ready(); });
     if (batch_it == queue_.end()) break;
     // The least loaded worker, ties broken round-robin so work spreads.
-    Worker* chosen = nullptr;
-    std::size_t chosen_slot = 0;
-    for (std::size_t step = 0; step < pool; ++step) {
-      std::size_t slot = (next_worker_ + step) % pool;
-      Worker& candidate = workers_[slot];
+    Slot* chosen = nullptr;
+    std::size_t chosen_index = 0;
+    for (std::size_t step = 0; step < count_slots; ++step) {
+      const std::size_t index = first + (next_slot_ - first + step) % count_slots;
+      Slot& candidate = slots_[index];
       if (candidate.in_flight >= depth_) continue;
       if (!chosen || candidate.in_flight < chosen->in_flight) {
         chosen = &candidate;
-        chosen_slot = slot;
+        chosen_index = index;
       }
     }
     if (!chosen) break;
-    next_worker_ = (chosen_slot + 1) % pool;
+    next_slot_ = first + (chosen_index - first + 1) % count_slots;
 
     Batch& batch = **batch_it;
-    ensure_job(*chosen, batch.job_id);
-    const std::uint64_t count = std::min(batch.chunksize, batch.tasks.size() - batch.next);
+    ensure_job(*chosen, *batch.job);
     const std::uint64_t chunk_id = next_chunk_++;
-    auto send = std::make_shared<ChunkSend>();
-    send->message.reserve(3 + count);
-    send->message.insert(send->message.end(), {batch.job_id, chunk_id, count});
-    for (std::uint64_t i = 0; i < count; ++i) send->message.push_back(batch.tasks[batch.next + i]);
-    MPI_Isend(send->message.data(), static_cast<int>(send->message.size()), MPI_UINT64_T, chosen->rank, kTasks,
-              comm_, &send->request);
-    chunks_.emplace(chunk_id, Chunk{*batch_it, batch.next, count, chosen->rank, std::move(send)});
-    chosen->in_flight += 1;
-    batch.next += count;
-    batch.in_flight += count;
-    moved = true;
-    if (batch.exhausted()) queue_.erase(batch_it);
+    ByteWriter out;
+    const std::size_t header_at = out.size();
+    write(out, ChunkHeader{batch.job->id, chunk_id, 0, batch.tasks->kind()});
+    const std::uint64_t count = batch.tasks->take(batch.chunksize, batch.next, out);
+    const bool exhausted = batch.tasks->exhausted();
+    if (count > 0) {
+      out.patch(header_at + 2 * sizeof(std::uint64_t), count);
+      if (chosen->in_flight == 0) chosen->last_heard = std::chrono::steady_clock::now();
+      chosen->first_index.push_back(batch.next);
+      send(*chosen, kTasks, std::move(out).finish());
+      chunks_.emplace(chunk_id, Chunk{*batch_it, batch.next, count, chosen_index});
+      (chosen->rank == 0 ? local_chunks_ : remote_chunks_) += 1;
+      chosen->in_flight += 1;
+      batch.next += count;
+      batch.in_flight += count;
+      moved = true;
+    }
+    if (exhausted) {
+      batch.sink->set_total(batch.next);
+      queue_.erase(batch_it);
+    }
   }
   return moved;
 }
 
 bool Engine::receive_results() {
   bool moved = false;
-  for (;;) {
+  while (remote_chunks_ > 0) {
     int flag = 0;
     MPI_Message message;
     MPI_Status status;
@@ -242,56 +277,78 @@ bool Engine::receive_results() {
     // pulled in shows up only on the next one. Ask again before giving up.
     if (!flag) MPI_Improbe(MPI_ANY_SOURCE, kResults, comm_, &flag, &message, &status);
     if (!flag) break;
-    int size = 0;
-    MPI_Get_count(&status, MPI_BYTE, &size);
-    std::string buffer(static_cast<std::size_t>(size), '\0');
-    MPI_Mrecv(buffer.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE);
-
-    ByteReader reader(buffer);
-    const auto chunk_id = reader.value<std::uint64_t>();
-    const auto count = reader.value<std::uint64_t>();
-    auto found = chunks_.find(chunk_id);
-    if (found == chunks_.end()) throw RuntimeError("rankpool: results for an unknown chunk from rank " +
-                                                   std::to_string(status.MPI_SOURCE));
-    Chunk chunk = std::move(found->second);
-    chunks_.erase(found);
-    // The worker answered, so it has the message: this wait returns at once.
-    MPI_Wait(&chunk.send->request, MPI_STATUS_IGNORE);
-    workers_[static_cast<std::size_t>(chunk.worker - 1)].in_flight -= 1;
-    chunk.batch->in_flight -= chunk.count;
-    for (std::uint64_t i = 0; i < count; ++i) {
-      TaskRecord record = reader.record();
-      TaskResult result{chunk.first + i, record.index, status.MPI_SOURCE, record.ok, std::move(record.payload),
-                        record.start, record.end};
-      chunk.batch->sink->deliver(std::move(result));
-    }
+    take_results(receive_matched(comm_, message, status), status.MPI_SOURCE);
+    moved = true;
+  }
+  while (local_chunks_ > 0) {
+    auto message = local_->poll();
+    if (!message) break;
+    take_results(*message, 0);
     moved = true;
   }
   return moved;
 }
 
-bool Engine::run_local_chunk() {
-  auto batch_it = std::find_if(queue_.begin(), queue_.end(), [](const auto& batch) { return batch->ready(); });
-  if (batch_it == queue_.end()) return false;
-  auto batch = *batch_it;
-  const std::uint64_t count = std::min(batch->chunksize, batch->tasks.size() - batch->next);
-  const std::uint64_t first = batch->next;
-  batch->next += count;
-  if (batch->exhausted()) queue_.erase(batch_it);
-  for (std::uint64_t i = 0; i < count; ++i)
-    batch->sink->deliver(run_one(batch->job_id, first + i, batch->tasks[first + i]));
-  return true;
+void Engine::take_results(const std::string& message, int rank) {
+  ByteReader in(message);
+  const ResultsHeader header = read_results_header(in);
+  auto found = chunks_.find(header.chunk_id);
+  if (found == chunks_.end())
+    throw RuntimeError("rankpool: results for an unknown chunk from rank " + std::to_string(rank));
+  Chunk chunk = std::move(found->second);
+  chunks_.erase(found);
+  Slot& slot = slots_[chunk.slot];
+  (slot.rank == 0 ? local_chunks_ : remote_chunks_) -= 1;
+  slot.in_flight -= 1;
+  if (!slot.first_index.empty()) slot.first_index.pop_front();
+  slot.last_heard = std::chrono::steady_clock::now();
+  chunk.batch->in_flight -= chunk.count;
+  for (std::uint64_t i = 0; i < header.count; ++i) {
+    TaskRecord record = read_record(in);
+    deliver(*chunk.batch, TaskResult{chunk.first + i, record.index, rank, record.ok, std::move(record.payload),
+                                     record.start, record.end, false, std::move(record.error_type)});
+  }
+}
+
+void Engine::deliver(Batch& batch, TaskResult&& result) {
+  if (observer_) observer_(result, batch.job->name);
+  batch.sink->deliver(std::move(result));
 }
 
 void Engine::cancel_queued() {
   auto queued = std::move(queue_);
   queue_.clear();
   for (auto& batch : queued) {
-    for (std::uint64_t position = batch->next; position < batch->tasks.size(); ++position) {
-      TaskResult result{position, batch->tasks[position], 0, false, "pool terminated before the task ran", 0, 0, true};
-      batch->sink->deliver(std::move(result));
+    while (!batch->tasks->exhausted()) {
+      ByteWriter scratch(/*framed=*/false);
+      const std::uint64_t count = batch->tasks->take(1024, batch->next, scratch);
+      if (count == 0) break;
+      const std::string bytes = std::move(scratch).finish();
+      ByteReader in(bytes, /*framed=*/false);
+      const TaskList list = read_tasks(in, batch->tasks->kind(), count);
+      for (std::uint64_t i = 0; i < count; ++i) {
+        TaskResult result{batch->next + i, list.indices[i], 0, false, "pool terminated before the task ran", 0, 0,
+                          true, {}};
+        batch->sink->deliver(std::move(result));
+      }
+      batch->next += count;
     }
-    batch->next = batch->tasks.size();
+    batch->sink->set_total(batch->next);
+  }
+}
+
+void Engine::check_stalls() const {
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t index = first_slot(); index < end_slot(); ++index) {
+    const Slot& slot = slots_[index];
+    if (slot.in_flight == 0) continue;
+    const double silent = std::chrono::duration<double>(now - slot.last_heard).count();
+    if (silent < task_timeout_) continue;
+    const RankInfo& info = rank_info(slot.rank);
+    throw StallError("rank " + std::to_string(slot.rank) + " (" + info.host + ", pid " + std::to_string(info.pid) +
+                     ") sent nothing for " + std::to_string(static_cast<long long>(silent)) +
+                     " s while holding task " + std::to_string(slot.first_index.empty() ? 0 : slot.first_index.front()) +
+                     " (--task-timeout " + std::to_string(static_cast<long long>(task_timeout_)) + ")");
   }
 }
 
@@ -318,38 +375,46 @@ bool Engine::progress_maps() {
 
 void Engine::start_map(MapOp& op) {
   const int pool = op.pool_size;
-  const std::uint64_t total = op.tasks.size();
+  const auto workers = static_cast<std::size_t>(pool);
   // Deal chunks out cyclically: task cost often grows with the index, and
   // contiguous blocks would leave the last worker with the heaviest share.
-  std::vector<std::vector<std::uint64_t>> positions(static_cast<std::size_t>(pool));
-  for (std::uint64_t first = 0, chunk = 0; first < total; first += op.chunksize, ++chunk) {
-    auto& mine = positions[chunk % static_cast<std::uint64_t>(pool)];
-    for (std::uint64_t p = first; p < std::min(total, first + op.chunksize); ++p) mine.push_back(p);
+  std::vector<ByteWriter> shares(workers, ByteWriter(/*framed=*/false));
+  op.positions.assign(workers + 1, {});
+  std::uint64_t position = 0;
+  for (std::uint64_t chunk = 0; !op.tasks->exhausted(); ++chunk) {
+    const std::size_t w = chunk % workers;
+    const std::uint64_t count = op.tasks->take(op.chunksize, position, shares[w]);
+    if (count == 0) break;
+    for (std::uint64_t i = 0; i < count; ++i) op.positions[w + 1].push_back(position + i);
+    position += count;
   }
-  op.counts.assign(static_cast<std::size_t>(pool) + 1, 0);
-  op.displs.assign(static_cast<std::size_t>(pool) + 1, 0);
-  op.send_indices.reserve(total);
-  op.slot_position.reserve(total);
-  for (int w = 0; w < pool; ++w) {
-    const auto& mine = positions[static_cast<std::size_t>(w)];
-    op.displs[static_cast<std::size_t>(w) + 1] = static_cast<int>(op.send_indices.size());
-    op.counts[static_cast<std::size_t>(w) + 1] = static_cast<int>(mine.size());
-    for (auto p : mine) {
-      op.send_indices.push_back(op.tasks[p]);
-      op.slot_position.push_back(p);
-    }
+  op.sink->set_total(position);
+  op.send_counts.assign(workers + 1, 0);
+  op.send_displs.assign(workers + 1, 0);
+  std::uint64_t units = 0;
+  for (std::size_t w = 0; w < workers; ++w) {
+    shares[w].pad_to_units();
+    const std::uint64_t share_units = shares[w].size() / kUnitBytes;
+    if (share_units > INT_MAX || units > INT_MAX)
+      throw RuntimeError("map arguments exceed 128 GiB per worker; use imap, which streams them");
+    op.send_counts[w + 1] = static_cast<int>(share_units);
+    op.send_displs[w + 1] = static_cast<int>(units);
+    units += share_units;
   }
+  op.scattered.reserve(units * kUnitBytes);
+  for (auto& share : shares) op.scattered += std::move(share).finish();
   for (int w = 1; w <= pool; ++w) {
-    Worker& worker = workers_[static_cast<std::size_t>(w - 1)];
-    ensure_job(worker, op.job_id);
-    std::uint64_t header[4] = {op.job_id, static_cast<std::uint64_t>(pool),
-                               static_cast<std::uint64_t>(op.counts[static_cast<std::size_t>(w)]), 0};
-    MPI_Send(header, 4, MPI_UINT64_T, w, kMap, comm_);
+    Slot& slot = slots_[static_cast<std::size_t>(w)];
+    ensure_job(slot, *op.job);
+    ByteWriter header;
+    write(header, MapHeader{op.job->id, static_cast<std::uint64_t>(pool), op.positions[static_cast<std::size_t>(w)].size(),
+                            static_cast<std::uint64_t>(op.send_counts[static_cast<std::size_t>(w)]), op.tasks->kind()});
+    send(slot, kMap, std::move(header).finish());
   }
   op.comm = pool_comm(pool);
-  MPI_Iscatterv(op.send_indices.data(), op.counts.data(), op.displs.data(), MPI_UINT64_T, nullptr, 0,
-                MPI_UINT64_T, 0, op.comm, &op.requests[0]);
-  op.sizes.assign(static_cast<std::size_t>(pool) + 1, 0);
+  MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), unit_type_, nullptr, 0, unit_type_,
+                0, op.comm, &op.requests[0]);
+  op.sizes.assign(workers + 1, 0);
   MPI_Igather(&op.no_records, 1, MPI_UINT64_T, op.sizes.data(), 1, MPI_UINT64_T, 0, op.comm, &op.requests[1]);
   op.phase = MapOp::Phase::kSizes;
 }
@@ -359,14 +424,14 @@ bool Engine::finish_map_phase(MapOp& op) {
   if (op.phase == MapOp::Phase::kSizes) {
     MPI_Testall(2, op.requests, &done, MPI_STATUSES_IGNORE);
     if (!done) return false;
+    std::string().swap(op.scattered);
     op.unit_counts.assign(op.sizes.size(), 0);
     op.unit_displs.assign(op.sizes.size(), 0);
     std::uint64_t offset = 0;
     for (std::size_t w = 0; w < op.sizes.size(); ++w) {
       const std::uint64_t units = op.sizes[w] / kUnitBytes;
       if (units > INT_MAX || offset > INT_MAX)
-        throw RuntimeError("map results exceed " + std::to_string(INT_MAX / (1 << 24)) +
-                           " GiB; use imap, which streams them");
+        throw RuntimeError("map results exceed 128 GiB; use imap, which streams them");
       op.unit_counts[w] = static_cast<int>(units);
       op.unit_displs[w] = static_cast<int>(offset);
       offset += units;
@@ -381,13 +446,14 @@ bool Engine::finish_map_phase(MapOp& op) {
   if (!done) return false;
   op.phase = MapOp::Phase::kDone;
   for (std::size_t w = 1; w < op.sizes.size(); ++w) {
-    ByteReader reader(std::string_view(op.received).substr(
-        static_cast<std::size_t>(op.unit_displs[w]) * kUnitBytes, op.sizes[w]));
-    for (int i = 0; i < op.counts[w]; ++i) {
-      TaskRecord record = reader.record();
-      const std::uint64_t position = op.slot_position[static_cast<std::size_t>(op.displs[w] + i)];
+    ByteReader reader(std::string_view(op.received).substr(static_cast<std::size_t>(op.unit_displs[w]) * kUnitBytes,
+                                                           op.sizes[w]),
+                      /*framed=*/false);
+    for (std::uint64_t position : op.positions[w]) {
+      TaskRecord record = read_record(reader);
       TaskResult result{position, record.index, static_cast<int>(w), record.ok, std::move(record.payload),
-                        record.start, record.end};
+                        record.start, record.end, false, std::move(record.error_type)};
+      if (observer_) observer_(result, op.job->name);
       op.sink->deliver(std::move(result));
     }
   }
@@ -396,16 +462,20 @@ bool Engine::finish_map_phase(MapOp& op) {
 
 void Engine::stop_workers(int exit_code) {
   wait_until([this] { return !busy(); });
-  Backoff backoff;
-  while (!job_sends_.empty()) {
-    std::erase_if(job_sends_, [](boost::mpi::request& request) { return request.test().has_value(); });
-    backoff.pause();
-  }
-  for (const Worker& worker : workers_) MPI_Send(&exit_code, 1, MPI_INT, worker.rank, kStop, comm_);
+  forget_retired();
+  for (std::size_t rank = 1; rank < slots_.size(); ++rank)
+    outbox_.post(static_cast<int>(rank), kStop, encode_value<int>(exit_code));
+  outbox_.drain();
 }
 
-TaskFailure Engine::failure_of(const TaskResult& result, std::uint64_t job_id) const {
-  return TaskFailure{job_name(job_id), result.index, result.rank, rank_info(result.rank).host, result.payload};
+void Engine::abandon(int exit_code) {
+  in_progress_ = false;
+  cancel_queued();
+  stop_workers(exit_code);
+}
+
+TaskFailure Engine::failure_of(const TaskResult& result, const std::string& job) const {
+  return TaskFailure{job, result.index, result.rank, rank_info(result.rank).host, result.payload, result.error_type};
 }
 
 }  // namespace rankpool::detail

@@ -1,84 +1,98 @@
 #pragma once
 /// \file
 /// The wire protocol between the master (rank 0) and the workers, on the
-/// session's private duplicate of the world communicator.
+/// session's private duplicate of the world communicator. Every message is
+/// built and read here, and nowhere else.
 ///
-/// | tag        | direction       | payload                                                  |
-/// |------------|-----------------|----------------------------------------------------------|
-/// | kJob       | master → worker | JobSpec, serialized by Boost.MPI: id, name, params, trace |
-/// | kTasks     | master → worker | uint64[]: job id, chunk id, n, then n task indices       |
-/// | kResults   | worker → master | bytes: chunk id, n, then n task records                  |
-/// | kMap       | master → worker | uint64[]: job id, pool size, n, op id; then, on the pool  |
-/// |            |                 | communicator: Iscatterv(n indices), Igather(record bytes),|
-/// |            |                 | Igatherv(records, in 64-byte units)                       |
-/// | kStop      | master → worker | int: the exit code the worker returns                    |
+/// | tag      | direction       | payload                                                     |
+/// |----------|-----------------|-------------------------------------------------------------|
+/// | kJob     | master → worker | JobSpec: id, name, parameters, trace flag                   |
+/// | kForget  | master → worker | u64 job id: no task of that job will come again             |
+/// | kTasks   | master → worker | ChunkHeader (job id, chunk id, n, argument kind), n tasks   |
+/// | kResults | worker → master | ResultsHeader (chunk id, n), n task records                 |
+/// | kMap     | master → worker | MapHeader (job id, pool size, n, units, kind); then, on the |
+/// |          |                 | pool communicator: Iscatterv(tasks, in 64-byte units),      |
+/// |          |                 | Igather(record bytes), Igatherv(records, in 64-byte units)  |
+/// | kStop    | master → worker | i32: the exit code the worker returns                       |
+/// | kPiece   | either          | the rest of a message larger than one piece (transport.hpp) |
 ///
-/// A task record: uint64 index, uint8 ok, double start, double end (seconds,
-/// system clock), uint64 length, then `length` bytes: the encoded result if
-/// ok, else the error message. A worker sends one kResults per kTasks, in
-/// order; MPI's non-overtaking rule keeps a kJob ahead of the tasks that use it.
+/// Every point-to-point message starts with its total length (u64), so one
+/// of any size can travel in pieces. Tasks: for an index job, n u64 indices;
+/// else n × (u64 index, u64 length, encoded argument). A task record: u64
+/// index, u8 ok, f64 start, f64 end (system-clock seconds), sized payload
+/// (the encoded result, or the error message), sized error type (failures
+/// only). A worker answers each kTasks with one kResults, in order; MPI's
+/// non-overtaking rule keeps a kJob ahead of the tasks that use it.
 
-#include <boost/serialization/string.hpp>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace rankpool::detail {
 
-enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15 };
+enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15, kForget = 16, kPiece = 17 };
 
-/// Collectives travel in units of this many bytes so that gathered sizes fit
-/// MPI's int counts up to 128 GiB.
+/// Bytes of the length every point-to-point message starts with.
+inline constexpr std::size_t kFrameBytes = 8;
+
+/// Collectives travel in units of this many bytes so that MPI's int counts
+/// reach 128 GiB per rank.
 inline constexpr std::size_t kUnitBytes = 64;
 
-struct JobSpec {
-  std::uint64_t id = 0;
-  std::string name;
-  std::string params;
-  bool trace = false;
-
-  template <class Archive>
-  void serialize(Archive& archive, unsigned /*version*/) {
-    archive & id & name & params & trace;
+/// Builds one message: the frame's length slot, then values and byte strings.
+class ByteWriter {
+ public:
+  /// `framed`: start with the length slot (point-to-point); else raw (collectives).
+  explicit ByteWriter(bool framed = true) : framed_(framed) {
+    if (framed_) out_.assign(kFrameBytes, '\0');
   }
+  template <class T>
+  void value(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  void bytes(std::string_view data) { out_.append(data.data(), data.size()); }
+  void sized(std::string_view data) {
+    value<std::uint64_t>(data.size());
+    bytes(data);
+  }
+  std::size_t size() const noexcept { return out_.size(); }
+  /// Overwrites a value written earlier at byte `offset` (e.g. a count known only later).
+  template <class T>
+  void patch(std::size_t offset, T v) {
+    std::memcpy(out_.data() + offset, &v, sizeof v);
+  }
+  /// Pads with zeros to a whole number of collective units.
+  void pad_to_units() { out_.resize((out_.size() + kUnitBytes - 1) / kUnitBytes * kUnitBytes, '\0'); }
+  /// The finished message, its length slot filled in.
+  std::string finish() && {
+    if (framed_) {
+      const std::uint64_t total = out_.size();
+      std::memcpy(out_.data(), &total, sizeof total);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  bool framed_;
+  std::string out_;
 };
 
-/// One task's outcome as it travels.
-struct TaskRecord {
-  std::uint64_t index = 0;
-  bool ok = true;
-  double start = 0;
-  double end = 0;
-  std::string payload;  // encoded result, or the error message
-};
-
-inline void append_raw(std::string& out, const void* data, std::size_t size) {
-  out.append(static_cast<const char*>(data), size);
-}
-template <class T>
-void append_value(std::string& out, T value) {
-  append_raw(out, &value, sizeof(T));
-}
-
-inline void append_record(std::string& out, const TaskRecord& record) {
-  append_value<std::uint64_t>(out, record.index);
-  append_value<std::uint8_t>(out, record.ok ? 1 : 0);
-  append_value<double>(out, record.start);
-  append_value<double>(out, record.end);
-  append_value<std::uint64_t>(out, record.payload.size());
-  out += record.payload;
-}
-
-/// Reads values off a received buffer; throws on a short buffer.
+/// Reads values off a received message; throws on a short one.
 class ByteReader {
  public:
-  explicit ByteReader(std::string_view bytes) : bytes_(bytes) {}
+  /// `framed`: skip the length slot a point-to-point message starts with.
+  explicit ByteReader(std::string_view bytes, bool framed = true) : bytes_(bytes) {
+    if (framed) take(kFrameBytes);
+  }
   template <class T>
   T value() {
     T out;
-    std::memcpy(&out, take(sizeof(T)).data(), sizeof(T));
+    std::memcpy(static_cast<void*>(&out), take(sizeof(T)).data(), sizeof(T));
     return out;
   }
   std::string_view take(std::size_t size) {
@@ -87,20 +101,173 @@ class ByteReader {
     offset_ += size;
     return out;
   }
-  TaskRecord record() {
-    TaskRecord out;
-    out.index = value<std::uint64_t>();
-    out.ok = value<std::uint8_t>() != 0;
-    out.start = value<double>();
-    out.end = value<double>();
-    out.payload = std::string(take(value<std::uint64_t>()));
-    return out;
-  }
+  std::string_view sized() { return take(value<std::uint64_t>()); }
   bool done() const noexcept { return offset_ >= bytes_.size(); }
 
  private:
   std::string_view bytes_;
   std::size_t offset_ = 0;
 };
+
+/// A job as the workers receive it.
+struct JobSpec {
+  std::uint64_t id = 0;
+  std::string name;
+  std::string params;
+  bool trace = false;
+  bool operator==(const JobSpec&) const = default;
+};
+
+/// How a chunk carries its tasks' arguments.
+enum class ArgKind : std::uint8_t { kIndex = 0, kTyped = 1 };
+
+struct ChunkHeader {
+  std::uint64_t job_id = 0;
+  std::uint64_t chunk_id = 0;
+  std::uint64_t count = 0;
+  ArgKind kind = ArgKind::kIndex;
+  bool operator==(const ChunkHeader&) const = default;
+};
+
+struct ResultsHeader {
+  std::uint64_t chunk_id = 0;
+  std::uint64_t count = 0;
+  bool operator==(const ResultsHeader&) const = default;
+};
+
+struct MapHeader {
+  std::uint64_t job_id = 0;
+  std::uint64_t pool_size = 0;
+  std::uint64_t count = 0;  ///< tasks for this worker
+  std::uint64_t units = 0;  ///< collective units its tasks take
+  ArgKind kind = ArgKind::kIndex;
+  bool operator==(const MapHeader&) const = default;
+};
+
+/// One task's outcome as it travels.
+struct TaskRecord {
+  std::uint64_t index = 0;
+  bool ok = true;
+  double start = 0;
+  double end = 0;
+  std::string payload;     // encoded result, or the error message
+  std::string error_type;  // failures only: the exception's type
+  bool operator==(const TaskRecord&) const = default;
+};
+
+/// The tasks of one chunk, as views into the received message.
+struct TaskList {
+  ArgKind kind = ArgKind::kIndex;
+  std::vector<std::uint64_t> indices;
+  std::vector<std::string_view> args;  // kTyped only
+  std::size_t size() const noexcept { return indices.size(); }
+};
+
+inline void write(ByteWriter& out, const JobSpec& spec) {
+  out.value(spec.id);
+  out.sized(spec.name);
+  out.sized(spec.params);
+  out.value<std::uint8_t>(spec.trace ? 1 : 0);
+}
+inline JobSpec read_job(ByteReader& in) {
+  JobSpec spec;
+  spec.id = in.value<std::uint64_t>();
+  spec.name = std::string(in.sized());
+  spec.params = std::string(in.sized());
+  spec.trace = in.value<std::uint8_t>() != 0;
+  return spec;
+}
+
+inline void write(ByteWriter& out, const ChunkHeader& header) {
+  out.value(header.job_id);
+  out.value(header.chunk_id);
+  out.value(header.count);
+  out.value(header.kind);
+}
+inline ChunkHeader read_chunk_header(ByteReader& in) {
+  ChunkHeader header;
+  header.job_id = in.value<std::uint64_t>();
+  header.chunk_id = in.value<std::uint64_t>();
+  header.count = in.value<std::uint64_t>();
+  header.kind = in.value<ArgKind>();
+  return header;
+}
+
+inline void write(ByteWriter& out, const ResultsHeader& header) {
+  out.value(header.chunk_id);
+  out.value(header.count);
+}
+inline ResultsHeader read_results_header(ByteReader& in) {
+  ResultsHeader header;
+  header.chunk_id = in.value<std::uint64_t>();
+  header.count = in.value<std::uint64_t>();
+  return header;
+}
+
+inline void write(ByteWriter& out, const MapHeader& header) {
+  out.value(header.job_id);
+  out.value(header.pool_size);
+  out.value(header.count);
+  out.value(header.units);
+  out.value(header.kind);
+}
+inline MapHeader read_map_header(ByteReader& in) {
+  MapHeader header;
+  header.job_id = in.value<std::uint64_t>();
+  header.pool_size = in.value<std::uint64_t>();
+  header.count = in.value<std::uint64_t>();
+  header.units = in.value<std::uint64_t>();
+  header.kind = in.value<ArgKind>();
+  return header;
+}
+
+/// One task: its index, and its encoded argument unless the job takes indices.
+inline void write_task(ByteWriter& out, ArgKind kind, std::uint64_t index, std::string_view arg) {
+  out.value(index);
+  if (kind == ArgKind::kTyped) out.sized(arg);
+}
+inline TaskList read_tasks(ByteReader& in, ArgKind kind, std::uint64_t count) {
+  TaskList tasks;
+  tasks.kind = kind;
+  tasks.indices.reserve(count);
+  if (kind == ArgKind::kTyped) tasks.args.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    tasks.indices.push_back(in.value<std::uint64_t>());
+    if (kind == ArgKind::kTyped) tasks.args.push_back(in.sized());
+  }
+  return tasks;
+}
+
+inline void write(ByteWriter& out, const TaskRecord& record) {
+  out.value(record.index);
+  out.value<std::uint8_t>(record.ok ? 1 : 0);
+  out.value(record.start);
+  out.value(record.end);
+  out.sized(record.payload);
+  if (!record.ok) out.sized(record.error_type);
+}
+inline TaskRecord read_record(ByteReader& in) {
+  TaskRecord record;
+  record.index = in.value<std::uint64_t>();
+  record.ok = in.value<std::uint8_t>() != 0;
+  record.start = in.value<double>();
+  record.end = in.value<double>();
+  record.payload = std::string(in.sized());
+  if (!record.ok) record.error_type = std::string(in.sized());
+  return record;
+}
+
+/// Forget and Stop carry one value.
+template <class T>
+std::string encode_value(T value) {
+  ByteWriter out;
+  out.value(value);
+  return std::move(out).finish();
+}
+template <class T>
+T decode_value(std::string_view message) {
+  ByteReader in(message);
+  return in.value<T>();
+}
 
 }  // namespace rankpool::detail

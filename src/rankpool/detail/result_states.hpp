@@ -13,30 +13,45 @@
 
 namespace rankpool::detail {
 
-/// Collects a fixed number of results by position; calls `on_complete` once.
+/// Collects every result of a call by position; calls `on_complete` once.
 class CollectState final : public ResultSink {
  public:
-  explicit CollectState(std::uint64_t expected) : expected_(expected), results_(expected) {}
-  void deliver(TaskResult&& result) override {
-    results_[result.position] = std::move(result);
-    if (++received_ == expected_ && on_complete) on_complete(results_);
+  explicit CollectState(std::optional<std::uint64_t> expected = std::nullopt) : expected_(expected) {
+    if (expected_) results_.resize(*expected_);
   }
-  bool complete() const noexcept { return received_ == expected_; }
+  void deliver(TaskResult&& result) override {
+    if (result.position >= results_.size()) results_.resize(result.position + 1);
+    results_[result.position] = std::move(result);
+    ++received_;
+    maybe_complete();
+  }
+  void set_total(std::uint64_t total) override {
+    expected_ = total;
+    if (results_.size() < total) results_.resize(total);
+    maybe_complete();
+  }
+  bool complete() const noexcept { return expected_ && received_ == *expected_; }
   std::vector<TaskResult>& results() noexcept { return results_; }
 
   std::function<void(std::vector<TaskResult>&)> on_complete;
 
  private:
-  std::uint64_t expected_;
+  void maybe_complete() {
+    if (complete() && !completed_) {
+      completed_ = true;
+      if (on_complete) on_complete(results_);
+    }
+  }
+  std::optional<std::uint64_t> expected_;
   std::uint64_t received_ = 0;
+  bool completed_ = false;
   std::vector<TaskResult> results_;
 };
 
 /// Buffers streamed results, in order or as they come, up to a window.
 class StreamState final : public ResultSink {
  public:
-  StreamState(std::uint64_t total, bool ordered, std::uint64_t window)
-      : total_(total), ordered_(ordered), window_(window) {}
+  StreamState(bool ordered, std::uint64_t window) : ordered_(ordered), window_(window) {}
 
   void deliver(TaskResult&& result) override {
     if (ordered_)
@@ -44,13 +59,14 @@ class StreamState final : public ResultSink {
     else
       ready_.push_back(std::move(result));
   }
+  void set_total(std::uint64_t total) override { total_ = total; }
   bool wants_more(std::uint64_t in_flight) const override {
     return in_flight + waiting_.size() + ready_.size() < window_;
   }
   bool available() const {
     return ordered_ ? !waiting_.empty() && waiting_.begin()->first == taken_ : !ready_.empty();
   }
-  bool finished() const noexcept { return taken_ == total_; }
+  bool finished() const noexcept { return total_ && taken_ == *total_; }
   TaskResult take() {
     TaskResult out;
     if (ordered_) {
@@ -65,9 +81,9 @@ class StreamState final : public ResultSink {
   }
 
  private:
-  std::uint64_t total_;
   bool ordered_;
   std::uint64_t window_;
+  std::optional<std::uint64_t> total_;
   std::uint64_t taken_ = 0;
   std::map<std::uint64_t, TaskResult> waiting_;
   std::deque<TaskResult> ready_;

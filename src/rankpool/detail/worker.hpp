@@ -4,12 +4,11 @@
 
 #include <mpi.h>
 
-#include <cstdint>
 #include <map>
-#include <memory>
 #include <string>
-#include <vector>
 
+#include "rankpool/detail/executor.hpp"
+#include "rankpool/detail/transport.hpp"
 #include "rankpool/job.hpp"
 
 namespace rankpool::detail {
@@ -25,37 +24,15 @@ class Worker {
   int serve();
 
  private:
-  struct LoadedJob {
-    std::string name;
-    std::unique_ptr<TaskRunner> runner;
-    std::string load_error;
-    bool trace = false;
-  };
-  struct PendingSend {
-    std::string buffer;
-    MPI_Request request = MPI_REQUEST_NULL;
-  };
-
-  void receive_job();
-  void run_chunk(int count);
-  void run_map();
-  void run_into(std::uint64_t job_id, const std::uint64_t* indices, std::size_t count, std::string& out);
-  void run_many_into(LoadedJob& job, const std::uint64_t* indices, std::size_t count, std::string& out);
-  void send_results(std::string buffer);
-  void reap_sends(bool wait_all);
-  void wait(MPI_Request& request);
+  void run_map(std::string_view message);
   MPI_Comm pool_comm(int pool_size);
-  void trace_line(const LoadedJob& job, const char* event, std::uint64_t index, double seconds) const;
 
   MPI_Comm comm_;
-  const JobRegistry& registry_;
-  std::string host_;
   int rank_ = 0;
-  long pid_ = 0;
+  Executor executor_;
+  Outbox outbox_;
   MPI_Datatype unit_type_ = MPI_DATATYPE_NULL;
-  std::map<std::uint64_t, LoadedJob> jobs_;
   std::map<int, MPI_Comm> pool_comms_;
-  std::vector<std::unique_ptr<PendingSend>> sends_;
 };
 
 }  // namespace rankpool::detail

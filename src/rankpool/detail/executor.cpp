@@ -1,0 +1,152 @@
+#include "rankpool/detail/executor.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
+
+#include "rankpool/detail/clock.hpp"
+#include "rankpool/detail/trace_line.hpp"
+
+namespace rankpool::detail {
+
+std::string current_exception_type() {
+  const std::type_info* type = abi::__cxa_current_exception_type();
+  if (type == nullptr) return {};
+  int status = 0;
+  char* readable = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && readable ? readable : type->name();
+  std::free(readable);
+  return out;
+}
+
+std::string current_exception_type_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (...) {
+    return current_exception_type();
+  }
+}
+
+namespace {
+
+/// Runs `task`, filling the record's payload, or its error and the error's type.
+template <class Task>
+void run_guarded(TaskRecord& record, Task&& task) {
+  try {
+    record.payload = task();
+  } catch (const std::exception& error) {
+    record.ok = false;
+    record.payload = error.what();
+    record.error_type = current_exception_type();
+  } catch (...) {
+    record.ok = false;
+    record.payload = "unknown exception";
+    record.error_type = current_exception_type();
+  }
+}
+
+}  // namespace
+
+Executor::Executor(const JobRegistry& registry, int rank, std::string host, long pid)
+    : registry_(registry), rank_(rank), host_(std::move(host)), pid_(pid) {}
+
+void Executor::load(const JobSpec& spec) {
+  LoadedJob job;
+  job.name = spec.name;
+  job.trace = spec.trace;
+  try {
+    job.runner = registry_.make(spec.name, spec.params);
+  } catch (const std::exception& error) {
+    job.load_error = "cannot load job: " + std::string(error.what());
+  }
+  jobs_[spec.id] = std::move(job);
+}
+
+std::string Executor::handle(int tag, std::string_view message) {
+  ByteReader in(message);
+  switch (tag) {
+    case kJob:
+      load(read_job(in));
+      return {};
+    case kForget:
+      forget(in.value<std::uint64_t>());
+      return {};
+    case kTasks: {
+      const ChunkHeader header = read_chunk_header(in);
+      const TaskList tasks = read_tasks(in, header.kind, header.count);
+      ByteWriter out;
+      write(out, ResultsHeader{header.chunk_id, header.count});
+      run(header.job_id, tasks, out);
+      return std::move(out).finish();
+    }
+    default:
+      return {};
+  }
+}
+
+void Executor::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out) {
+  auto found = jobs_.find(job_id);
+  LoadedJob* job = found == jobs_.end() ? nullptr : &found->second;
+  if (job && job->runner && job->runner->runs_many() && tasks.kind == ArgKind::kIndex && tasks.size() > 1) {
+    run_many(*job, tasks, out);
+    return;
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    TaskRecord record;
+    record.index = tasks.indices[i];
+    record.start = wall_seconds();
+    if (!job) {
+      record.ok = false;
+      record.payload = "job " + std::to_string(job_id) + " was never sent to this worker";
+    } else if (!job->runner) {
+      record.ok = false;
+      record.payload = job->load_error;
+    } else {
+      if (job->trace) trace(*job, "start", record.index, -1);
+      const std::string_view arg = tasks.kind == ArgKind::kTyped ? tasks.args[i] : std::string_view{};
+      run_guarded(record, [&] { return job->runner->run(record.index, arg); });
+    }
+    record.end = wall_seconds();
+    if (job && job->trace) trace(*job, record.ok ? "finish" : "fail", record.index, record.end - record.start);
+    write(out, record);
+  }
+}
+
+void Executor::run_many(LoadedJob& job, const TaskList& tasks, ByteWriter& out) {
+  const double start = wall_seconds();
+  if (job.trace)
+    for (std::uint64_t index : tasks.indices) trace(job, "start", index, -1);
+  std::vector<Outcome<std::string>> outcomes;
+  TaskRecord failure;
+  run_guarded(failure, [&] {
+    outcomes = job.runner->run_many(tasks.indices);
+    if (outcomes.size() != tasks.size())
+      throw std::length_error("run_many returned " + std::to_string(outcomes.size()) + " outcomes for " +
+                              std::to_string(tasks.size()) + " tasks");
+    return std::string();
+  });
+  const double end = wall_seconds();
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    TaskRecord record{tasks.indices[i], true, start, end, {}, {}};
+    if (!failure.ok) {
+      record.ok = false;
+      record.payload = failure.payload;
+      record.error_type = failure.error_type;
+    } else if (outcomes[i].value) {
+      record.payload = std::move(*outcomes[i].value);
+    } else {
+      record.ok = false;
+      record.payload = std::move(outcomes[i].error);
+    }
+    if (job.trace) trace(job, record.ok ? "finish" : "fail", record.index, end - start);
+    write(out, record);
+  }
+}
+
+void Executor::trace(const LoadedJob& job, const char* event, std::uint64_t index, double seconds) const {
+  print_trace_line(rank_, host_, pid_, event, job.name, index, seconds);
+}
+
+}  // namespace rankpool::detail

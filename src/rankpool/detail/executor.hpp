@@ -1,0 +1,54 @@
+#pragma once
+/// \file
+/// Executor: the worker's side of running tasks, shared by MPI workers, the
+/// master's stand-in worker thread (no workers) and the serial variant.
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "rankpool/job.hpp"
+#include "rankpool/detail/protocol.hpp"
+
+namespace rankpool::detail {
+
+class Executor {
+ public:
+  Executor(const JobRegistry& registry, int rank, std::string host, long pid);
+
+  /// Rebuilds a job from its spec; a job that cannot be rebuilt fails its tasks.
+  void load(const JobSpec& spec);
+  /// Drops a job no task will use again.
+  void forget(std::uint64_t job_id) { jobs_.erase(job_id); }
+  /// Runs tasks of a loaded job and appends one record per task to `out`.
+  void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
+  /// Handles one message from the master (kJob, kForget, kTasks); for kTasks
+  /// returns the kResults message, else an empty string.
+  std::string handle(int tag, std::string_view message);
+
+ private:
+  struct LoadedJob {
+    std::string name;
+    std::unique_ptr<TaskRunner> runner;
+    std::string load_error;
+    bool trace = false;
+  };
+  void run_many(LoadedJob& job, const TaskList& tasks, ByteWriter& out);
+  void trace(const LoadedJob& job, const char* event, std::uint64_t index, double seconds) const;
+
+  const JobRegistry& registry_;
+  int rank_;
+  std::string host_;
+  long pid_;
+  std::unordered_map<std::uint64_t, LoadedJob> jobs_;
+};
+
+/// The readable name of the exception being handled, e.g. "std::domain_error".
+std::string current_exception_type();
+/// The readable name of the exception `error` holds.
+std::string current_exception_type_of(const std::exception_ptr& error);
+
+}  // namespace rankpool::detail

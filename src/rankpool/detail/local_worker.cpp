@@ -1,0 +1,50 @@
+#include "rankpool/detail/local_worker.hpp"
+
+namespace rankpool::detail {
+
+LocalWorker::LocalWorker(const JobRegistry& registry, std::string host, long pid)
+    : executor_(registry, 0, std::move(host), pid), thread_([this] { serve(); }) {}
+
+LocalWorker::~LocalWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void LocalWorker::post(int tag, std::string message) {
+  {
+    std::lock_guard lock(mutex_);
+    inbox_.emplace_back(tag, std::move(message));
+  }
+  wake_.notify_one();
+}
+
+std::optional<std::string> LocalWorker::poll() {
+  std::lock_guard lock(mutex_);
+  if (outbox_.empty()) return std::nullopt;
+  std::string out = std::move(outbox_.front());
+  outbox_.pop_front();
+  return out;
+}
+
+void LocalWorker::serve() {
+  for (;;) {
+    std::pair<int, std::string> message;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;
+      message = std::move(inbox_.front());
+      inbox_.pop_front();
+    }
+    std::string reply = executor_.handle(message.first, message.second);
+    if (reply.empty()) continue;
+    std::lock_guard lock(mutex_);
+    outbox_.push_back(std::move(reply));
+  }
+}
+
+}  // namespace rankpool::detail

@@ -1,0 +1,118 @@
+// Every message of the wire protocol survives a round trip.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "rankpool/codec.hpp"
+#include "rankpool/detail/protocol.hpp"
+
+namespace rankpool::detail {
+namespace {
+
+TEST(Protocol, JobSpecRoundTrips) {
+  const JobSpec spec{42, "factorial", std::string("\0params\xff", 8), true};
+  ByteWriter out;
+  write(out, spec);
+  const std::string message = std::move(out).finish();
+  ByteReader in(message);
+  EXPECT_EQ(read_job(in), spec);
+  EXPECT_TRUE(in.done());
+}
+
+TEST(Protocol, TheFrameHoldsTheMessageLength) {
+  ByteWriter out;
+  out.value<std::uint32_t>(7);
+  const std::string message = std::move(out).finish();
+  std::uint64_t length = 0;
+  std::memcpy(&length, message.data(), sizeof length);
+  EXPECT_EQ(length, message.size());
+}
+
+TEST(Protocol, ChunksOfIndicesAndOfTypedArgumentsRoundTrip) {
+  for (ArgKind kind : {ArgKind::kIndex, ArgKind::kTyped}) {
+    const ChunkHeader header{3, 99, 3, kind};
+    ByteWriter out;
+    write(out, header);
+    write_task(out, kind, 10, "ten");
+    write_task(out, kind, 11, "");
+    write_task(out, kind, 12, std::string(1000, 'x'));
+    const std::string message = std::move(out).finish();
+    ByteReader in(message);
+    EXPECT_EQ(read_chunk_header(in), header);
+    const TaskList tasks = read_tasks(in, kind, header.count);
+    EXPECT_EQ(tasks.indices, (std::vector<std::uint64_t>{10, 11, 12}));
+    if (kind == ArgKind::kTyped) {
+      ASSERT_EQ(tasks.args.size(), 3u);
+      EXPECT_EQ(tasks.args[0], "ten");
+      EXPECT_EQ(tasks.args[1], "");
+      EXPECT_EQ(tasks.args[2], std::string(1000, 'x'));
+    } else {
+      EXPECT_TRUE(tasks.args.empty());
+    }
+    EXPECT_TRUE(in.done());
+  }
+}
+
+TEST(Protocol, ResultsAndRecordsRoundTrip) {
+  const ResultsHeader header{7, 2};
+  const TaskRecord good{5, true, 1.5, 2.5, "payload", ""};
+  const TaskRecord bad{6, false, 3.0, 4.0, "boom", "std::domain_error"};
+  ByteWriter out;
+  write(out, header);
+  write(out, good);
+  write(out, bad);
+  const std::string message = std::move(out).finish();
+  ByteReader in(message);
+  EXPECT_EQ(read_results_header(in), header);
+  EXPECT_EQ(read_record(in), good);
+  EXPECT_EQ(read_record(in), bad);
+  EXPECT_TRUE(in.done());
+}
+
+TEST(Protocol, MapHeaderForgetAndStopRoundTrip) {
+  const MapHeader header{1, 4, 25, 3, ArgKind::kTyped};
+  ByteWriter out;
+  write(out, header);
+  const std::string message = std::move(out).finish();
+  ByteReader in(message);
+  EXPECT_EQ(read_map_header(in), header);
+  EXPECT_EQ(decode_value<std::uint64_t>(encode_value<std::uint64_t>(77)), 77u);
+  EXPECT_EQ(decode_value<int>(encode_value<int>(-3)), -3);
+}
+
+TEST(Protocol, UnitPaddingAndRawReadersAgree) {
+  ByteWriter out(/*framed=*/false);
+  write_task(out, ArgKind::kTyped, 0, "abc");
+  out.pad_to_units();
+  EXPECT_EQ(out.size() % kUnitBytes, 0u);
+  const std::string bytes = std::move(out).finish();
+  ByteReader in(bytes, /*framed=*/false);
+  EXPECT_EQ(read_tasks(in, ArgKind::kTyped, 1).args.at(0), "abc");
+}
+
+TEST(Protocol, ATruncatedMessageThrows) {
+  ByteWriter out;
+  write(out, JobSpec{1, "name", "params", false});
+  std::string message = std::move(out).finish();
+  message.resize(message.size() - 3);
+  ByteReader in(message);
+  EXPECT_THROW(read_job(in), std::runtime_error);
+}
+
+TEST(Codec, TuplesPairsAndRawValuesRoundTrip) {
+  const std::tuple<std::string, int, std::vector<double>> value{"word", 3, {1.5, 2.5}};
+  std::string bytes;
+  Codec<std::remove_const_t<decltype(value)>>::encode(value, bytes);
+  EXPECT_EQ(Codec<std::remove_const_t<decltype(value)>>::decode(bytes), value);
+  const std::pair<std::string, std::string> pair{"a", "bc"};
+  Codec<std::pair<std::string, std::string>>::encode(pair, bytes);
+  EXPECT_EQ((Codec<std::pair<std::string, std::string>>::decode(bytes)), pair);
+  Codec<double>::encode(2.25, bytes);
+  EXPECT_EQ(Codec<double>::decode(bytes), 2.25);
+  EXPECT_THROW(Codec<double>::decode("abc"), std::length_error);
+}
+
+}  // namespace
+}  // namespace rankpool::detail
