@@ -1,5 +1,5 @@
 // A complete user job: count the primes below 1,000,000 in blocks, over the pool.
-#include <rankpool/session.hpp>
+#include <rankpool/rankpool.hpp>
 
 #include <cstdint>
 #include <iostream>
