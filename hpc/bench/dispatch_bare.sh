@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# dispatch_bare.sh — issues 10/11: µs per trivial task through apply_async at --chunksize 1
+# (rankpool sleep --tasks 200000 --seconds 0, 3 ranks) against a bare MPI master/worker loop in C
+# (lib/bare_dispatch.c, built here with mpicc), best of 3, interleaved in one run; the ratio.
+#   hpc/bench/dispatch_bare.sh [--quick] [--tasks N] [--np N] [--repeat R] [--variants LIST]
+#                              [--wait default,block,backoff] [--wait-quiet LOAD]
+#   RANKPOOL_BASELINE_BIN=/path/to/older/rankpool hpc/bench/dispatch_bare.sh   # both binaries, one run
+# Markdown on stdout, progress on stderr. Default ~30 s on 2 cores.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../env.sh"
+export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
+export BENCH_COMMAND="${RANKPOOL_BASELINE_BIN:+RANKPOOL_BASELINE_BIN=$RANKPOOL_BASELINE_BIN }hpc/bench/$(basename "$0")${*:+ $*}"
+exec /usr/bin/python3 "$here/lib/dispatch_bare.py" "$@"
