@@ -10,7 +10,7 @@ packages=(
   libgmp-dev libcurl4-openssl-dev
   googletest libgtest-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  python3-mpi4py gnuplot-nox hyperfine
+  python3-mpi4py gnuplot-nox hyperfine parallel
 )
 if [[ "${RANKPOOL_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<< "$RANKPOOL_SETUP_EXTRA"

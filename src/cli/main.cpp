@@ -10,6 +10,7 @@
 #include "cli/command.hpp"
 #include "cli/launch_rank.hpp"
 #include "cli/registry.hpp"
+#include "exec/exec_command.hpp"
 #include "factorial/factorial_command.hpp"
 #include "rankpool/session.hpp"
 #include "sleep/sleep_command.hpp"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<rankpool::cli::Command>> commands;
   commands.push_back(std::make_unique<rankpool::factorial::FactorialCommand>(app));
   commands.push_back(std::make_unique<rankpool::sleep_job::SleepCommand>(app));
+  commands.push_back(std::make_unique<rankpool::exec::ExecCommand>(app));
   rankpool::cli::add_extra_commands(app, commands);
   std::string usage_error;
 

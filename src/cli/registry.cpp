@@ -3,6 +3,7 @@
 #include "cli/compare_command.hpp"
 #include "factorial/factorial_command.hpp"
 
+#include "exec/exec_job.hpp"
 #include "factorial/factorial_job.hpp"
 #include "sleep/sleep_job.hpp"
 #ifdef RANKPOOL_WITH_REPOSTS
@@ -16,6 +17,7 @@ JobRegistry all_jobs() {
   JobRegistry registry;
   registry.add<factorial::FactorialJob>();
   registry.add<sleep_job::SleepJob>();
+  registry.add<exec::ExecJob>();
 #ifdef RANKPOOL_WITH_REPOSTS
   registry.add<reposts::RepostsJob>();
 #endif

@@ -9,6 +9,8 @@
 #   factorial-mpirun   factorial.sbatch, LAUNCHER=mpirun inside the allocation
 #   reposts-mpirun     reposts.sbatch, LAUNCHER=mpirun, its own mock-weibo: 2000 unique ids
 #   compare-srun       compare.sbatch factorial, LAUNCHER=srun
+#   exec-srun          exec.sbatch, LAUNCHER=srun: 60 commands, one row each in task order, run on
+#                      the workers with their RANKPOOL_* variables and no OMPI_*/PMIX_* variable
 # A case whose subcommand the binary lacks is SKIPPED, and says so.
 #
 # Environment:
@@ -308,6 +310,17 @@ else
   record compare-srun SKIPPED "this rankpool has no 'compare' subcommand yet (rerun once it lands)"
 fi
 
+exec_out=$jobs_dir/exec-srun.jsonl
+exec_tasks=$jobs_dir/exec-tasks.txt
+id_ex=
+if has_subcommand exec; then
+  python3 "$here/check_output.py" exec-tasks "$exec_tasks" --count 60
+  id_ex=$(submit t-exec exec.sbatch LAUNCHER=srun TASKS="$exec_tasks" VARIANT=imap OUT="$exec_out") ||
+    record exec-srun FAIL "sbatch refused the job"
+else
+  record exec-srun SKIPPED "this rankpool has no 'exec' subcommand yet (rerun once it lands)"
+fi
+
 [[ -z $id_fs ]] || finish factorial-srun "$id_fs" 60 rankpool-factorial \
   python3 "$here/check_output.py" factorial "$fact_srun_out" --upto 1000
 [[ -z $id_fm ]] || finish factorial-mpirun "$id_fm" 60 rankpool-factorial \
@@ -317,6 +330,8 @@ fi
 [[ -z $id_cmp ]] || finish compare-srun "$id_cmp" 90 rankpool-compare \
   bash -c "grep -q apply_async '$jobs_dir/rankpool-compare-$id_cmp.out' &&
            grep -q imap_unordered '$jobs_dir/rankpool-compare-$id_cmp.out' && echo 'table lists the variants'"
+[[ -z $id_ex ]] || finish exec-srun "$id_ex" 60 rankpool-exec \
+  python3 "$here/check_output.py" exec "$exec_out" --tasks "$exec_tasks"
 
 # --- summary ----------------------------------------------------------------------------
 echo

@@ -11,6 +11,9 @@
 #   factorial.pbs     default output name factorial-n1-r3-<jobid>.tsv, exact n! for n = 1..500
 #   reposts.pbs       its own mock-weibo, 2000 unique repost ids  (SKIPPED without 'reposts')
 #   compare.pbs       factorial table with every variant           (SKIPPED without 'compare')
+#   exec.pbs          100 commands, one row each in task order, run on the workers with
+#                     their RANKPOOL_* variables and no OMPI_*/PMIX_* (SKIPPED without 'exec');
+#                     RANKPOOL_BIN unset and rankpool off PATH: the script finds build/release
 #   launch_local.sh   the laptop launcher, 3 ranks, exact n! for n = 1..300
 #
 # Environment: RANKPOOL_BIN [newer of build/release/src/cli/rankpool and build/src/cli/rankpool],
@@ -118,6 +121,17 @@ if has_subcommand compare; then
     grep -q imap_unordered '$work/rankpool-compare.o$jobid' && echo 'table lists the variants'"
 else
   record compare.pbs SKIPPED "this rankpool has no 'compare' subcommand yet (rerun once it lands)"
+fi
+
+if has_subcommand exec; then
+  # The script's own default binary: PBS_O_WORKDIR/build/release/src/cli/rankpool.
+  mkdir -p "$work/build/release/src/cli"
+  ln -s "$bin" "$work/build/release/src/cli/rankpool"
+  python3 "$here/check_output.py" exec-tasks "$work/tasks.txt" --count 100
+  run_job exec.pbs 60 -u RANKPOOL_BIN PATH="$(dirname "$(command -v mpirun)"):/usr/bin:/bin" VARIANT=imap_unordered
+  finish exec.pbs $? python3 "$here/check_output.py" exec "$work/exec-n1-r3-$jobid.jsonl" --tasks "$work/tasks.txt"
+else
+  record exec.pbs SKIPPED "this rankpool has no 'exec' subcommand yet (rerun once it lands)"
 fi
 
 # The laptop launcher needs no scheduler either: 3 ranks, whatever the core count.

@@ -1,0 +1,129 @@
+#include "exec/exec_command.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <system_error>
+
+#include "cli/output_journal.hpp"
+#include "cli/run_variant.hpp"
+#include "exec/exec_job.hpp"
+#include "exec/exec_rows.hpp"
+#include "exec/task_file.hpp"
+#include "rankpool/codec.hpp"
+
+namespace rankpool::exec {
+
+namespace {
+
+/// The folder for --output-dir, made if missing, as an absolute path (the
+/// workers' working directory may differ); throws UsageError.
+std::string prepare_output_dir(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw UsageError("--output-dir: cannot create " + dir + ": " + error.message());
+  if (access(dir.c_str(), W_OK | X_OK) != 0) throw UsageError("--output-dir: " + dir + " is not writable");
+  return std::filesystem::absolute(dir).lexically_normal().string();
+}
+
+nlohmann::json failures_json(std::vector<FailedCommand> failures) {
+  std::sort(failures.begin(), failures.end(), [](const auto& a, const auto& b) { return a.task < b.task; });
+  nlohmann::json out = nlohmann::json::array();
+  for (const FailedCommand& f : failures)
+    out.push_back({{"task", f.task}, {"line", f.line}, {"exit", f.exit_code}, {"timed_out", f.timed_out}});
+  return out;
+}
+
+}  // namespace
+
+ExecCommand::ExecCommand(CLI::App& app) {
+  command_ = app.add_subcommand("exec", "run shell commands, one per line of a task file, on the workers");
+  command_->add_option("--tasks", tasks_path_, "the task file: one command per line, # comments (- for stdin)")
+      ->required();
+  command_->add_option("--output-dir", output_dir_,
+                       "write each command's whole stdout and stderr to DIR/<task>.stdout and .stderr "
+                       "instead of capturing them");
+  command_->add_option("--capture-bytes", capture_bytes_, "bytes of stdout and of stderr kept per command")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 30))
+      ->capture_default_str();
+  command_->add_option("--retries", retries_, "run a failing command again, up to N more times")
+      ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{1000}))
+      ->capture_default_str();
+  command_->add_option("--task-timeout", task_timeout_,
+                       "seconds a command may run; then its process group gets SIGTERM, SIGKILL 2 s later (0: none)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  cli::add_pool_options(*command_, options_,
+                        "JSON Lines: one row per command, in task order (- for stdout); "
+                        "without it each command's output is printed");
+}
+
+int ExecCommand::run(Pool& pool) {
+  const TaskList tasks = read_task_file(tasks_path_);
+  ExecJob job;
+  job.commands = tasks.commands;
+  job.capture_bytes = capture_bytes_;
+  job.retries = retries_;
+  job.task_timeout = task_timeout_;
+  if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
+  cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  const bool collective = run.variant == cli::Variant::kMap || run.variant == cli::Variant::kMapAsync;
+  // One command per hand-out keeps long and short commands balanced; two
+  // chunks in flight per worker already hide the round trip.
+  if (run.chunksize == 0 && !collective) run.chunksize = 1;
+
+  const std::uint64_t count = tasks.commands.size();
+  std::unique_ptr<cli::OutputJournal> journal;
+  std::vector<FailedCommand> failures;
+  TaskSet task_set(count);
+  if (!options_.out.empty()) {
+    const std::string fingerprint = "exec " + std::to_string(count) + " commands " + task_list_digest(tasks);
+    journal = std::make_unique<cli::OutputJournal>(options_.out, fingerprint, options_.resume);
+    if (journal->done_count() > 0) {
+      std::vector<std::uint64_t> missing;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        FailedCommand failure;
+        if (!journal->done(i))
+          missing.push_back(i);
+        else if (row_failure(journal->read(i), failure))
+          failures.push_back(failure);
+      }
+      task_set = TaskSet(std::move(missing));
+    }
+  }
+  // Without --out or --output-dir the commands' output is shown as each ends.
+  const bool show_output = !journal && job.output_dir.empty();
+
+  cli::note_serial_fallback(pool);
+  const cli::RunReport report =
+      cli::run_variant(pool, job, task_set, run, [&](std::uint64_t index, const CommandOutcome& outcome) {
+        const std::uint64_t line = tasks.lines.at(index);
+        if (outcome.failed()) failures.push_back({index, line, outcome.exit_code, outcome.timed_out});
+        if (journal) journal->append(index, make_row(index, line, job.commands[index], outcome, job.output_dir));
+        if (show_output) {
+          std::cout << outcome.stdout_text << std::flush;
+          std::cerr << outcome.stderr_text << std::flush;
+        }
+      });
+
+  nlohmann::json extra{{"commands", count}, {"commands_failed", failures.size()}, {"failed", failures_json(failures)}};
+  if (journal) {
+    extra["resumed"] = journal->done_count() - report.completed;
+    if (report.failures.empty()) {
+      journal->finish([](std::uint64_t, std::string_view row, std::ostream& out) { out << row << '\n'; });
+    } else {
+      std::cerr << "rankpool: partial results kept in " << journal->journal_path() << "; rerun with --resume\n";
+    }
+  }
+  int code = cli::finish_run(options_, "exec", run, pool, report, extra);
+  if (!failures.empty()) {
+    std::cerr << "rankpool: error: exec: " << describe_failures(failures, count) << '\n';
+    code = std::max(code, 1);
+  }
+  return code;
+}
+
+}  // namespace rankpool::exec
