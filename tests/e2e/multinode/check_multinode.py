@@ -25,6 +25,7 @@ import glob
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from reposts_cli_test import expected_ids  # noqa: E402  (the same ids the one-node test expects)
 
