@@ -28,6 +28,7 @@ NODES_SUBNET=${NODES_SUBNET:-10.213.0}
 NODES_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NODES_NAME=
 NODES_DIR=
+NODES_OWN_DIR=
 
 # node_address I: node I's address on the bridge.
 node_address() { echo "$NODES_SUBNET.$(($1 + 1))"; }
@@ -68,7 +69,12 @@ nodes_up() {
   done
   nodes_reap_stale
   NODES_NAME="$name-p$$"
-  NODES_DIR=${dir:-$(mktemp -d /tmp/rankpool-nodes.XXXXXX)}
+  NODES_DIR=$dir
+  NODES_OWN_DIR=
+  if [[ -z $NODES_DIR ]]; then
+    NODES_DIR=$(mktemp -d /tmp/rankpool-nodes.XXXXXX) || return 1
+    NODES_OWN_DIR=1
+  fi
   export RANKPOOL_NODES_FILE=$NODES_DIR/nodes
   : >"$NODES_DIR/nodes"
   : >"$NODES_DIR/hostfile"
@@ -89,8 +95,9 @@ nodes_up() {
   done
 }
 
-# nodes_down: kills whatever still runs on the nodes and removes them. Safe to
-# call twice, or after a nodes_up that failed halfway.
+# nodes_down: kills whatever still runs on the nodes and removes them (and the
+# DIR nodes_up made, if it made one). Safe to call twice, or after a nodes_up
+# that failed halfway.
 nodes_down() {
   [[ -n $NODES_NAME ]] || return 0
   local ns
@@ -98,6 +105,8 @@ nodes_down() {
     nodes_kill_ns "$ns"
     timeout 10 ip netns del "$ns" 2>/dev/null
   done
+  [[ -z $NODES_OWN_DIR ]] || rm -rf "$NODES_DIR"
+  NODES_OWN_DIR=
   return 0
 }
 
