@@ -11,6 +11,7 @@ packages=(
   googletest libgtest-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   python3-mpi4py gnuplot-nox hyperfine parallel
+  iproute2 util-linux
 )
 if [[ "${RANKPOOL_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<< "$RANKPOOL_SETUP_EXTRA"
