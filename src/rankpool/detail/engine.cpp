@@ -9,7 +9,6 @@
 #include "rankpool/backoff.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/local_worker.hpp"
-#include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {
@@ -48,19 +47,14 @@ struct Engine::MapOp {
 
 Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::vector<RankInfo> ranks)
     : comm_(std::move(comm)), registry_(registry), ranks_(std::move(ranks)), outbox_(comm_),
-      retired_(std::make_shared<std::vector<std::pair<std::uint64_t, std::string>>>()) {
+      retired_(std::make_shared<std::vector<std::pair<std::uint64_t, std::string>>>()),
+      collectives_(comm_, static_cast<int>(kUnitBytes)) {
   slots_.resize(ranks_.size());
   for (std::size_t rank = 0; rank < slots_.size(); ++rank) slots_[rank].rank = static_cast<int>(rank);
   pool_size_ = world_workers();
-  MPI_Type_contiguous(static_cast<int>(kUnitBytes), MPI_BYTE, &unit_type_);
-  MPI_Type_commit(&unit_type_);
 }
 
-Engine::~Engine() {
-  local_.reset();
-  for (auto& [size, comm] : pool_comms_) MPI_Comm_free(&comm);
-  if (unit_type_ != MPI_DATATYPE_NULL) MPI_Type_free(&unit_type_);
-}
+Engine::~Engine() = default;
 
 void Engine::set_pool_size(int workers) {
   if (workers < 0 || workers > world_workers())
@@ -352,14 +346,6 @@ void Engine::check_stalls() const {
   }
 }
 
-MPI_Comm Engine::pool_comm(int pool_size) {
-  auto found = pool_comms_.find(pool_size);
-  if (found != pool_comms_.end()) return found->second;
-  MPI_Comm comm = make_pool_comm(comm_, pool_size);
-  pool_comms_[pool_size] = comm;
-  return comm;
-}
-
 bool Engine::progress_maps() {
   // Collectives on one communicator must be posted in the same order on every
   // rank, and a worker finishes one map before it reads the next: so do we.
@@ -411,8 +397,8 @@ void Engine::start_map(MapOp& op) {
                             static_cast<std::uint64_t>(op.send_counts[static_cast<std::size_t>(w)]), op.tasks->kind()});
     send(slot, kMap, std::move(header).finish());
   }
-  op.comm = pool_comm(pool);
-  MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), unit_type_, nullptr, 0, unit_type_,
+  op.comm = collectives_.pool(pool);
+  MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0, collectives_.unit(),
                 0, op.comm, &op.requests[0]);
   op.sizes.assign(workers + 1, 0);
   MPI_Igather(&op.no_records, 1, MPI_UINT64_T, op.sizes.data(), 1, MPI_UINT64_T, 0, op.comm, &op.requests[1]);
@@ -437,8 +423,8 @@ bool Engine::finish_map_phase(MapOp& op) {
       offset += units;
     }
     op.received.assign(offset * kUnitBytes, '\0');
-    MPI_Igatherv(nullptr, 0, unit_type_, op.received.data(), op.unit_counts.data(), op.unit_displs.data(),
-                 unit_type_, 0, op.comm, &op.requests[0]);
+    MPI_Igatherv(nullptr, 0, collectives_.unit(), op.received.data(), op.unit_counts.data(), op.unit_displs.data(),
+                 collectives_.unit(), 0, op.comm, &op.requests[0]);
     op.phase = MapOp::Phase::kData;
     return true;
   }

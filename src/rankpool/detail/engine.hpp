@@ -21,6 +21,7 @@
 #include "rankpool/errors.hpp"
 #include "rankpool/job.hpp"
 #include "rankpool/task_result.hpp"
+#include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/task_source.hpp"
 #include "rankpool/detail/transport.hpp"
 
@@ -134,7 +135,6 @@ class Engine {
   void start_map(MapOp& op);
   bool finish_map_phase(MapOp& op);
   void check_stalls() const;
-  MPI_Comm pool_comm(int pool_size);
 
   boost::mpi::communicator comm_;
   const JobRegistry& registry_;
@@ -143,7 +143,6 @@ class Engine {
   int depth_ = 2;
   bool trace_ = false;
   double task_timeout_ = 0;
-  MPI_Datatype unit_type_ = MPI_DATATYPE_NULL;
   Outbox outbox_;
   std::unique_ptr<LocalWorker> local_;
   std::unique_ptr<Executor> inline_;
@@ -163,7 +162,7 @@ class Engine {
   std::uint64_t local_chunks_ = 0;
   std::uint64_t next_chunk_ = 1;
   std::deque<std::unique_ptr<MapOp>> maps_;
-  std::map<int, MPI_Comm> pool_comms_;
+  Collectives collectives_;
   std::size_t next_slot_ = 0;
   bool in_progress_ = false;
 };

@@ -1,6 +1,8 @@
 #pragma once
 #include <mpi.h>
 
+#include <map>
+
 namespace rankpool::detail {
 
 /// The communicator of the master and the first `pool_size` workers (ranks
@@ -18,5 +20,34 @@ inline MPI_Comm make_pool_comm(MPI_Comm comm, int pool_size) {
   MPI_Group_free(&world_group);
   return pool;
 }
+
+/// What map's collectives need on every rank: a communicator per pool size,
+/// made on first use, and the 64-byte unit datatype (see kUnitBytes).
+class Collectives {
+ public:
+  Collectives(MPI_Comm comm, int unit_bytes) : comm_(comm) {
+    MPI_Type_contiguous(unit_bytes, MPI_BYTE, &unit_);
+    MPI_Type_commit(&unit_);
+  }
+  ~Collectives() {
+    for (auto& [size, pool] : pools_) MPI_Comm_free(&pool);
+    MPI_Type_free(&unit_);
+  }
+  Collectives(const Collectives&) = delete;
+  Collectives& operator=(const Collectives&) = delete;
+
+  MPI_Datatype unit() const noexcept { return unit_; }
+  /// The communicator of the master and the first `pool_size` workers.
+  MPI_Comm pool(int pool_size) {
+    auto found = pools_.find(pool_size);
+    if (found != pools_.end()) return found->second;
+    return pools_[pool_size] = make_pool_comm(comm_, pool_size);
+  }
+
+ private:
+  MPI_Comm comm_;
+  MPI_Datatype unit_ = MPI_DATATYPE_NULL;
+  std::map<int, MPI_Comm> pools_;
+};
 
 }  // namespace rankpool::detail

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "rankpool/backoff.hpp"
-#include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {
@@ -22,15 +21,7 @@ int rank_of(MPI_Comm comm) {
 
 Worker::Worker(MPI_Comm comm, const JobRegistry& registry, std::string host)
     : comm_(comm), rank_(rank_of(comm)), executor_(registry, rank_, std::move(host), static_cast<long>(getpid())),
-      outbox_(comm) {
-  MPI_Type_contiguous(static_cast<int>(kUnitBytes), MPI_BYTE, &unit_type_);
-  MPI_Type_commit(&unit_type_);
-}
-
-Worker::~Worker() {
-  for (auto& [size, comm] : pool_comms_) MPI_Comm_free(&comm);
-  if (unit_type_ != MPI_DATATYPE_NULL) MPI_Type_free(&unit_type_);
-}
+      outbox_(comm), collectives_(comm, static_cast<int>(kUnitBytes)) {}
 
 int Worker::serve() {
   Backoff backoff;
@@ -66,22 +57,15 @@ int Worker::serve() {
   }
 }
 
-MPI_Comm Worker::pool_comm(int pool_size) {
-  auto found = pool_comms_.find(pool_size);
-  if (found != pool_comms_.end()) return found->second;
-  MPI_Comm comm = make_pool_comm(comm_, pool_size);
-  pool_comms_[pool_size] = comm;
-  return comm;
-}
-
 void Worker::run_map(std::string_view message) {
   ByteReader in(message);
   const MapHeader header = read_map_header(in);
-  MPI_Comm comm = pool_comm(static_cast<int>(header.pool_size));
+  MPI_Comm comm = collectives_.pool(static_cast<int>(header.pool_size));
+  MPI_Datatype unit = collectives_.unit();
 
   std::string scattered(header.units * kUnitBytes, '\0');
   MPI_Request request;
-  MPI_Iscatterv(nullptr, nullptr, nullptr, unit_type_, scattered.data(), static_cast<int>(header.units), unit_type_, 0,
+  MPI_Iscatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0,
                 comm, &request);
   wait_with_backoff(request);
 
@@ -94,8 +78,8 @@ void Worker::run_map(std::string_view message) {
   std::uint64_t size = bytes.size();
   MPI_Igather(&size, 1, MPI_UINT64_T, nullptr, 1, MPI_UINT64_T, 0, comm, &request);
   wait_with_backoff(request);
-  MPI_Igatherv(bytes.data(), static_cast<int>(bytes.size() / kUnitBytes), unit_type_, nullptr, nullptr, nullptr,
-               unit_type_, 0, comm, &request);
+  MPI_Igatherv(bytes.data(), static_cast<int>(bytes.size() / kUnitBytes), unit, nullptr, nullptr, nullptr,
+               unit, 0, comm, &request);
   wait_with_backoff(request);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "rankpool/detail/executor.hpp"
+#include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/transport.hpp"
 #include "rankpool/job.hpp"
 
@@ -16,7 +17,6 @@ namespace rankpool::detail {
 class Worker {
  public:
   Worker(MPI_Comm comm, const JobRegistry& registry, std::string host);
-  ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -25,14 +25,12 @@ class Worker {
 
  private:
   void run_map(std::string_view message);
-  MPI_Comm pool_comm(int pool_size);
 
   MPI_Comm comm_;
   int rank_ = 0;
   Executor executor_;
   Outbox outbox_;
-  MPI_Datatype unit_type_ = MPI_DATATYPE_NULL;
-  std::map<int, MPI_Comm> pool_comms_;
+  Collectives collectives_;
 };
 
 }  // namespace rankpool::detail

@@ -3,6 +3,7 @@
 usage:
   check_multinode.py factorial VARIANT UPTO OUT RANKS HOST...
   check_multinode.py reposts VARIANT OUT RANKS HOST...
+  check_multinode.py exec VARIANT TASKS OUT RANKS HOST...
   check_multinode.py tuning on|off RANKS
 
 RANKS is the directory of mpirun --output-filename: RANKS/<job>/rank.N/stdout
@@ -13,6 +14,15 @@ ids the mock serves, newest first, each once), and the tasks ran on every HOST:
 `--trace` lines name each rank's host, rank 0's `--json` tasks_per_rank counts
 each rank's tasks, and the two agree. `serial` runs on the master alone, on the
 first HOST.
+exec: OUT (rankpool exec --out) has one row per command of the task file
+TASKS, in order, each once, with its line, command and exit status (the
+status a trailing `exit N` gives, else 0); each command printed
+"$RANKPOOL_TASK $(hostname) $RANKPOOL_HOST $RANKPOOL_RANK", which must match
+the row's task, host (the hostname and RANKPOOL_HOST both) and rank, and the
+host the trace names for that rank; the rows' ranks count what rank 0's
+`--json` tasks_per_rank says, its failure list is the rows that failed, and
+rank 0's stderr counts them.
+Rows from every HOST (serial: rank 0 on the first HOST alone).
 tuning: rank 0's listing of the MCA parameters it got from its environment
 (mpirun --mca mpi_show_mca_params enviro) shows pml=ob1 (on: rankpool's
 single-node start-up tuning chose it) or no pml at all (off: left to Open MPI).
@@ -121,6 +131,94 @@ def check_reposts(variant, out, ranks, hosts):
     return failures, f"{len(set(ids))} unique ids; tasks per host {where}"
 
 
+EXIT = re.compile(r"\bexit (\d+)\s*$")
+
+
+def task_commands(tasks):
+    """[(line number, command)] of a task file: blank lines and # comments skipped."""
+    return [(number, line) for number, line in enumerate(read(tasks).splitlines(), 1)
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def traced_hosts(ranks):
+    """{rank: host} as the --trace lines on the ranks' own stderr name them."""
+    hosts = {}
+    for stderr in rank_files(ranks, "stderr").values():
+        for match in filter(None, map(TRACE.match, stderr.splitlines())):
+            hosts.setdefault(int(match[1]), match[2])
+    return hosts
+
+
+def check_exec(variant, tasks, out, ranks, hosts):
+    failures = []
+    label = f"exec {variant}"
+    commands = task_commands(tasks)
+    rows = []
+    if not os.path.exists(out):
+        failures.append(f"{label}: no output file {out}")
+    else:
+        rows = [json.loads(line) for line in read(out).splitlines()]
+    if [row.get("task") for row in rows] != list(range(len(commands))):
+        tasks_seen = [row.get("task") for row in rows]
+        missing = sorted(set(range(len(commands))) - set(tasks_seen))
+        failures.append(f"{label}: {len(commands)} rows expected in task order, each once; got {len(rows)}, "
+                        f"{len(set(tasks_seen))} tasks, missing {missing[:10]}")
+    traced = traced_hosts(ranks)
+    by_task = {row.get("task"): row for row in rows}
+    per_rank, per_host, failed, bad_rows = {}, {}, [], []
+    for task, (number, command) in enumerate(commands):
+        if task not in by_task:
+            continue
+        row = by_task[task]
+        exit_status = int(EXIT.search(command)[1]) if EXIT.search(command) else 0
+        printed = (row.get("stdout") or "").split()
+        wrong = []
+        if row.get("line") != number or row.get("command") != command:
+            wrong.append(f"line {row.get('line')} command {row.get('command')!r}, not line {number} {command!r}")
+        if row.get("exit") != exit_status or row.get("timed_out"):
+            wrong.append(f"exit {row.get('exit')} (timed out: {row.get('timed_out')}), not {exit_status}")
+        if printed != [str(task), row.get("host"), row.get("host"), str(row.get("rank"))]:
+            wrong.append(f"printed {row.get('stdout')!r} (task, hostname, RANKPOOL_HOST, RANKPOOL_RANK), "
+                         f"row says host {row.get('host')} rank {row.get('rank')}")
+        if traced.get(row.get("rank")) != row.get("host"):
+            wrong.append(f"rank {row.get('rank')} traced on {traced.get(row.get('rank'))}, row says {row.get('host')}")
+        if row.get("stderr") or row.get("truncated"):
+            wrong.append(f"stderr {row.get('stderr')!r}, truncated {row.get('truncated')}")
+        if not isinstance(row.get("seconds"), (int, float)) or row["seconds"] < 0:
+            wrong.append(f"seconds {row.get('seconds')!r}")
+        if wrong:
+            bad_rows.append(f"task {task}: " + "; ".join(wrong))
+        per_rank[row.get("rank")] = per_rank.get(row.get("rank"), 0) + 1
+        per_host[row.get("host")] = per_host.get(row.get("host"), 0) + 1
+        if row.get("exit") != 0:
+            failed.append(task)
+    if bad_rows:
+        failures.append(f"{label}: {len(bad_rows)} wrong rows, first: {bad_rows[0]}")
+    if variant == "serial":
+        if set(per_rank) != {0} or set(per_host) != {hosts[0]}:
+            failures.append(f"{label}: serial should run on rank 0 on {hosts[0]}: ranks {per_rank}, hosts {per_host}")
+    else:
+        idle = [host for host in hosts if not per_host.get(host)]
+        if idle:
+            failures.append(f"{label}: no command ran on {', '.join(idle)}: rows per host {per_host}")
+    strangers = set(per_host) - set(hosts)
+    if strangers:
+        failures.append(f"{label}: rows from hosts that are not nodes: {sorted(strangers)}")
+    summary = last_json(rank_files(ranks, "stdout").get(0, "")) or {}
+    said = {int(rank): count for rank, count in summary.get("tasks_per_rank", {}).items() if count}
+    if said != per_rank:
+        failures.append(f"{label}: rows per rank {per_rank} != --json tasks_per_rank {said}")
+    listed = sorted(f.get("task") for f in summary.get("failed", []))
+    if summary.get("commands") != len(commands) or listed != failed:
+        failures.append(f"{label}: --json says {summary.get('commands')} commands, failed {listed}; "
+                        f"rows: {len(commands)}, failed {failed}")
+    counted = f"rankpool: error: exec: {len(failed)} of {len(commands)} commands failed"
+    if failed and counted not in rank_files(ranks, "stderr").get(0, ""):
+        failures.append(f"{label}: no '{counted}' line on rank 0's stderr")
+    where = " ".join(f"{host}:{per_host.get(host, 0)}" for host in hosts)
+    return failures, f"{len(rows)} rows, failed (exit 3) tasks {failed}; commands per host {where}"
+
+
 def check_tuning(expect, ranks):
     text = rank_files(ranks, "stderr").get(0, "")
     if "mpi_show_mca_params=" not in text:
@@ -139,6 +237,8 @@ def main(argv):
         failures, summary = check_factorial(argv[2], int(argv[3]), argv[4], argv[5], argv[6:])
     elif kind == "reposts" and len(argv) >= 6:
         failures, summary = check_reposts(argv[2], argv[3], argv[4], argv[5:])
+    elif kind == "exec" and len(argv) >= 7:
+        failures, summary = check_exec(argv[2], argv[3], argv[4], argv[5], argv[6:])
     elif kind == "tuning" and len(argv) == 4 and argv[2] in ("on", "off"):
         failures, summary = check_tuning(argv[2], argv[3])
     else:

@@ -4,7 +4,7 @@
 # mpirun on node0 through rsh_agent.sh as if over ssh. Checks what it did,
 # tears the nodes down.
 #
-#   tests/e2e/multinode/multinode_test.sh        (as root; about 30-60 s)
+#   tests/e2e/multinode/multinode_test.sh        (as root; about 45-90 s)
 #
 # Cases (each PASS, FAIL or SKIPPED; exit 1 on any FAIL, 2 when the nodes
 # cannot be set up):
@@ -17,7 +17,10 @@
 #   reposts-VARIANT     every variant against `rankpool mock-weibo` listening on
 #                       node0's bridge address: the 2000 ids, in order, once;
 #                       tasks on every node
-#   exec                placeholder for `rankpool exec` (SKIPPED until written)
+#   exec-VARIANT        every variant of `rankpool exec` over 60 commands, 2
+#                       exiting 3: exit 1, a right row for each command once
+#                       (exit, task index printed), rows from every node, the
+#                       row's host = the hostname the command printed
 #   kill-remote-worker  a worker on node2 killed with SIGKILL mid-run: the run
 #                       ends within 10 s, non-zero, no rankpool left on any node
 #   teardown            the nodes' namespaces are gone
@@ -192,15 +195,36 @@ else
 fi
 
 # --- exec across the nodes ----------------------------------------------------------
-# PLACEHOLDER (issue 14, item 1): the check of `rankpool exec` goes here, written
-# with the exec job: every variant of `rankpool exec --tasks FILE --out F.jsonl`
-# over the nodes, with RANKPOOL_HOST seen by commands on every node.
+# Every variant of `rankpool exec` over 60 commands, 2 of them `exit 3`: each
+# prints its task index, hostname, RANKPOOL_HOST and RANKPOOL_RANK (the short
+# sleep keeps every worker busy enough to get some). The run exits 1 for the
+# two failures; the rows must be right and come from every node.
 case_exec() {
   if ! has_command exec; then
-    skip exec "this rankpool has no exec subcommand yet"
+    skip exec "this rankpool has no exec subcommand"
     return
   fi
-  skip exec "the exec check is not written yet"
+  local tasks=$work/exec-tasks.txt variant name status t
+  {
+    echo "# multinode_test.sh: one command per line; 17 and 42 fail"
+    echo
+    for ((t = 0; t < 60; t++)); do
+      # shellcheck disable=SC2016  # expanded by the command's sh, on its node
+      printf '%s' 'sleep 0.02; echo "$RANKPOOL_TASK $(hostname) $RANKPOOL_HOST $RANKPOOL_RANK"'
+      if ((t == 17 || t == 42)); then echo '; exit 3'; else echo; fi
+    done
+  } >"$tasks"
+  for variant in "${variants[@]}"; do
+    name=exec-$variant
+    on_nodes "$name" 90 -np $((2 * nodes)) "$bin" exec --tasks "$tasks" --variant "$variant" \
+      --json --trace --out "$work/$name.jsonl"
+    status=$?
+    if ((status == 1)); then
+      judge "$name" exec "$variant" "$tasks" "$work/$name.jsonl" "$work/$name.ranks" "${hosts[@]}"
+    else
+      fail "$name" "mpirun exited $status, not 1 (2 commands exit 3)" "$work/$name.err"
+    fi
+  done
 }
 case_exec
 
