@@ -9,7 +9,7 @@ packages=(
   libboost-mpi-dev libboost-serialization-dev libboost-dev
   libgmp-dev libcurl4-openssl-dev
   googletest libgtest-dev
-  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsimdjson-dev
   python3-mpi4py gnuplot-nox hyperfine parallel
   iproute2 util-linux
 )

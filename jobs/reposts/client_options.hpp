@@ -1,7 +1,9 @@
 #pragma once
 /// Settings and counters shared by `WeiboClient` and `MultiFetcher`.
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,6 +30,10 @@ struct ClientOptions {
   std::chrono::milliseconds rate_limit_backoff{5'000};
   /// Cap of every backoff, `Retry-After` included.
   std::chrono::milliseconds backoff_max{60'000};
+  /// Most answer bytes the client holds at once, all its transfers together:
+  /// a transfer that would pass it waits for others; one answer larger than
+  /// this fails for good.
+  std::size_t max_answer_bytes = std::size_t{64} << 20;
   /// CA bundle for HTTPS; empty means the system's. Peers are always verified.
   std::string ca_file;
   /// Seed of the backoff jitter; 0 draws one at random.
@@ -45,11 +51,14 @@ struct ClientStats {
   std::uint64_t retries = 0;
   /// New connections opened (the rest reused a kept-alive one).
   std::uint64_t connects = 0;
+  /// Most answer bytes held at once (buffer capacity, all transfers).
+  std::uint64_t peak_answer_bytes = 0;
 
   ClientStats& operator+=(const ClientStats& other) {
     requests += other.requests;
     retries += other.retries;
     connects += other.connects;
+    peak_answer_bytes = std::max(peak_answer_bytes, other.peak_answer_bytes);
     return *this;
   }
   friend bool operator==(const ClientStats&, const ClientStats&) = default;

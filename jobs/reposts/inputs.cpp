@@ -1,15 +1,19 @@
 #include "reposts/inputs.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <functional>
+#include <iostream>
 #include <limits>
-#include <sstream>
 #include <unordered_set>
 
 #include "reposts/errors.hpp"
@@ -41,18 +45,45 @@ std::string shown(std::string_view text) {
   return out;
 }
 
-std::string read_file(const std::filesystem::path& file, std::string_view what) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw InputError(std::string(what) + " '" + file.string() +
-                     "': cannot open: " + std::strerror(errno));
+// Reads at most `limit` bytes: a device such as /dev/zero or a huge file
+// fails fast instead of filling memory.
+std::string read_file(const std::filesystem::path& file, std::string_view what, std::size_t limit,
+                      const std::function<void(const std::string&)>& warn = {}) {
+  const std::string name = std::string(what) + " '" + file.string() + "'";
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw InputError(name + ": cannot open: " + std::strerror(errno));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    throw InputError(std::string(what) + " '" + file.string() + "': cannot read");
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_fd{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) == 0) {
+    if (S_ISDIR(info.st_mode)) throw InputError(name + ": is a folder");
+    if (warn && S_ISREG(info.st_mode) && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+      warn(name + " is accessible by group or others (mode " + mode + "); chmod 600 it");
+    }
   }
-  return std::move(text).str();
+  std::string text;
+  char chunk[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(fd, chunk, sizeof chunk);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw InputError(name + ": cannot read: " + std::strerror(errno));
+    }
+    if (got == 0) break;
+    if (text.size() + static_cast<std::size_t>(got) > limit) {
+      const bool mib = limit >= (std::size_t{1} << 20);
+      throw InputError(name + ": larger than the limit of " + std::to_string(mib ? limit >> 20 : limit >> 10) +
+                       (mib ? " MiB" : " KiB"));
+    }
+    text.append(chunk, static_cast<std::size_t>(got));
+  }
+  return text;
 }
 
 struct CurlUrl {
@@ -86,6 +117,8 @@ std::string shown_url(std::string_view url) {
 }
 
 }  // namespace
+
+void warn_on_stderr(const std::string& message) { std::cerr << "rankpool: warning: " << message << '\n'; }
 
 std::int64_t parse_post_id(std::string_view text) {
   if (text.empty()) {
@@ -146,7 +179,7 @@ std::vector<std::int64_t> parse_mids_text(std::string_view text, std::string_vie
 }
 
 std::vector<std::int64_t> parse_mids_file(const std::filesystem::path& file) {
-  return parse_mids_text(read_file(file, "mids file"), file.string());
+  return parse_mids_text(read_file(file, "mids file", kMaxMidsFileBytes), file.string());
 }
 
 std::string validate_api_base(std::string_view url) {
@@ -191,9 +224,10 @@ std::string validate_api_base(std::string_view url) {
   return text;
 }
 
-std::string read_access_token(const std::optional<std::filesystem::path>& token_file) {
+std::string read_access_token(const std::optional<std::filesystem::path>& token_file,
+                              const std::function<void(const std::string&)>& warn) {
   if (token_file) {
-    auto token = std::string(trim(read_file(*token_file, "token file")));
+    auto token = std::string(trim(read_file(*token_file, "token file", kMaxTokenFileBytes, warn)));
     if (token.empty()) {
       throw InputError("token file '" + token_file->string() + "': empty");
     }

@@ -113,6 +113,22 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
   sub->add_option("--rate-window", o.rate_window_s, "Rate-limit window in seconds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  sub->add_option("--missing-ids", o.missing_ids, "Posts answered as deleted: HTTP 400, error 20101 (ID,ID,...)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("--out-of-order", o.out_of_order, "Pages in reverse order, each page's reposts oldest first");
+  sub->add_flag("--bad-text", o.bad_text,
+                "The first repost of each page holds bytes that are not UTF-8 and an escaped lone surrogate");
+  sub->add_flag("--odd-numbers", o.odd_numbers, "Every repost holds 1E2, a 30-digit number and -0.50e-3");
+  sub->add_option("--pad-bytes", o.pad_bytes, "Every page carries a string field of N bytes (big answers)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  sub->add_option("--retry-after", o.retry_after,
+                  "Retry-After header (sent verbatim) on injected HTTP 500s and rate-limit errors");
+  sub->add_option("--echo-token", o.echo_token,
+                  "Refuse every request with an error message that echoes the token: raw, lower, upper or plus "
+                  "(%xx, %XX, %xx with + for space)")
+      ->check(CLI::IsMember({"raw", "lower", "upper", "plus"}));
   sub->add_option("--tls-cert", o.tls_cert, "Serve HTTPS with this PEM certificate")
       ->check(CLI::ExistingFile);
   sub->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert")
@@ -139,7 +155,7 @@ int run_mock_weibo(const MockWeiboOptions& options) {
   server.stop();
   auto s = server.stats();
   std::cerr << "mock-weibo: stopped after " << s.requests << " requests (" << s.pages << " pages, "
-            << s.auth_errors + s.bad_requests + s.rate_limited << " refused, " << s.faults()
+            << s.auth_errors + s.bad_requests + s.rate_limited + s.missing << " refused, " << s.faults()
             << " faults injected)\n";
   return 0;
 }

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
 namespace rankpool::reposts {
 
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 // 2014-01-07 12:00:00 +0800, the era of the original scraper.
 constexpr std::int64_t kEpoch = 1389067200;
@@ -38,25 +37,100 @@ std::int64_t repost_time(std::int64_t post_id, std::int64_t serial) {
          static_cast<std::int64_t>(mix(post_id, serial, 0x5ec) % 60);
 }
 
-Json mock_user(std::int64_t user_id, std::uint64_t h) {
+// Appends `text` as a JSON string, escaped as nlohmann's dump() does.
+void put_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t plain = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.substr(plain, i - plain));
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(text.substr(plain));
+  out.push_back('"');
+}
+
+// `"key":` (keys are plain ASCII).
+void put_key(std::string& out, std::string_view key, bool first = false) {
+  if (!first) out.push_back(',');
+  out.push_back('"');
+  out.append(key);
+  out.append("\":");
+}
+
+void put_int(std::string& out, std::int64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
+
+void put_user(std::string& out, std::int64_t user_id, std::uint64_t h) {
   static constexpr std::array<const char*, 4> kPlaces = {"北京 海淀区", "上海 浦东新区",
                                                          "广东 深圳", "其他"};
-  auto digits = std::to_string(user_id);
-  Json user;
-  user["id"] = user_id;
-  user["idstr"] = digits;
-  user["screen_name"] = (h % 3 == 0 ? "微博用户" : "user_") + digits.substr(digits.size() - 6);
-  user["name"] = user["screen_name"];
-  user["location"] = kPlaces[h % kPlaces.size()];
-  user["description"] = h % 5 == 0 ? "" : "a \"mock\" user <for tests> & nothing else";
-  user["url"] = "";
-  user["profile_image_url"] = "http://tp1.sinaimg.cn/" + digits + "/50/0/1";
-  user["gender"] = h % 2 == 0 ? "m" : "f";
-  user["followers_count"] = static_cast<std::int64_t>(h % 100000);
-  user["friends_count"] = static_cast<std::int64_t>((h >> 20) % 2000);
-  user["statuses_count"] = static_cast<std::int64_t>((h >> 32) % 50000);
-  user["verified"] = h % 17 == 0;
-  return user;
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, user_id);
+  const std::string_view id_text(digits, static_cast<std::size_t>(end - digits));
+  std::string screen_name = h % 3 == 0 ? "微博用户" : "user_";
+  screen_name.append(id_text.substr(id_text.size() - 6));
+  out.push_back('{');
+  put_key(out, "id", true);
+  out.append(id_text);
+  put_key(out, "idstr");
+  put_string(out, id_text);
+  put_key(out, "screen_name");
+  put_string(out, screen_name);
+  put_key(out, "name");
+  put_string(out, screen_name);
+  put_key(out, "location");
+  put_string(out, kPlaces[h % kPlaces.size()]);
+  put_key(out, "description");
+  put_string(out, h % 5 == 0 ? "" : "a \"mock\" user <for tests> & nothing else");
+  put_key(out, "url");
+  put_string(out, "");
+  put_key(out, "profile_image_url");
+  out.append("\"http://tp1.sinaimg.cn/");
+  out.append(id_text);
+  out.append("/50/0/1\"");
+  put_key(out, "gender");
+  put_string(out, h % 2 == 0 ? "m" : "f");
+  put_key(out, "followers_count");
+  put_int(out, static_cast<std::int64_t>(h % 100000));
+  put_key(out, "friends_count");
+  put_int(out, static_cast<std::int64_t>((h >> 20) % 2000));
+  put_key(out, "statuses_count");
+  put_int(out, static_cast<std::int64_t>((h >> 32) % 50000));
+  put_key(out, "verified");
+  out.append(h % 17 == 0 ? "true" : "false");
+  out.push_back('}');
 }
 
 std::int64_t user_id_for(std::int64_t post_id, std::int64_t serial, std::uint64_t salt) {
@@ -73,7 +147,7 @@ std::int64_t expected_repost_id(std::int64_t post_id, std::int64_t total, std::i
   return mock_repost_id(post_id, total - 1 - k);
 }
 
-Json mock_repost(std::int64_t post_id, std::int64_t serial) {
+void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t serial, const MockQuirks& quirks) {
   static constexpr std::array<const char*, 3> kSources = {
       R"(<a href="http://app.weibo.com/t/feed/5yiHuw" rel="nofollow">iPhone客户端</a>)",
       R"(<a href="http://app.weibo.com/t/feed/6vtZb0" rel="nofollow">微博 weibo.com</a>)",
@@ -98,58 +172,122 @@ Json mock_repost(std::int64_t post_id, std::int64_t serial) {
       break;
   }
 
-  Json original;
-  original["created_at"] = weibo_time(post_time(post_id));
-  original["id"] = post_id;
-  original["idstr"] = std::to_string(post_id);
-  original["mid"] = std::to_string(post_id);
-  original["text"] = "original post " + std::to_string(post_id);
-  original["user"] = mock_user(user_id_for(post_id, -1, 0x0a), mix(post_id, -1, 0x0b));
+  out.push_back('{');
+  put_key(out, "created_at", true);
+  put_string(out, weibo_time(repost_time(post_id, serial)));
+  put_key(out, "id");
+  put_int(out, id);
+  put_key(out, "idstr");
+  out.push_back('"');
+  put_int(out, id);
+  out.push_back('"');
+  put_key(out, "mid");
+  out.push_back('"');
+  put_int(out, id);
+  out.push_back('"');
+  put_key(out, "text");
+  put_string(out, text);
+  if (quirks.bad_text) {
+    // Not UTF-8 (a stray byte, an encoded surrogate) and an escaped lone surrogate.
+    put_key(out, "bad_text");
+    out.append("\"stray \xFF byte, surrogate \xED\xA0\x80 bytes, lone \\ud800 escape\"");
+  }
+  put_key(out, "source");
+  put_string(out, kSources[(h >> 8) % kSources.size()]);
+  put_key(out, "favorited");
+  out.append("false");
+  put_key(out, "truncated");
+  out.append("false");
+  put_key(out, "in_reply_to_status_id");
+  put_string(out, "");
+  put_key(out, "geo");
+  out.append("null");
+  put_key(out, "reposts_count");
+  put_int(out, static_cast<std::int64_t>((h >> 12) % 10 == 0 ? (h >> 16) % 50 : 0));
+  put_key(out, "comments_count");
+  put_int(out, static_cast<std::int64_t>((h >> 24) % 5));
+  put_key(out, "attitudes_count");
+  put_int(out, static_cast<std::int64_t>((h >> 28) % 20));
+  if (quirks.odd_numbers) {
+    // Numbers a re-serializing client would change.
+    put_key(out, "score");
+    out.append("1E2");
+    put_key(out, "big_number");
+    out.append("123456789012345678901234567890");
+    put_key(out, "ratio");
+    out.append("-0.50e-3");
+  }
+  put_key(out, "user");
+  put_user(out, user_id, mix(post_id, serial, 0x05e8));
+  put_key(out, "retweeted_status");
+  out.push_back('{');
+  put_key(out, "created_at", true);
+  put_string(out, weibo_time(post_time(post_id)));
+  put_key(out, "id");
+  put_int(out, post_id);
+  put_key(out, "idstr");
+  out.push_back('"');
+  put_int(out, post_id);
+  out.push_back('"');
+  put_key(out, "mid");
+  out.push_back('"');
+  put_int(out, post_id);
+  out.push_back('"');
+  put_key(out, "text");
+  out.append("\"original post ");
+  put_int(out, post_id);
+  out.push_back('"');
+  put_key(out, "user");
+  put_user(out, user_id_for(post_id, -1, 0x0a), mix(post_id, -1, 0x0b));
+  out.append("}}");
+}
 
-  Json status;
-  status["created_at"] = weibo_time(repost_time(post_id, serial));
-  status["id"] = id;
-  status["idstr"] = std::to_string(id);
-  status["mid"] = std::to_string(id);
-  status["text"] = text;
-  status["source"] = kSources[(h >> 8) % kSources.size()];
-  status["favorited"] = false;
-  status["truncated"] = false;
-  status["in_reply_to_status_id"] = "";
-  status["geo"] = nullptr;
-  status["reposts_count"] = static_cast<std::int64_t>((h >> 12) % 10 == 0 ? (h >> 16) % 50 : 0);
-  status["comments_count"] = static_cast<std::int64_t>((h >> 24) % 5);
-  status["attitudes_count"] = static_cast<std::int64_t>((h >> 28) % 20);
-  status["user"] = mock_user(user_id, mix(post_id, serial, 0x05e8));
-  status["retweeted_status"] = std::move(original);
-  return status;
+nlohmann::ordered_json mock_repost(std::int64_t post_id, std::int64_t serial) {
+  std::string text;
+  append_mock_repost(text, post_id, serial);
+  return nlohmann::ordered_json::parse(text);
+}
+
+std::int64_t mock_page_pages(const MockPageQuery& query) {
+  const auto limit = std::min(query.total, query.reachable);
+  return limit / query.count + (limit % query.count != 0 ? 1 : 0);
 }
 
 std::string mock_page_body(const MockPageQuery& query) {
-  auto limit = std::min(query.total, query.reachable);
-  auto first = (query.page - 1) * query.count;
-  auto end = std::min(limit, first + query.count);
-  Json reposts = Json::array();
-  for (auto k = first; k < end; ++k) {
-    reposts.push_back(mock_repost(query.post_id, query.total - 1 - k));
+  const auto limit = std::min(query.total, query.reachable);
+  auto page = query.page;
+  if (query.quirks.out_of_order && page <= mock_page_pages(query)) page = mock_page_pages(query) + 1 - page;
+  const auto first = (page - 1) * query.count;
+  const auto end = std::min(limit, first + query.count);
+  std::string body;
+  body.reserve(static_cast<std::size_t>(std::max<std::int64_t>(end - first, 0)) * 1400 + 128);
+  body.append("{\"reposts\":[");
+  for (auto i = first; i < end; ++i) {
+    // Out of order: each page's reposts oldest first.
+    const auto k = query.quirks.out_of_order ? end - 1 - (i - first) : i;
+    if (i != first) body.push_back(',');
+    MockQuirks quirks = query.quirks;
+    quirks.bad_text = query.quirks.bad_text && i == first;
+    append_mock_repost(body, query.post_id, query.total - 1 - k, quirks);
   }
-  Json body;
-  body["reposts"] = std::move(reposts);
-  body["hasvisible"] = false;
-  body["previous_cursor"] = 0;
-  body["next_cursor"] =
-      first < end && end < limit ? expected_repost_id(query.post_id, query.total, end) : 0;
-  body["total_number"] = query.total;
-  body["interval"] = 0;
-  return body.dump();
+  body.append("],\"hasvisible\":false,\"previous_cursor\":0,\"next_cursor\":");
+  put_int(body, first < end && end < limit ? expected_repost_id(query.post_id, query.total, end) : 0);
+  body.append(",\"total_number\":");
+  put_int(body, query.total);
+  body.append(",\"interval\":0}");
+  return body;
 }
 
 std::string mock_error_body(int error_code, std::string_view error, std::string_view request_path) {
-  Json body;
-  body["error"] = error;
-  body["error_code"] = error_code;
-  body["request"] = request_path;
-  return body.dump();
+  std::string body = "{";
+  put_key(body, "error", true);
+  put_string(body, error);
+  put_key(body, "error_code");
+  put_int(body, error_code);
+  put_key(body, "request");
+  put_string(body, request_path);
+  body.push_back('}');
+  return body;
 }
 
 std::string weibo_time(std::int64_t unix_seconds) {

@@ -33,7 +33,26 @@ inline constexpr std::int64_t kMockMaxReposts = (std::int64_t{1} << 30) - 1;
 [[nodiscard]] std::int64_t expected_repost_id(std::int64_t post_id, std::int64_t total,
                                               std::int64_t k);
 
-/// The status object of repost `serial` of `post_id`, keys in Weibo's order.
+/// Ways the mock's data can be odd, to test a client.
+struct MockQuirks {
+  /// Pages come in reverse order (page 1 holds the oldest reachable
+  /// reposts), each page's reposts oldest first.
+  bool out_of_order = false;
+  /// The first repost of each page has a field `bad_text` holding bytes that
+  /// are not UTF-8 and an escaped lone surrogate.
+  bool bad_text = false;
+  /// Every repost has `"score":1E2`, a 30-digit `big_number` and
+  /// `"ratio":-0.50e-3`: numbers a client must not re-serialize.
+  bool odd_numbers = false;
+};
+
+/// Appends the status object of repost `serial` of `post_id` to `out`, keys
+/// in Weibo's order, compact (as nlohmann's dump() writes it), without
+/// building a DOM.
+void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t serial,
+                        const MockQuirks& quirks = {});
+
+/// The same object, parsed (for tests).
 [[nodiscard]] nlohmann::ordered_json mock_repost(std::int64_t post_id, std::int64_t serial);
 
 /// One page request against the mock data.
@@ -45,9 +64,13 @@ struct MockPageQuery {
   std::int64_t reachable = 0;
   int count = 20;
   std::int64_t page = 1;
+  MockQuirks quirks;
 };
 
-/// The JSON answer of `statuses/repost_timeline` for `query`.
+/// Pages that hold reposts: `ceil(min(total, reachable) / count)`.
+[[nodiscard]] std::int64_t mock_page_pages(const MockPageQuery& query);
+
+/// The JSON answer of `statuses/repost_timeline` for `query`, compact.
 [[nodiscard]] std::string mock_page_body(const MockPageQuery& query);
 
 /// A Weibo error body: `{"error": ..., "error_code": ..., "request": path}`.

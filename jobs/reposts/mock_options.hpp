@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace rankpool::reposts {
 
@@ -41,6 +42,23 @@ struct MockWeiboOptions {
   /// seconds get error 10023 (HTTP 403); 0 disables the limit.
   int rate_limit = 0;
   double rate_window_s = 60.0;
+
+  /// Posts that answer HTTP 400 with Weibo error 20101, as deleted posts do.
+  std::vector<std::int64_t> missing_ids;
+  /// Odd data for testing clients (see `MockQuirks`).
+  bool out_of_order = false;
+  bool bad_text = false;
+  bool odd_numbers = false;
+  /// Every page carries a top-level string field `padding` of this many
+  /// bytes (big answers for memory tests; 0: none).
+  std::int64_t pad_bytes = 0;
+  /// A `Retry-After` header value sent with injected HTTP 500s and rate-limit
+  /// errors (empty: none). Sent verbatim, however absurd.
+  std::string retry_after;
+  /// Non-empty: every request gets HTTP 400, Weibo error 10008, whose
+  /// message echoes the request's token URL-encoded: "raw" (as is), "lower"
+  /// or "upper" (%xx / %XX hex), "plus" (lower, space as '+').
+  std::string echo_token;
 
   /// Serve HTTPS with this certificate and key (PEM files); both or neither.
   std::string tls_cert;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
@@ -19,6 +20,8 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "reposts/detail/socket_scan.hpp"
 #include "reposts/errors.hpp"
@@ -67,7 +70,101 @@ MockWeiboOptions validated(MockWeiboOptions o) {
   check(o.rate_limit == 0 || o.rate_window_s > 0.0, "--rate-window must be > 0");
   check(o.tls_cert.empty() == o.tls_key.empty(), "--tls-cert and --tls-key go together");
   check(o.threads >= 1 && o.threads <= 4096, "--threads must be in 1..4096");
+  check(o.pad_bytes >= 0 && o.pad_bytes <= (std::int64_t{1} << 30), "--pad-bytes must be in 0..1073741824");
+  check(o.echo_token.empty() || o.echo_token == "raw" || o.echo_token == "lower" || o.echo_token == "upper" ||
+            o.echo_token == "plus",
+        "--echo-token must be raw, lower, upper or plus");
+  for (auto id : o.missing_ids) check(id > 0, "--missing-ids must be post ids > 0");
+  for (char c : o.retry_after) check(c >= 0x20 && c != 0x7f, "--retry-after has a control character");
   return o;
+}
+
+// `token` as a server that echoes it might write it.
+std::string echoed(std::string_view token, const std::string& mode) {
+  if (mode == "raw") return std::string(token);
+  const char* hex = mode == "upper" ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out;
+  for (char ch : token) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(ch);
+    } else if (c == ' ' && mode == "plus") {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+// Rendered pages, each kept once; the oldest go past kLimit bytes.
+class PageCache {
+ public:
+  std::shared_ptr<const std::string> get(const MockPageQuery& query) {
+    const Key key{query.post_id, query.total, query.reachable, query.page, query.count};
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = pages_.find(key); it != pages_.end()) return it->second;
+    }
+    // Rendered outside the lock; two threads may render the same page once each.
+    auto body = std::make_shared<const std::string>(mock_page_body(query));
+    std::lock_guard lock(mutex_);
+    if (pages_.emplace(key, body).second) {
+      order_.push_back(key);
+      bytes_ += body->size();
+      while (bytes_ > kLimit && order_.size() > 1) {
+        auto oldest = pages_.find(order_.front());
+        bytes_ -= oldest->second->size();
+        pages_.erase(oldest);
+        order_.pop_front();
+      }
+    }
+    return body;
+  }
+
+ private:
+  static constexpr std::size_t kLimit = std::size_t{256} << 20;
+  struct Key {
+    std::int64_t post, total, reachable, page;
+    int count;
+    bool operator==(const Key&) const = default;
+  };
+  struct Hash {
+    std::size_t operator()(const Key& k) const noexcept {
+      std::size_t h = std::hash<std::int64_t>{}(k.post);
+      for (std::int64_t v : {k.total, k.reachable, k.page, std::int64_t{k.count}})
+        h = h * 0x9E3779B97F4A7C15ULL + std::hash<std::int64_t>{}(v);
+      return h;
+    }
+  };
+  std::mutex mutex_;
+  std::unordered_map<Key, std::shared_ptr<const std::string>, Hash> pages_;
+  std::deque<Key> order_;
+  std::size_t bytes_ = 0;
+};
+
+// Serves `pieces` back to back as one fixed-length body: no copy per answer,
+// and httplib compresses only bodies it holds itself, so none here.
+void send_pieces(httplib::Response& res, std::vector<std::shared_ptr<const std::string>> pieces) {
+  std::size_t size = 0;
+  for (const auto& piece : pieces) size += piece->size();
+  res.set_content_provider(size, kJson,
+                           [pieces = std::move(pieces)](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                             for (const auto& piece : pieces) {
+                               if (length == 0) break;
+                               if (offset >= piece->size()) {
+                                 offset -= piece->size();
+                                 continue;
+                               }
+                               const std::size_t n = std::min(length, piece->size() - offset);
+                               if (!sink.write(piece->data() + offset, n)) return false;
+                               offset = 0;
+                               length -= n;
+                             }
+                             return true;
+                           });
 }
 
 std::optional<std::int64_t> parse_int(const std::string& text) {
@@ -121,6 +218,7 @@ class MockWeiboServer::Impl {
   std::atomic<std::uint64_t> pages_{0};
   std::atomic<std::uint64_t> auth_errors_{0};
   std::atomic<std::uint64_t> bad_requests_{0};
+  std::atomic<std::uint64_t> missing_{0};
   std::atomic<std::uint64_t> rate_limited_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> truncated_{0};
@@ -130,7 +228,9 @@ class MockWeiboServer::Impl {
  private:
   struct Answer {
     int status = 200;
-    std::string body;
+    std::shared_ptr<const std::string> body;
+    bool page = false;
+    bool rate_limited = false;
   };
 
   void handle(const httplib::Request& req, httplib::Response& res);
@@ -157,6 +257,11 @@ class MockWeiboServer::Impl {
   std::mutex state_mutex_;
   std::unordered_map<std::string, std::deque<Clock::time_point>> windows_;
   std::unordered_map<std::int64_t, std::int64_t> post_requests_;
+
+  const std::unordered_set<std::int64_t> missing_ids_{options_.missing_ids.begin(), options_.missing_ids.end()};
+  PageCache cache_;
+  // `,"padding":"xxx..."}` closing every page when pad_bytes > 0.
+  std::shared_ptr<const std::string> padding_;
 };
 
 void MockWeiboServer::Impl::start() {
@@ -164,6 +269,12 @@ void MockWeiboServer::Impl::start() {
     throw std::logic_error("mock-weibo: already started");
   }
   std::signal(SIGPIPE, SIG_IGN);
+  if (options_.pad_bytes > 0) {
+    auto padding = std::string(",\"padding\":\"");
+    padding.append(static_cast<std::size_t>(options_.pad_bytes), 'x');
+    padding.append("\"}");
+    padding_ = std::make_shared<const std::string>(std::move(padding));
+  }
   if (options_.tls_cert.empty()) {
     auto plain = std::make_unique<BacklogServer<httplib::Server>>();
     raise_backlog_ = [raw = plain.get()](int n) { raw->raise_backlog(n); };
@@ -275,6 +386,7 @@ void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Respons
   if ((draw -= options_.fail_rate) < 0.0) {
     ++failed_;
     res.status = 500;
+    if (!options_.retry_after.empty()) res.set_header("Retry-After", options_.retry_after);
     res.set_content("<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html");
     return;
   }
@@ -298,18 +410,31 @@ void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Respons
     }
   }
   res.status = normal.status;
-  res.set_content(normal.body, kJson);
+  if (normal.rate_limited && !options_.retry_after.empty()) res.set_header("Retry-After", options_.retry_after);
+  if (!normal.page) {
+    res.set_content(*normal.body, kJson);
+  } else if (padding_) {
+    // The page without its closing brace, then the padding field and the brace.
+    auto head = std::make_shared<const std::string>(normal.body->substr(0, normal.body->size() - 1));
+    send_pieces(res, {std::move(head), padding_});
+  } else {
+    send_pieces(res, {std::move(normal.body)});
+  }
 }
 
 MockWeiboServer::Impl::Answer MockWeiboServer::Impl::error(int status, int code,
                                                            const std::string& text,
                                                            std::atomic<std::uint64_t>& counter) {
   ++counter;
-  return Answer{status, mock_error_body(code, text, kTimelinePath)};
+  return Answer{status, std::make_shared<const std::string>(mock_error_body(code, text, kTimelinePath))};
 }
 
 MockWeiboServer::Impl::Answer MockWeiboServer::Impl::answer(const httplib::Request& req) {
   auto token = token_of(req);
+  if (!options_.echo_token.empty()) {
+    return error(400, 10008, "param error: access_token " + echoed(token, options_.echo_token) + " is not accepted",
+                 bad_requests_);
+  }
   if (token.empty() || (!options_.token.empty() && token != options_.token)) {
     return error(403, 21332, "invalid_access_token", auth_errors_);
   }
@@ -344,10 +469,15 @@ MockWeiboServer::Impl::Answer MockWeiboServer::Impl::answer(const httplib::Reque
     }
     *value = *parsed;
   }
+  if (missing_ids_.count(id) != 0) {
+    return error(400, 20101, "target weibo does not exist!", missing_);
+  }
   count = std::clamp<std::int64_t>(count, 1, kMaxCount);
   page = std::clamp<std::int64_t>(page, 1, kMaxPage);
   if (over_rate_limit(token)) {
-    return error(403, 10023, "User requests out of rate limit!", rate_limited_);
+    auto refused = error(403, 10023, "User requests out of rate limit!", rate_limited_);
+    refused.rate_limited = true;
+    return refused;
   }
   ++pages_;
   MockPageQuery query;
@@ -356,7 +486,10 @@ MockWeiboServer::Impl::Answer MockWeiboServer::Impl::answer(const httplib::Reque
   query.reachable = options_.reachable;
   query.count = static_cast<int>(count);
   query.page = page;
-  return Answer{200, mock_page_body(query)};
+  query.quirks.out_of_order = options_.out_of_order;
+  query.quirks.bad_text = options_.bad_text;
+  query.quirks.odd_numbers = options_.odd_numbers;
+  return Answer{200, cache_.get(query), true};
 }
 
 bool MockWeiboServer::Impl::over_rate_limit(const std::string& token) {
@@ -396,19 +529,18 @@ std::int64_t MockWeiboServer::Impl::total_now(std::int64_t post_id) {
 }
 
 void MockWeiboServer::Impl::truncate(httplib::Response& res, Answer answer, std::mt19937_64& rng) {
-  auto size = answer.body.size();
+  auto size = answer.body->size();
   auto cut = std::max<std::size_t>(
       1, static_cast<std::size_t>(static_cast<double>(size) *
                                   std::uniform_real_distribution<double>(0.1, 0.9)(rng)));
   res.status = answer.status;
   if (rng() % 2 == 0) {
     // A complete HTTP answer whose JSON stops early (a proxy that cut it).
-    answer.body.resize(std::min(cut, size));
-    res.set_content(answer.body, kJson);
+    res.set_content(answer.body->substr(0, std::min(cut, size)), kJson);
     return;
   }
   // Content-Length promises the whole body; the connection closes after `cut`.
-  auto body = std::make_shared<std::string>(std::move(answer.body));
+  auto body = std::move(answer.body);
   res.set_content_provider(size, kJson,
                            [body, cut](std::size_t, std::size_t, httplib::DataSink& sink) {
                              sink.write(body->data(), std::min(cut, body->size()));
@@ -463,6 +595,7 @@ MockStats MockWeiboServer::stats() const noexcept {
   s.pages = i.pages_.load();
   s.auth_errors = i.auth_errors_.load();
   s.bad_requests = i.bad_requests_.load();
+  s.missing = i.missing_.load();
   s.rate_limited = i.rate_limited_.load();
   s.failed = i.failed_.load();
   s.truncated = i.truncated_.load();

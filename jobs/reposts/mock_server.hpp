@@ -15,7 +15,8 @@ struct MockStats {
   std::uint64_t requests = 0;      ///< requests received, every path
   std::uint64_t pages = 0;         ///< repost pages answered (HTTP 200)
   std::uint64_t auth_errors = 0;   ///< 21332
-  std::uint64_t bad_requests = 0;  ///< 10016, 10017, 10020
+  std::uint64_t bad_requests = 0;  ///< 10016, 10017, 10020, 10008 (echo_token)
+  std::uint64_t missing = 0;       ///< 20101 (missing_ids)
   std::uint64_t rate_limited = 0;  ///< 10023
   std::uint64_t failed = 0;        ///< injected HTTP 500
   std::uint64_t truncated = 0;     ///< injected cut bodies
@@ -30,6 +31,10 @@ struct MockStats {
 
 /// Serves `GET /2/statuses/repost_timeline.json` with the data of
 /// `mock_data.hpp`, Weibo's error bodies, latency and injected faults.
+///
+/// Each page is rendered once and kept (up to 256 MiB of pages, then the
+/// oldest go) and sent uncompressed from that copy: thousands of pages a
+/// second on one core at 0 ms latency.
 ///
 /// `start()` returns once the port is listening; requests are served on
 /// background threads (`options.threads`), each delayed on its own, so 100

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +38,7 @@ struct MultiFetcher::State {
   ClientOptions options;
   int max_in_flight;
   CURLM* multi = nullptr;
+  detail::BodyBudget budget;
   std::deque<Slot> slots;  // deque: Transfer addresses stay put for curl
   std::mt19937_64 rng;
   ClientStats stats;
@@ -55,8 +57,10 @@ struct MultiFetcher::State {
       throw std::bad_alloc();
     }
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(in_flight));
+    budget.limit = options.max_answer_bytes;
     for (int i = 0; i < in_flight; ++i) {
       auto& slot = slots.emplace_back();
+      slot.transfer.budget = &budget;
       slot.easy = curl_easy_init();
       if (slot.easy == nullptr) {
         cleanup();
@@ -78,12 +82,15 @@ struct MultiFetcher::State {
     multi = nullptr;
   }
 
+  void detach(Slot& slot) noexcept {
+    curl_multi_remove_handle(multi, slot.easy);
+    slot.busy = false;
+    slot.transfer.release();
+  }
+
   void detach_all() noexcept {
     for (auto& slot : slots) {
-      if (slot.busy) {
-        curl_multi_remove_handle(multi, slot.easy);
-        slot.busy = false;
-      }
+      if (slot.busy) detach(slot);
     }
   }
 
@@ -104,14 +111,44 @@ struct MultiFetcher::State {
     slot.busy = true;
   }
 
-  std::vector<RepostPage> run(const std::vector<PageRequest>& requests);
+  // Lets transfers the budget paused try again (curl may call their write
+  // callback at once, which pauses them again if there is still no room).
+  void unpause_all() {
+    for (auto& slot : slots) {
+      if (slot.busy && slot.transfer.paused) {
+        slot.transfer.paused = false;
+        curl_easy_pause(slot.easy, CURLPAUSE_CONT);
+      }
+    }
+  }
+
+  // Every transfer waits for bytes another holds: the one holding least
+  // starts over later, so the others can finish. Returns its job.
+  std::optional<Job> break_deadlock() {
+    Slot* victim = nullptr;
+    std::size_t paused = 0;
+    for (auto& slot : slots) {
+      if (!slot.busy) continue;
+      if (!slot.transfer.paused) return std::nullopt;
+      ++paused;
+      if (victim == nullptr || slot.transfer.charged < victim->transfer.charged) victim = &slot;
+    }
+    if (paused < 2) return std::nullopt;
+    const Job job = victim->job;
+    detach(*victim);
+    unpause_all();
+    return job;
+  }
+
+  std::vector<PageOutcome> run(const std::vector<PageRequest>& requests, bool stop_at_first_failure);
 };
 
-std::vector<RepostPage> MultiFetcher::State::run(const std::vector<PageRequest>& requests) {
+std::vector<PageOutcome> MultiFetcher::State::run(const std::vector<PageRequest>& requests,
+                                                  bool stop_at_first_failure) {
   for (const auto& r : requests) {
     detail::check_page_args(r.mid, r.count, r.page);
   }
-  std::vector<RepostPage> results(requests.size());
+  std::vector<PageOutcome> results(requests.size());
   std::deque<Job> fresh;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     fresh.push_back(Job{i, 0, {}});
@@ -146,6 +183,7 @@ std::vector<RepostPage> MultiFetcher::State::run(const std::vector<PageRequest>&
     int running = 0;
     curl_multi_perform(multi, &running);
     int queued = 0;
+    bool freed = false;
     while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
       if (msg->msg != CURLMSG_DONE) {
         continue;
@@ -163,20 +201,30 @@ std::vector<RepostPage> MultiFetcher::State::run(const std::vector<PageRequest>&
       curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
       stats.connects += static_cast<std::uint64_t>(connects);
       auto outcome = detail::judge(code, status, slot->transfer, options);
+      slot->transfer.release();
+      freed = true;
       const auto& request = requests[slot->job.index];
+      auto& result = results[slot->job.index];
       switch (outcome.verdict) {
         case detail::Verdict::ok:
-          results[slot->job.index] = std::move(outcome.page);
+          result.page = std::move(outcome.page);
           ++done;
           continue;
         case detail::Verdict::permanent:
-          throw detail::permanent_error(outcome, request.mid, request.page);
+          if (stop_at_first_failure) throw detail::permanent_error(outcome, request.mid, request.page);
+          result.error = detail::permanent_error(outcome, request.mid, request.page);
+          ++done;
+          continue;
         case detail::Verdict::transient:
         case detail::Verdict::rate_limited:
           break;
       }
       if (slot->job.retry >= options.max_retries) {
-        throw detail::exhausted_error(outcome, slot->job.retry + 1, request.mid, request.page);
+        auto error = detail::exhausted_error(outcome, slot->job.retry + 1, request.mid, request.page);
+        if (stop_at_first_failure) throw error;
+        result.error = std::move(error);
+        ++done;
+        continue;
       }
       ++stats.retries;
       auto wait = detail::backoff(options, slot->job.retry, outcome, rng);
@@ -184,6 +232,12 @@ std::vector<RepostPage> MultiFetcher::State::run(const std::vector<PageRequest>&
     }
     if (done == requests.size()) {
       break;
+    }
+    if (freed) {
+      unpause_all();
+    } else if (auto restart = break_deadlock()) {
+      --in_flight;
+      fresh.push_front(*restart);
     }
 
     // Sleep in poll until a socket is ready, curl's timer fires, or the next
@@ -214,15 +268,33 @@ MultiFetcher::MultiFetcher(MultiFetcher&&) noexcept = default;
 MultiFetcher& MultiFetcher::operator=(MultiFetcher&&) noexcept = default;
 
 std::vector<RepostPage> MultiFetcher::fetch_pages(const std::vector<PageRequest>& requests) {
+  std::vector<PageOutcome> outcomes;
   try {
-    return state_->run(requests);
+    outcomes = state_->run(requests, true);
+  } catch (...) {
+    state_->detach_all();
+    throw;
+  }
+  std::vector<RepostPage> pages;
+  pages.reserve(outcomes.size());
+  for (auto& outcome : outcomes) pages.push_back(std::move(*outcome.page));
+  return pages;
+}
+
+std::vector<PageOutcome> MultiFetcher::fetch_each(const std::vector<PageRequest>& requests) {
+  try {
+    return state_->run(requests, false);
   } catch (...) {
     state_->detach_all();
     throw;
   }
 }
 
-ClientStats MultiFetcher::stats() const noexcept { return state_->stats; }
+ClientStats MultiFetcher::stats() const noexcept {
+  ClientStats stats = state_->stats;
+  stats.peak_answer_bytes = state_->budget.peak;
+  return stats;
+}
 
 int MultiFetcher::max_in_flight() const noexcept { return state_->max_in_flight; }
 

@@ -31,6 +31,14 @@ std::vector<Repost> dedupe_newest_first(std::vector<Repost> reposts) {
   return reposts;
 }
 
+void dedupe_newest_first(std::vector<RepostView>& reposts) {
+  std::stable_sort(reposts.begin(), reposts.end(),
+                   [](const RepostView& a, const RepostView& b) { return a.first > b.first; });
+  auto last = std::unique(reposts.begin(), reposts.end(),
+                          [](const RepostView& a, const RepostView& b) { return a.first == b.first; });
+  reposts.erase(last, reposts.end());
+}
+
 std::vector<Repost> merge_pages(const std::vector<RepostPage>& pages) {
   std::vector<Repost> all;
   for (const auto& page : pages) {

@@ -3,6 +3,8 @@
 /// functions, no I/O.
 
 #include <cstdint>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "reposts/repost_page.hpp"
@@ -30,5 +32,12 @@ inline constexpr int kMaxCount = 200;
 /// `reposts` with repeated ids dropped (first copy kept) and sorted newest
 /// first (decreasing id).
 [[nodiscard]] std::vector<Repost> dedupe_newest_first(std::vector<Repost> reposts);
+
+/// A repost's id and its JSON, viewed where it is kept.
+using RepostView = std::pair<std::int64_t, std::string_view>;
+
+/// The same for views: sorted newest first whatever order they came in,
+/// each id once (the first copy in the given order kept).
+void dedupe_newest_first(std::vector<RepostView>& reposts);
 
 }  // namespace rankpool::reposts

@@ -27,14 +27,30 @@ bool starts_key_at(std::string_view text, std::size_t pos) {
          !(std::isalnum(static_cast<unsigned char>(text[pos - 1])) != 0 || text[pos - 1] == '_');
 }
 
-void replace_all(std::string& text, std::string_view what, std::string_view with) {
-  if (what.empty()) {
-    return;
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Length of the text at `pos` that decodes to `secret`, each byte of it
+// written literally, as %XX (either case) or, for a space, as '+'; 0 if none.
+std::size_t encoded_match(std::string_view text, std::size_t pos, std::string_view secret) {
+  std::size_t at = pos;
+  for (char want : secret) {
+    if (at >= text.size()) return 0;
+    const char c = text[at];
+    if (c == '%' && at + 2 < text.size() && hex_value(text[at + 1]) >= 0 && hex_value(text[at + 2]) >= 0 &&
+        static_cast<char>(hex_value(text[at + 1]) * 16 + hex_value(text[at + 2])) == want) {
+      at += 3;
+    } else if (c == want || (want == ' ' && c == '+')) {
+      at += 1;
+    } else {
+      return 0;
+    }
   }
-  for (auto pos = text.find(what); pos != std::string::npos;
-       pos = text.find(what, pos + with.size())) {
-    text.replace(pos, what.size(), with);
-  }
+  return at - pos;
 }
 
 }  // namespace
@@ -60,12 +76,19 @@ std::string redact_url(std::string_view url) {
 }
 
 std::string redact_secret(std::string_view text, std::string_view secret) {
-  auto out = redact_url(text);
-  if (!secret.empty()) {
-    replace_all(out, secret, "***");
-    auto encoded = url_encode(secret);
-    if (encoded != secret) {
-      replace_all(out, encoded, "***");
+  auto redacted = redact_url(text);
+  if (secret.empty()) {
+    return redacted;
+  }
+  std::string out;
+  out.reserve(redacted.size());
+  for (std::size_t i = 0; i < redacted.size();) {
+    if (const auto length = encoded_match(redacted, i, secret); length > 0) {
+      out.append("***");
+      i += length;
+    } else {
+      out.push_back(redacted[i]);
+      ++i;
     }
   }
   return out;

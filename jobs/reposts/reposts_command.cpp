@@ -3,7 +3,9 @@
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <unordered_set>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "cli/output_journal.hpp"
 #include "cli/run_variant.hpp"
@@ -32,11 +34,13 @@ void merge_reports(cli::RunReport& into, const cli::RunReport& more) {
 
 }  // namespace
 
-/// Counts what the two phases did, for the summary.
+/// Counts what the two phases did, for the summary; which posts failed.
 struct RepostsCommand::Totals {
   std::uint64_t pages = 0;
   std::uint64_t requests = 0;
   std::uint64_t retries = 0;
+  std::vector<std::int64_t> post_totals;  ///< total_number by post position, -1 until page 1 came
+  std::set<std::uint32_t> failed_posts;   ///< positions of posts with a failed page
   void add(const PageResult& page) {
     ++pages;
     requests += page.requests;
@@ -59,6 +63,8 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
   command_->add_option("--timeout", timeout_, "seconds for one request")->check(CLI::Range(0.01, 3600.0))->capture_default_str();
   command_->add_option("--retries", retries_, "retries of a failed request (5xx, timeout, reset, bad body, rate limit)")
       ->check(CLI::Range(0, 100))->capture_default_str();
+  command_->add_option("--max-backoff", max_backoff_, "seconds a retry waits at most, a server's Retry-After included")
+      ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
   command_->add_option("--ca-file", ca_file_, "CA bundle for HTTPS (default: the system's)");
   command_->add_option("--inflight", inflight_, "requests one worker keeps in flight (libcurl multi); chunks default to this")
       ->check(CLI::Range(1, 256))
@@ -82,6 +88,7 @@ RepostsJob RepostsCommand::prepare(const Pool& pool) const {
   job.connect_timeout_ms = static_cast<int>(connect_timeout_ * 1000);
   job.timeout_ms = static_cast<int>(timeout_ * 1000);
   job.max_retries = retries_;
+  job.max_backoff_ms = static_cast<int>(max_backoff_ * 1000);
   job.ca_file = ca_file_;
   job.inflight = inflight_;
   // One budget for the run: each worker that fetches gets an equal share, so
@@ -99,10 +106,15 @@ std::string RepostsCommand::fingerprint(const RepostsJob& job) const {
 
 cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, const RepostsJob& job,
                                      cli::OutputJournal& journal, Totals& totals) const {
-  std::vector<std::int64_t> totals_by_post(job.mids.size(), -1);
+  std::vector<std::int64_t>& totals_by_post = totals.post_totals;
+  totals_by_post.assign(job.mids.size(), -1);
+  auto note_failures = [&](const cli::RunReport& phase_report, const RepostsJob& phase) {
+    for (const TaskFailure& failure : phase_report.failures)
+      if (failure.index < phase.pages.size()) totals.failed_posts.insert(phase.pages[failure.index].first);
+  };
   auto record = [&](std::uint64_t index, const std::string& payload, const RepostsJob& phase) {
     const auto& [post, page] = phase.pages.at(index);
-    const PageResult parsed = parse_page_result(payload);
+    const PageResult parsed = parse_page_header(payload);
     totals.add(parsed);
     if (page == 1) totals_by_post[post] = parsed.total;
     journal.append(page_key(post, page), payload);
@@ -114,7 +126,7 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
   for (std::uint32_t post = 0; post < job.mids.size(); ++post) {
     first.pages.emplace_back(post, 1);
     if (journal.done(page_key(post, 1)))
-      totals_by_post[post] = parse_page_result(journal.read(page_key(post, 1))).total;
+      totals_by_post[post] = parse_page_header(journal.read(page_key(post, 1))).total;
     else
       first_tasks.push_back(post);
   }
@@ -122,22 +134,27 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
                                            [&](std::uint64_t index, const std::string& payload) {
                                              record(index, payload, first);
                                            });
-  if (!report.failures.empty()) return report;
+  note_failures(report, first);
+  if (!report.failures.empty() && run.on_error == cli::OnError::kStop) return report;
 
-  // Phase 2: the other pages, now that each post's total is known.
+  // Phase 2: the other pages of every post whose page 1 came, now that its
+  // total is known.
   RepostsJob rest = job;
   std::vector<std::uint64_t> rest_tasks;
   for (std::uint32_t post = 0; post < job.mids.size(); ++post) {
+    if (totals_by_post[post] < 0) continue;
     const int pages = page_count(totals_by_post[post], count_, max_pages_);
     for (int page = 2; page <= pages; ++page) {
       if (!journal.done(page_key(post, static_cast<std::uint32_t>(page)))) rest_tasks.push_back(rest.pages.size());
       rest.pages.emplace_back(post, static_cast<std::uint32_t>(page));
     }
   }
-  merge_reports(report, cli::run_variant(pool, rest, TaskSet(rest_tasks), run,
-                                         [&](std::uint64_t index, const std::string& payload) {
-                                           record(index, payload, rest);
-                                         }));
+  const cli::RunReport second = cli::run_variant(pool, rest, TaskSet(rest_tasks), run,
+                                                 [&](std::uint64_t index, const std::string& payload) {
+                                                   record(index, payload, rest);
+                                                 });
+  note_failures(second, rest);
+  merge_reports(report, second);
   return report;
 }
 
@@ -161,37 +178,85 @@ int RepostsCommand::run(Pool& pool) {
   Totals totals;
   const cli::RunReport report = fetch(pool, run, job, journal, totals);
 
+  // With --on-error continue, what succeeded is written even if some posts
+  // failed; the journal stays for --resume.
+  const bool complete = report.failures.empty();
   std::uint64_t written = 0;
-  if (report.failures.empty()) {
-    // Pages in order per post; an empty page ends that post's paging, and an
-    // id seen on an earlier page (new reposts shift the pages) is skipped.
-    std::uint32_t current_post = UINT32_MAX;
-    bool post_ended = false;
-    std::unordered_set<std::int64_t> seen;
-    journal.finish([&](std::uint64_t key, std::string_view payload, std::ostream& out) {
-      const auto post = static_cast<std::uint32_t>(key >> 20);
-      if (post != current_post) {
-        current_post = post;
-        post_ended = false;
-      }
-      if (post_ended) return;
-      const PageResult page = parse_page_result(payload);
-      if (page.reposts.empty()) post_ended = true;
-      for (const auto& [id, json] : page.reposts)
-        if (seen.insert(id).second) {
-          out << json << '\n';
-          ++written;
-        }
-    });
-  } else if (!options_.out.empty() && options_.out != "-") {
+  if (complete || run.on_error == cli::OnError::kContinue) written = write_output(journal, job, totals, !complete);
+  if (!complete && !options_.out.empty() && options_.out != "-") {
     std::cerr << "rankpool: partial results kept in " << journal.journal_path() << "; rerun with --resume\n";
+  }
+  nlohmann::json failed_posts = nlohmann::json::array();
+  for (std::uint32_t post : totals.failed_posts) failed_posts.push_back(job.mids[post]);
+  if (!totals.failed_posts.empty() && run.on_error == cli::OnError::kContinue) {
+    std::string list;
+    for (std::uint32_t post : totals.failed_posts) list += (list.empty() ? "" : ", ") + std::to_string(job.mids[post]);
+    std::cerr << "rankpool: " << totals.failed_posts.size() << " of " << job.mids.size()
+              << " posts failed, the others were fetched whole: " << list << '\n';
   }
   nlohmann::json extra{{"posts", job.mids.size()},
                        {"pages", totals.pages},
                        {"requests", totals.requests},
                        {"retries", totals.retries},
-                       {"reposts", written}};
+                       {"reposts", written},
+                       {"failed_posts", failed_posts}};
   return cli::finish_run(options_, "reposts", run, pool, report, extra);
+}
+
+std::uint64_t RepostsCommand::write_output(cli::OutputJournal& journal, const RepostsJob& job, const Totals& totals,
+                                           bool keep_journal) const {
+  // The last key in the journal, where the last post's reposts get written.
+  std::uint64_t last_key = 0;
+  for (auto post = static_cast<std::uint32_t>(job.mids.size()); post-- > 0 && last_key == 0;) {
+    if (totals.post_totals[post] < 0) continue;
+    for (int page = page_count(totals.post_totals[post], count_, max_pages_); page >= 1; --page)
+      if (journal.done(page_key(post, static_cast<std::uint32_t>(page)))) {
+        last_key = page_key(post, static_cast<std::uint32_t>(page));
+        break;
+      }
+  }
+  // One post at a time, newest first whatever order its pages and reposts
+  // came in. Pages in order: an empty page ends that post's paging, and an
+  // id on two pages (new reposts shift the pages) is written once.
+  std::uint64_t written = 0;
+  std::uint32_t current_post = UINT32_MAX;
+  std::vector<std::string> payloads;
+  bool post_ended = false;
+  auto flush = [&](std::ostream& out) {
+    std::vector<RepostView> reposts;
+    std::vector<PageResult> pages;
+    pages.reserve(payloads.size());
+    for (const std::string& payload : payloads) {
+      pages.push_back(parse_page_result(payload));
+      reposts.insert(reposts.end(), pages.back().reposts.begin(), pages.back().reposts.end());
+    }
+    dedupe_newest_first(reposts);
+    // One write per post: a stream writes each line over 1 KiB on its own.
+    std::size_t size = 0;
+    for (const auto& repost : reposts) size += repost.second.size() + 1;
+    std::string lines;
+    lines.reserve(size);
+    for (const auto& [id, json] : reposts) lines.append(json).push_back('\n');
+    out.write(lines.data(), static_cast<std::streamsize>(lines.size()));
+    written += reposts.size();
+    payloads.clear();
+  };
+  journal.finish(
+      [&](std::uint64_t key, std::string_view payload, std::ostream& out) {
+        const auto post = static_cast<std::uint32_t>(key >> 20);
+        if (post != current_post) {
+          flush(out);
+          current_post = post;
+          post_ended = false;
+        }
+        if (!post_ended) {
+          payloads.emplace_back(payload);
+          post_ended = page_is_empty(payload);
+        }
+        if (key == last_key) flush(out);
+      },
+      keep_journal);
+  return written;
 }
 
 MockWeiboCommand::MockWeiboCommand(CLI::App& app) { command_ = add_mock_weibo_options(app, options_); }

@@ -37,6 +37,9 @@ class RepostsCommand final : public cli::Command {
   cli::RunReport fetch(Pool& pool, const cli::RunOptions& run, const RepostsJob& job, cli::OutputJournal& journal,
                        Totals& totals) const;
   std::string fingerprint(const RepostsJob& job) const;
+  /// Writes the journal's reposts to --out, newest first per post; returns how many.
+  std::uint64_t write_output(cli::OutputJournal& journal, const RepostsJob& job, const Totals& totals,
+                             bool keep_journal) const;
 
   CLI::App* command_;
   std::string mid_;
@@ -49,6 +52,7 @@ class RepostsCommand final : public cli::Command {
   double connect_timeout_ = 10;
   double timeout_ = 30;
   int retries_ = 5;
+  double max_backoff_ = 60;
   int inflight_ = 1;
   std::string ca_file_;
   cli::PoolOptions options_;

@@ -26,7 +26,8 @@ SharedClients& shared_clients(const RepostsJob& job) {
   static SharedClients shared;
   const std::string key = job.api_base + '\n' + job.access_token + '\n' + std::to_string(job.connect_timeout_ms) +
                           '\n' + std::to_string(job.timeout_ms) + '\n' + std::to_string(job.max_retries) + '\n' +
-                          job.ca_file + '\n' + std::to_string(job.rps_per_worker) + '\n' + std::to_string(job.inflight);
+                          job.ca_file + '\n' + std::to_string(job.rps_per_worker) + '\n' + std::to_string(job.inflight) +
+                          '\n' + std::to_string(job.max_backoff_ms);
   if (!shared.client || shared.key != key) {
     ClientOptions options;
     options.api_base = job.api_base;
@@ -35,6 +36,7 @@ SharedClients& shared_clients(const RepostsJob& job) {
     options.timeout = std::chrono::milliseconds(job.timeout_ms);
     options.max_retries = job.max_retries;
     options.ca_file = job.ca_file;
+    options.backoff_max = std::chrono::milliseconds(job.max_backoff_ms);
     shared.limiter = job.rps_per_worker > 0 ? std::make_unique<RateLimiter>(job.rps_per_worker) : nullptr;
     if (shared.limiter) options.before_request = [limiter = shared.limiter.get()] { limiter->acquire(); };
     shared.fetcher = job.inflight > 1 ? std::make_unique<MultiFetcher>(options, job.inflight) : nullptr;
@@ -50,6 +52,9 @@ std::string page_payload(const RepostPage& page, const ClientStats& before, cons
                                    {"retries", after.retries - before.retries}}
                         .dump();
   out += '\n';
+  std::size_t size = out.size();
+  for (const Repost& repost : page.reposts) size += repost.json.size() + 22;
+  out.reserve(size);
   for (const Repost& repost : page.reposts) {
     out += std::to_string(repost.id);
     out += '\t';
@@ -89,23 +94,42 @@ std::vector<Outcome<std::string>> RepostsJob::run_many(std::span<const std::uint
   }
   const ClientStats before = shared.fetcher->stats();
   try {
-    const std::vector<RepostPage> fetched = shared.fetcher->fetch_pages(requests);
+    // Each page on its own: a deleted post fails its pages, not the chunk.
+    const std::vector<PageOutcome> fetched = shared.fetcher->fetch_each(requests);
     const ClientStats after = shared.fetcher->stats();
-    // The chunk's requests and retries are counted once, on its first page.
-    for (std::size_t i = 0; i < fetched.size(); ++i) out[i].value = page_payload(fetched[i], i == 0 ? before : after, after);
+    // The chunk's requests and retries are counted once, on its first page that arrived.
+    bool counted = false;
+    for (std::size_t i = 0; i < fetched.size(); ++i) {
+      if (fetched[i].page) {
+        out[i].value = page_payload(*fetched[i].page, counted ? after : before, after);
+        counted = true;
+      } else {
+        out[i].error = fetched[i].error->what();
+      }
+    }
   } catch (const std::exception& error) {
     for (auto& outcome : out) outcome.error = error.what();
   }
   return out;
 }
 
-PageResult parse_page_result(std::string_view payload) {
+PageResult parse_page_header(std::string_view payload) {
   PageResult out;
-  const auto header_end = payload.find('\n');
-  const auto header = nlohmann::json::parse(payload.substr(0, header_end));
+  const auto header = nlohmann::json::parse(payload.substr(0, payload.find('\n')));
   out.total = header.at("total").get<std::int64_t>();
   out.requests = header.at("requests").get<std::uint64_t>();
   out.retries = header.at("retries").get<std::uint64_t>();
+  return out;
+}
+
+bool page_is_empty(std::string_view payload) {
+  const auto header_end = payload.find('\n');
+  return header_end == std::string_view::npos || header_end + 1 >= payload.size();
+}
+
+PageResult parse_page_result(std::string_view payload) {
+  PageResult out = parse_page_header(payload);
+  const auto header_end = payload.find('\n');
   std::size_t at = header_end == std::string_view::npos ? payload.size() : header_end + 1;
   while (at < payload.size()) {
     auto end = payload.find('\n', at);

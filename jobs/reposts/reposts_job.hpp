@@ -30,6 +30,8 @@ struct RepostsJob {
   int connect_timeout_ms = 10'000;
   int timeout_ms = 30'000;
   int max_retries = 5;
+  /// Longest wait before a retry, a server's Retry-After included.
+  int max_backoff_ms = 60'000;
   std::string ca_file;
   /// This worker's share of the run's --max-rps (0: unlimited).
   double rps_per_worker = 0;
@@ -45,7 +47,7 @@ struct RepostsJob {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & api_base & access_token & count & connect_timeout_ms & timeout_ms & max_retries & ca_file &
+    archive & api_base & access_token & count & connect_timeout_ms & timeout_ms & max_retries & max_backoff_ms & ca_file &
         rps_per_worker & inflight & mids & pages;
   }
 };
@@ -58,5 +60,9 @@ struct PageResult {
   std::vector<std::pair<std::int64_t, std::string_view>> reposts;  ///< id, JSON (views into the payload)
 };
 PageResult parse_page_result(std::string_view payload);
+/// The header of a task's result only (`reposts` left empty).
+PageResult parse_page_header(std::string_view payload);
+/// True when a task's result holds no repost.
+bool page_is_empty(std::string_view payload);
 
 }  // namespace rankpool::reposts

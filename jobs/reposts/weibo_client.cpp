@@ -10,12 +10,15 @@ namespace rankpool::reposts {
 struct WeiboClient::State {
   ClientOptions options;
   CURL* easy = nullptr;
+  detail::BodyBudget budget;
   detail::Transfer transfer;
   std::mt19937_64 rng;
   ClientStats stats;
 
   explicit State(ClientOptions opts)
       : options(detail::checked_options(std::move(opts))), rng(detail::make_rng(options)) {
+    budget.limit = options.max_answer_bytes;
+    transfer.budget = &budget;
     detail::ensure_curl_global();
     easy = curl_easy_init();
     if (easy == nullptr) {
@@ -41,7 +44,9 @@ struct WeiboClient::State {
     long connects = 0;
     curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
     stats.connects += static_cast<std::uint64_t>(connects);
-    return detail::judge(code, status, transfer, options);
+    auto outcome = detail::judge(code, status, transfer, options);
+    transfer.release();
+    return outcome;
   }
 };
 
@@ -75,7 +80,11 @@ RepostPage WeiboClient::fetch_page(std::int64_t mid, int count, int page) {
   }
 }
 
-ClientStats WeiboClient::stats() const noexcept { return state_->stats; }
+ClientStats WeiboClient::stats() const noexcept {
+  ClientStats stats = state_->stats;
+  stats.peak_answer_bytes = state_->budget.peak;
+  return stats;
+}
 
 const ClientOptions& WeiboClient::options() const noexcept { return state_->options; }
 

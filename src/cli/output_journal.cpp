@@ -158,7 +158,8 @@ std::string OutputJournal::read_at(std::uint64_t offset, std::uint64_t size) con
 }
 
 void OutputJournal::finish(
-    const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry) {
+    const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry,
+    bool keep_journal) {
   if (in_tmp()) {
     std::ostream nowhere(nullptr);
     std::ofstream special;
@@ -181,7 +182,7 @@ void OutputJournal::finish(
     throw RuntimeError("cannot move " + tmp + " to " + path_ + ": " + std::strerror(errno));
   ::close(fd_);
   fd_ = -1;
-  std::remove(journal_path_.c_str());
+  if (!keep_journal) std::remove(journal_path_.c_str());
 }
 
 }  // namespace rankpool::cli

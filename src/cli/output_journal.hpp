@@ -43,8 +43,10 @@ class OutputJournal {
   void append(std::uint64_t key, std::string_view payload);
 
   /// Writes every entry in key order through `write_entry` into the final
-  /// file, renames it into place and removes the journal.
-  void finish(const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry);
+  /// file, renames it into place and removes the journal (keeps it with
+  /// `keep_journal`, for a run that wrote what it had and may `--resume`).
+  void finish(const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry,
+              bool keep_journal = false);
 
   const std::string& path() const noexcept { return path_; }
   const std::string& journal_path() const noexcept { return journal_path_; }

@@ -15,18 +15,60 @@ namespace rankpool::reposts::detail {
 
 namespace {
 
-// Anything larger is not a repost page (200 reposts are well under 1 MiB).
-constexpr std::size_t kMaxBody = 64u << 20;
-
 constexpr std::string_view kTimelinePath = "/2/statuses/repost_timeline.json";
+
+constexpr long kReceiveBuffer = 256L << 10;
+
+// A body keeps its buffer for the next request up to this size.
+constexpr std::size_t kKeepBody = std::size_t{1} << 20;
+
+// Makes room for `need` bytes (and the parser's padding) within the budget.
+// Returns false when the transfer must wait for other transfers' bytes.
+bool grow(Transfer& transfer, std::size_t need) {
+  auto& budget = *transfer.budget;
+  const std::size_t wanted = need + kParsePadding;
+  const std::size_t capacity = transfer.body.capacity();
+  if (wanted <= capacity && transfer.charged == capacity) return true;
+  const std::size_t others = budget.used - transfer.charged;
+  const std::size_t room = budget.limit + kParsePadding;
+  std::size_t target = capacity;
+  if (wanted > capacity) {
+    // Doubling keeps appends cheap; a Content-Length is reserved at once.
+    target = std::max(wanted, std::min(capacity * 2, room));
+    curl_off_t announced = -1;
+    if (transfer.easy != nullptr) curl_easy_getinfo(transfer.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+    if (announced > 0 && static_cast<std::uint64_t>(announced) <= budget.limit)
+      target = std::max(target, static_cast<std::size_t>(announced) + kParsePadding);
+    if (others + target > room) target = wanted;
+  }
+  if (others > 0 && others + target > room) return false;
+  if (target > capacity) {
+    // A fresh string gets exactly what it reserves (growing one may double).
+    std::string bigger;
+    bigger.reserve(target);
+    bigger.append(transfer.body);
+    transfer.body.swap(bigger);
+  }
+  transfer.charged = transfer.body.capacity();
+  budget.used = others + transfer.charged;
+  budget.peak = std::max(budget.peak, budget.used);
+  return true;
+}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto& transfer = *static_cast<Transfer*>(user);
   auto bytes = size * count;
-  if (transfer.body.size() + bytes > kMaxBody) {
+  const std::size_t need = transfer.body.size() + bytes;
+  if (need > transfer.budget->limit) {
     transfer.too_large = true;
     return 0;
   }
+  if (!grow(transfer, need)) {
+    // curl keeps these bytes and offers them again after curl_easy_pause(CONT).
+    transfer.paused = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  transfer.paused = false;
   transfer.body.append(data, bytes);
   return bytes;
 }
@@ -43,13 +85,17 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     }
     if (match) {
       auto value = line.substr(kKey.size());
-      while (!value.empty() && value.front() == ' ') {
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
         value.remove_prefix(1);
       }
-      long seconds = 0;
+      // Seconds only (an HTTP date is ignored); any count past the cap is the cap.
+      std::uint64_t seconds = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-      if (ec == std::errc() && end != value.data() && seconds > 0) {
-        transfer.retry_after = std::chrono::seconds(seconds);
+      const auto cap = static_cast<std::uint64_t>(kMaxRetryAfter.count());
+      if (end != value.data() && (ec == std::errc::result_out_of_range || (ec == std::errc() && seconds > cap))) {
+        transfer.retry_after = kMaxRetryAfter;
+      } else if (ec == std::errc() && end != value.data() && seconds > 0) {
+        transfer.retry_after = std::chrono::seconds(static_cast<std::int64_t>(seconds));
       }
     }
   }
@@ -152,6 +198,9 @@ ClientOptions checked_options(ClientOptions options) {
   if (options.connect_timeout.count() <= 0 || options.timeout.count() <= 0) {
     throw std::invalid_argument("weibo client: timeouts must be > 0 ms");
   }
+  if (options.max_answer_bytes < 1) {
+    throw std::invalid_argument("weibo client: max_answer_bytes must be >= 1");
+  }
   if (options.max_retries < 0) {
     throw std::invalid_argument("weibo client: max_retries must be >= 0");
   }
@@ -189,13 +238,26 @@ std::string page_url(const ClientOptions& options, std::int64_t mid, int count, 
 }
 
 void Transfer::reset() {
+  release();
   body.clear();
   error.fill('\0');
   retry_after = std::chrono::seconds(0);
   too_large = false;
+  paused = false;
+}
+
+void Transfer::release() {
+  if (body.capacity() > kKeepBody) {
+    std::string().swap(body);
+  } else {
+    body.clear();
+  }
+  if (budget != nullptr) budget->used -= charged;
+  charged = 0;
 }
 
 void configure(CURL* easy, const ClientOptions& options, Transfer& transfer) {
+  transfer.easy = easy;
   curl_easy_setopt(easy, CURLOPT_URL, transfer.url.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -213,6 +275,8 @@ void configure(CURL* easy, const ClientOptions& options, Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "rankpool-reposts/0.1");
+  // A page is about 250 KiB: a large receive buffer reads it in a few calls.
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBuffer);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error.data());
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
@@ -228,7 +292,7 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
   if (code != CURLE_OK) {
     if (transfer.too_large) {
       out.verdict = Verdict::permanent;
-      out.cause = "answer larger than 64 MiB";
+      out.cause = "answer larger than " + std::to_string(transfer.budget->limit) + " bytes";
       return out;
     }
     out.verdict = is_permanent_curl_error(code) ? Verdict::permanent : Verdict::transient;
@@ -239,13 +303,12 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
     return out;
   }
 
-  auto api_error = parse_weibo_error(transfer.body);
   auto status_text = "HTTP " + std::to_string(http_status);
-  if (api_error) {
-    out.error_code = api_error->error_code;
-    out.cause = describe_code(api_error->error_code, api_error->error, options) + " (error_code " +
-                std::to_string(api_error->error_code) + ", " + status_text + ")";
-    if (is_rate_limit_code(api_error->error_code)) {
+  auto weibo_error = [&](const WeiboErrorBody& api_error) {
+    out.error_code = api_error.error_code;
+    out.cause = describe_code(api_error.error_code, api_error.error, options) + " (error_code " +
+                std::to_string(api_error.error_code) + ", " + status_text + ")";
+    if (is_rate_limit_code(api_error.error_code)) {
       out.verdict = Verdict::rate_limited;
     } else if (http_status >= 500) {
       out.verdict = Verdict::transient;
@@ -253,7 +316,20 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
       out.verdict = Verdict::permanent;
     }
     return out;
+  };
+  if (http_status >= 200 && http_status < 300) {
+    try {
+      out.page = parse_repost_page_in_place(transfer.body);
+      out.verdict = Verdict::ok;
+    } catch (const MalformedPage& e) {
+      // An error body sent with 2xx is still an error body.
+      if (auto api_error = parse_weibo_error(transfer.body)) return weibo_error(*api_error);
+      out.verdict = Verdict::transient;
+      out.cause = std::string("malformed answer: ") + e.what();
+    }
+    return out;
   }
+  if (auto api_error = parse_weibo_error(transfer.body)) return weibo_error(*api_error);
   if (http_status == 429) {
     out.verdict = Verdict::rate_limited;
     out.cause = "rate limited (HTTP 429)";
@@ -264,28 +340,21 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
     out.cause = status_text;
     return out;
   }
-  if (http_status < 200 || http_status >= 300) {
-    out.verdict = Verdict::permanent;
-    out.cause = "unexpected " + status_text;
-    return out;
-  }
-  try {
-    out.page = parse_repost_page(transfer.body);
-    out.verdict = Verdict::ok;
-  } catch (const MalformedPage& e) {
-    out.verdict = Verdict::transient;
-    out.cause = std::string("malformed answer: ") + e.what();
-  }
+  out.verdict = Verdict::permanent;
+  out.cause = "unexpected " + status_text;
   return out;
 }
 
 std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const Outcome& last,
                                   std::mt19937_64& rng) {
   using std::chrono::milliseconds;
+  // Every figure bounded before any arithmetic: the options by a year, the
+  // server's Retry-After by the cap, so nothing here can overflow.
+  constexpr long long kYearMs = 365LL * 24 * 3600 * 1000;
   auto first =
       last.verdict == Verdict::rate_limited ? options.rate_limit_backoff : options.backoff_initial;
-  auto cap = options.backoff_max.count();
-  long long base = first.count();
+  const long long cap = std::clamp<long long>(options.backoff_max.count(), 0, kYearMs);
+  long long base = std::clamp<long long>(first.count(), 0, kYearMs);
   for (int i = 0; i < retry && base < cap; ++i) {
     base *= 2;
   }
@@ -293,8 +362,8 @@ std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const
   // Equal jitter: half fixed, half random, so ranks that failed together spread out.
   std::uniform_int_distribution<long long> jitter(0, base / 2);
   auto wait = base - base / 2 + jitter(rng);
-  auto asked = std::chrono::duration_cast<milliseconds>(last.retry_after).count();
-  return milliseconds(std::min<long long>(std::max<long long>(wait, asked), cap));
+  const long long asked_seconds = std::clamp<long long>(last.retry_after.count(), 0, cap / 1000 + 1);
+  return milliseconds(std::min<long long>(std::max<long long>(wait, asked_seconds * 1000), cap));
 }
 
 std::mt19937_64 make_rng(const ClientOptions& options) {

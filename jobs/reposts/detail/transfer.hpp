@@ -7,6 +7,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -31,6 +32,21 @@ void check_page_args(std::int64_t mid, int count, int page);
 /// `options` must come from `checked_options`.
 std::string page_url(const ClientOptions& options, std::int64_t mid, int count, int page);
 
+/// Default of `ClientOptions::max_answer_bytes`.
+inline constexpr std::size_t kMaxAnswerBytes = std::size_t{64} << 20;
+
+/// Longest `Retry-After` taken from a server; longer ones count as this.
+inline constexpr std::chrono::seconds kMaxRetryAfter{24 * 3600};
+
+/// Answer bytes held by the transfers of one client. A transfer whose next
+/// bytes would pass `limit` waits, paused, while others hold bytes; alone, it
+/// may grow to `limit` and fails past it.
+struct BodyBudget {
+  std::size_t limit = kMaxAnswerBytes;
+  std::size_t used = 0;
+  std::size_t peak = 0;
+};
+
 /// Buffers of one request in flight.
 struct Transfer {
   std::string url;
@@ -38,8 +54,18 @@ struct Transfer {
   std::array<char, CURL_ERROR_SIZE> error{};
   std::chrono::seconds retry_after{0};
   bool too_large = false;
+  /// The budget made curl pause this transfer; unpause it when bytes free up.
+  bool paused = false;
+  /// Shared by the client's transfers; must be set before `configure`.
+  BodyBudget* budget = nullptr;
+  /// Bytes of `budget` this body holds (its capacity).
+  std::size_t charged = 0;
+  CURL* easy = nullptr;
 
+  /// Clears everything for the next request (and `release`s).
   void reset();
+  /// Gives the body's bytes back to the budget; a large body's memory too.
+  void release();
 };
 
 /// Sets every option of `easy` for one GET of `transfer.url`.

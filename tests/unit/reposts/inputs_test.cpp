@@ -7,6 +7,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "reposts/errors.hpp"
 
@@ -160,7 +161,34 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
+TEST_F(MidsFile, EndlessFileFailsAtTheLimit) {
+  EXPECT_THROW_MSG((void)parse_mids_file("/dev/zero"), InputError,
+                   "mids file '/dev/zero': larger than the limit of 64 MiB");
+}
+
 using TokenFile = TempDir;
+
+TEST_F(TokenFile, EndlessFileFailsAtTheLimit) {
+  std::vector<std::string> warnings;
+  EXPECT_THROW_MSG((void)read_access_token("/dev/zero", [&](const std::string& w) { warnings.push_back(w); }),
+                   InputError, "token file '/dev/zero': larger than the limit of 64 KiB");
+  EXPECT_TRUE(warnings.empty()) << "a device is not a key file";
+}
+
+TEST_F(TokenFile, WarnsWhenOthersMayReadIt) {
+  auto path = write("token", "2.00SECRET\n");
+  std::vector<std::string> warnings;
+  auto collect = [&](const std::string& w) { warnings.push_back(w); };
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(read_access_token(path, collect), "2.00SECRET");
+  EXPECT_TRUE(warnings.empty());
+  std::filesystem::permissions(path, std::filesystem::perms::group_read, std::filesystem::perm_options::add);
+  EXPECT_EQ(read_access_token(path, collect), "2.00SECRET");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "token file '" + path.string() +
+                             "' is accessible by group or others (mode 0640); chmod 600 it");
+  EXPECT_EQ(warnings[0].find("SECRET"), std::string::npos);
+}
 
 TEST_F(TokenFile, FileWinsAndIsTrimmed) {
   ScopedEnv env(kTokenEnv, "from-env");

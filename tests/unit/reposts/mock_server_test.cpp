@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -212,6 +213,106 @@ TEST_F(MockServer, LatencyIsPerRequestNotQueued) {
   EXPECT_GE(elapsed, 0.4);
   EXPECT_LT(elapsed, 2.0) << "requests were queued behind each other";
   EXPECT_EQ(server_->stats().requests, static_cast<std::uint64_t>(kClients));
+}
+
+TEST_F(MockServer, MissingIdsAnswerAsDeletedPosts) {
+  auto options = quiet_mock();
+  options.missing_ids = {5, 6};
+  start(options);
+  expect_error(raw_get(url("id=5&access_token=t")), 400, 20101);
+  expect_error(raw_get(url("id=6&page=3&access_token=t")), 400, 20101);
+  EXPECT_EQ(raw_get(url("id=7&access_token=t")).status, 200);
+  EXPECT_EQ(server_->stats().missing, 2u);
+}
+
+TEST_F(MockServer, EchoTokenQuotesItEncoded) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"raw", "a/b+c d"}, {"lower", "a%2fb%2bc%20d"}, {"upper", "a%2Fb%2Bc%20d"}, {"plus", "a%2fb%2bc+d"}};
+  for (auto [mode, shown] : cases) {
+    auto options = quiet_mock();
+    options.echo_token = mode;
+    start(options);
+    auto answer = raw_get(url("id=5&access_token=a%2Fb%2Bc%20d"));
+    expect_error(answer, 400, 10008);
+    EXPECT_EQ(nlohmann::json::parse(answer.body)["error"],
+              std::string("param error: access_token ") + shown + " is not accepted");
+    server_.reset();
+  }
+}
+
+TEST_F(MockServer, RetryAfterOnInjectedFailures) {
+  auto options = quiet_mock();
+  options.fail_rate = 1.0;
+  options.retry_after = "9223372036854775807";
+  start(options);
+  std::string headers;
+  auto answer = raw_get(url("id=5&access_token=t"));
+  EXPECT_EQ(answer.status, 500);
+  EXPECT_EQ(answer.retry_after, "9223372036854775807");
+}
+
+TEST_F(MockServer, OutOfOrderPagesHoldTheSameReposts) {
+  auto options = quiet_mock();
+  options.total = 45;
+  start(options);
+  std::vector<std::int64_t> in_order;
+  for (int page = 1; page <= 5; ++page)
+    for (const auto& r : parse_repost_page(raw_get(url("id=3&count=10&page=" + std::to_string(page) + "&access_token=t")).body).reposts)
+      in_order.push_back(r.id);
+  server_.reset();
+  options.out_of_order = true;
+  start(options);
+  std::vector<std::int64_t> shuffled;
+  for (int page = 1; page <= 5; ++page)
+    for (const auto& r : parse_repost_page(raw_get(url("id=3&count=10&page=" + std::to_string(page) + "&access_token=t")).body).reposts)
+      shuffled.push_back(r.id);
+  EXPECT_NE(shuffled, in_order);
+  EXPECT_EQ(shuffled.front(), in_order.back()) << "page 1 holds the oldest, oldest first";
+  std::sort(shuffled.rbegin(), shuffled.rend());
+  EXPECT_EQ(shuffled, in_order);
+  EXPECT_TRUE(parse_repost_page(raw_get(url("id=3&count=10&page=6&access_token=t")).body).reposts.empty());
+}
+
+TEST_F(MockServer, OddTextAndNumbers) {
+  auto options = quiet_mock();
+  options.bad_text = true;
+  options.odd_numbers = true;
+  start(options);
+  const auto body = raw_get(url("id=3&count=3&access_token=t")).body;
+  EXPECT_NE(body.find("\xFF byte"), std::string::npos);
+  EXPECT_NE(body.find("\\ud800"), std::string::npos);
+  EXPECT_EQ(body.find("\xFF"), body.rfind("\xFF")) << "only the first repost of the page";
+  EXPECT_NE(body.find(R"("score":1E2,"big_number":123456789012345678901234567890,"ratio":-0.50e-3)"),
+            std::string::npos);
+  auto page = parse_repost_page(body);
+  ASSERT_EQ(page.reposts.size(), 3u);
+  EXPECT_NE(page.reposts[0].json.find("\xEF\xBF\xBD byte"), std::string::npos) << "repaired by the client";
+}
+
+TEST_F(MockServer, PaddedPages) {
+  auto options = quiet_mock();
+  options.pad_bytes = 100'000;
+  start(options);
+  const auto answer = raw_get(url("id=3&count=2&access_token=t"));
+  EXPECT_EQ(answer.status, 200);
+  auto doc = nlohmann::json::parse(answer.body);
+  EXPECT_EQ(doc["padding"].get<std::string>(), std::string(100'000, 'x'));
+  EXPECT_EQ(doc["reposts"].size(), 2u);
+}
+
+TEST_F(MockServer, PagesAreRenderedOnceAndServedAsIs) {
+  start(quiet_mock());
+  const auto first = raw_get(url("id=3&count=200&page=2&access_token=t"));
+  const auto again = raw_get(url("id=3&count=200&page=2&access_token=t"), "Accept-Encoding: gzip, br");
+  EXPECT_EQ(first.body, again.body);
+  EXPECT_EQ(again.content_encoding, "") << "sent uncompressed";
+  MockPageQuery q;
+  q.post_id = 3;
+  q.total = 2500;
+  q.reachable = 2000;
+  q.count = 200;
+  q.page = 2;
+  EXPECT_EQ(first.body, mock_page_body(q));
 }
 
 TEST_F(MockServer, StartTwiceAndBusyPort) {

@@ -120,6 +120,51 @@ TEST(MultiFetcher, StallTimesOut) {
   EXPECT_LT(seconds_since(begin), 2.0);
 }
 
+TEST(MultiFetcher, FetchEachKeepsGoingPastAFailedPage) {
+  auto options = quiet_mock();
+  options.missing_ids = {2};
+  MockWeiboServer server(options);
+  server.start();
+  MultiFetcher fetcher(fast_client(server.base_url()), 3);
+  std::vector<PageRequest> requests = {{1, 10, 1}, {2, 10, 1}, {3, 10, 1}, {2, 10, 2}, {3, 10, 2}};
+  auto outcomes = fetcher.fetch_each(requests);
+  ASSERT_EQ(outcomes.size(), 5u);
+  for (std::size_t i : {0u, 2u, 4u}) {
+    ASSERT_TRUE(outcomes[i].page) << i;
+    EXPECT_FALSE(outcomes[i].error);
+    EXPECT_EQ(outcomes[i].page->reposts.front().id,
+              expected_repost_id(requests[i].mid, 2500, (requests[i].page - 1) * 10));
+  }
+  for (std::size_t i : {1u, 3u}) {
+    ASSERT_TRUE(outcomes[i].error) << i;
+    EXPECT_FALSE(outcomes[i].page);
+    EXPECT_EQ(outcomes[i].error->error_code(), 20101);
+  }
+  EXPECT_THROW((void)fetcher.fetch_pages(requests), ApiError) << "fetch_pages still stops at the first";
+}
+
+// Answers in flight share one cap: eight 300 kB answers through a 1 MB cap
+// all arrive, and at no time are more than 1 MB held.
+TEST(MultiFetcher, AnswersInFlightShareTheCap) {
+  auto options = quiet_mock();
+  options.pad_bytes = 300'000;
+  MockWeiboServer server(options);
+  server.start();
+  auto client_options = fast_client(server.base_url());
+  client_options.max_answer_bytes = 1'000'000;
+  MultiFetcher fetcher(client_options, 8);
+  auto pages = fetcher.fetch_pages(pages_of(9, 10, 8));
+  expect_pages_match(pages, 9, 10);
+  EXPECT_LE(fetcher.stats().peak_answer_bytes, 1'000'000u + kParsePadding);
+  EXPECT_GE(fetcher.stats().peak_answer_bytes, 300'000u);
+  // Two answers bigger than half the cap: one must wait for the other (or
+  // start over), never a deadlock.
+  client_options.max_answer_bytes = 450'000;
+  MultiFetcher tight(client_options, 2);
+  expect_pages_match(tight.fetch_pages(pages_of(9, 10, 4)), 9, 10);
+  EXPECT_LE(tight.stats().peak_answer_bytes, 450'000u + kParsePadding);
+}
+
 TEST(MultiFetcher, RejectsZeroInFlight) {
   EXPECT_THROW(MultiFetcher(fast_client("http://127.0.0.1:1"), 0), std::invalid_argument);
 }

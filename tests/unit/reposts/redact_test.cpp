@@ -27,6 +27,20 @@ TEST(RedactSecret, RemovesRawAndEncodedToken) {
   EXPECT_EQ(redact_secret("url ?access_token=zzz", "other"), "url ?access_token=***");
 }
 
+// Servers echo tokens re-encoded their own way: lower-case hex, '+' for a
+// space, some bytes escaped and others not.
+TEST(RedactSecret, RemovesTheTokenInAnyUrlEncoding) {
+  const std::string token = "tok/EN+s3cr3t==";
+  for (const char* shown : {"tok/EN+s3cr3t==", "tok%2FEN%2Bs3cr3t%3D%3D", "tok%2fEN%2bs3cr3t%3d%3d",
+                            "tok%2fEN+s3cr3t%3D=", "%74ok%2F%45N%2Bs3cr3t%3d%3D"}) {
+    EXPECT_EQ(redact_secret(std::string("error: ") + shown + " is bad", token), "error: *** is bad") << shown;
+  }
+  EXPECT_EQ(redact_secret("a+b and a%20b and a b", "a b"), "*** and *** and ***") << "'+' for a space";
+  EXPECT_EQ(redact_secret("tok%2fEN", token), "tok%2fEN") << "a part of the token is not the token";
+  EXPECT_EQ(redact_secret("ab%2", "ab/"), "ab%2") << "an escape cut short";
+  EXPECT_EQ(redact_secret("xx%2", "x%"), "x***2");
+}
+
 TEST(UrlEncode, KeepsUnreserved) {
   EXPECT_EQ(url_encode("2.00abc_-~"), "2.00abc_-~");
   EXPECT_EQ(url_encode("a b/c+d=&"), "a%20b%2Fc%2Bd%3D%26");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace rankpool::reposts::testing {
 
@@ -56,6 +57,11 @@ RawAnswer raw_get(const std::string& url, const std::string& header) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &answer.body);
   answer.curl_code = curl_easy_perform(easy);
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &answer.status);
+  for (auto [name, value] : {std::pair{"Retry-After", &answer.retry_after},
+                             std::pair{"Content-Encoding", &answer.content_encoding}}) {
+    curl_header* found = nullptr;
+    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &found) == CURLHE_OK) *value = found->value;
+  }
   curl_slist_free_all(headers);
   curl_easy_cleanup(easy);
   return answer;

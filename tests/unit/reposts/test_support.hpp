@@ -21,6 +21,8 @@ struct RawAnswer {
   int curl_code = 0;
   long status = 0;
   std::string body;
+  std::string retry_after;       ///< the Retry-After header, "" if none
+  std::string content_encoding;  ///< the Content-Encoding header, "" if none
 };
 RawAnswer raw_get(const std::string& url, const std::string& header = {});
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <future>
 
+#include "reposts/detail/transfer.hpp"
 #include "reposts/errors.hpp"
 #include "reposts/fetch_reposts.hpp"
 #include "reposts/mock_data.hpp"
@@ -97,6 +98,96 @@ TEST(WeiboClient, BadTokenFailsAtOnce) {
                "weibo api: invalid access token (error_code 21332, HTTP 403) on id 123 page 1");
   EXPECT_EQ(client.stats().requests, 1u);
   EXPECT_EQ(client.stats().retries, 0u);
+}
+
+TEST(WeiboClient, DeletedPostIsPermanent) {
+  auto options = quiet_mock();
+  options.missing_ids = {404};
+  MockWeiboServer server(options);
+  server.start();
+  WeiboClient client(fast_client(server.base_url()));
+  auto e = expect_api_error([&] { (void)client.fetch_page(404, 200, 1); });
+  EXPECT_TRUE(e.permanent());
+  EXPECT_EQ(e.error_code(), 20101);
+  EXPECT_STREQ(e.what(), "weibo api: post does not exist (error_code 20101, HTTP 400) on id 404 page 1");
+  EXPECT_EQ(client.fetch_page(405, 200, 1).reposts.size(), 200u) << "other posts are there";
+}
+
+// A server that quotes the token back, in any encoding, never gets it printed.
+TEST(WeiboClient, EchoedTokenIsRedactedInEveryEncoding) {
+  for (const char* mode : {"raw", "lower", "upper", "plus"}) {
+    auto options = quiet_mock();
+    options.echo_token = mode;
+    MockWeiboServer server(options);
+    server.start();
+    WeiboClient client(fast_client(server.base_url(), "tok/EN+s3cr3t== x"));
+    try {
+      (void)client.fetch_page(1, 200, 1);
+      ADD_FAILURE() << "no error";
+    } catch (const ApiError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what, "weibo api: param error: access_token *** is not accepted (error_code 10008, HTTP 400) on id 1 page 1")
+          << mode;
+      EXPECT_EQ(what.find("s3cr3t"), std::string::npos) << mode;
+    }
+  }
+}
+
+// Retry-After is a number the server picks: the longest one must neither
+// overflow (UBSan in the sanitize build) nor make the client wait for ever.
+TEST(WeiboClient, HugeRetryAfterIsCapped) {
+  for (const char* value : {"9223372036854775807", "99999999999999999999999", "86401", "-5", "soon"}) {
+    auto options = quiet_mock();
+    options.fail_rate = 1.0;
+    options.retry_after = value;
+    MockWeiboServer server(options);
+    server.start();
+    auto client_options = fast_client(server.base_url());
+    client_options.max_retries = 2;
+    client_options.backoff_max = std::chrono::milliseconds(100);
+    WeiboClient client(client_options);
+    auto e = expect_api_error([&] { (void)client.fetch_page(1, 200, 1); });
+    EXPECT_FALSE(e.permanent()) << value;
+    EXPECT_EQ(client.stats().requests, 3u) << value;
+  }
+}
+
+TEST(Backoff, NeverOverflowsAndStaysUnderTheCap) {
+  ClientOptions options;
+  options.backoff_max = std::chrono::milliseconds(60'000);
+  std::mt19937_64 rng(1);
+  detail::Outcome last;
+  last.verdict = detail::Verdict::rate_limited;
+  for (auto asked : {std::chrono::seconds(0), detail::kMaxRetryAfter, std::chrono::seconds(INT64_MAX)}) {
+    last.retry_after = asked;
+    for (int retry : {0, 1, 30, 1000, INT32_MAX}) {
+      const auto wait = detail::backoff(options, retry, last, rng);
+      EXPECT_GE(wait.count(), 0);
+      EXPECT_LE(wait, options.backoff_max);
+    }
+  }
+  last.retry_after = std::chrono::seconds(INT64_MAX);
+  EXPECT_EQ(detail::backoff(options, 0, last, rng), options.backoff_max) << "asked for more: the cap";
+  options.backoff_max = std::chrono::milliseconds(INT64_MAX);
+  options.backoff_initial = std::chrono::milliseconds(INT64_MAX);
+  EXPECT_GE(detail::backoff(options, 50, last, rng).count(), 0);
+}
+
+TEST(WeiboClient, AnswerLargerThanTheCapFails) {
+  auto options = quiet_mock();
+  options.pad_bytes = 300'000;
+  MockWeiboServer server(options);
+  server.start();
+  auto client_options = fast_client(server.base_url());
+  client_options.max_answer_bytes = 200'000;
+  WeiboClient client(client_options);
+  auto e = expect_api_error([&] { (void)client.fetch_page(1, 5, 1); });
+  EXPECT_TRUE(e.permanent());
+  EXPECT_NE(std::string(e.what()).find("answer larger than 200000 bytes"), std::string::npos) << e.what();
+  client_options.max_answer_bytes = 400'000;
+  WeiboClient roomy(client_options);
+  EXPECT_EQ(roomy.fetch_page(1, 5, 1).reposts.size(), 5u);
+  EXPECT_LE(roomy.stats().peak_answer_bytes, 400'000u + kParsePadding);
 }
 
 TEST(WeiboClient, BadIdIsPermanent) {
