@@ -52,8 +52,9 @@ ExecCommand::ExecCommand(CLI::App& app) {
   command_->add_option("--retries", retries_, "run a failing command again, up to N more times")
       ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{1000}))
       ->capture_default_str();
-  command_->add_option("--task-timeout", task_timeout_,
-                       "seconds a command may run; then its process group gets SIGTERM, SIGKILL 2 s later (0: none)")
+  command_
+      ->add_option("--task-timeout", task_timeout_,
+                   "seconds a command may run; then its process group gets SIGTERM, SIGKILL 2 s later (0: none)")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   cli::add_pool_options(*command_, options_,
@@ -68,8 +69,8 @@ int ExecCommand::run(Pool& pool) {
   job.capture_bytes = capture_bytes_;
   job.retries = retries_;
   job.task_timeout = task_timeout_;
-  if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
   cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
   const bool collective = run.variant == cli::Variant::kMap || run.variant == cli::Variant::kMapAsync;
   // One command per hand-out keeps long and short commands balanced; two
   // chunks in flight per worker already hide the round trip.
@@ -98,17 +99,17 @@ int ExecCommand::run(Pool& pool) {
   const bool show_output = !journal && job.output_dir.empty();
 
   cli::note_serial_fallback(pool);
-  const cli::RunReport report =
-      cli::run_variant(pool, pool.load(job), task_set, run, [&](const TaskResult& result) {
-        const CommandOutcome outcome = Codec<CommandOutcome>::decode(result.payload);
-        const std::uint64_t line = tasks.lines.at(result.index);
-        if (outcome.failed()) failures.push_back({result.index, line, outcome.exit_code, outcome.timed_out});
-        if (journal) journal->append(result.index, make_row(result.index, line, job.commands[result.index], outcome, job.output_dir));
-        if (show_output) {
-          std::cout << outcome.stdout_text << std::flush;
-          std::cerr << outcome.stderr_text << std::flush;
-        }
-      });
+  const cli::RunReport report = cli::run_variant(pool, pool.load(job), task_set, run, [&](const TaskResult& result) {
+    const CommandOutcome outcome = Codec<CommandOutcome>::decode(result.payload);
+    const std::uint64_t line = tasks.lines.at(result.index);
+    if (outcome.failed()) failures.push_back({result.index, line, outcome.exit_code, outcome.timed_out});
+    if (journal)
+      journal->append(result.index, make_row(result.index, line, job.commands[result.index], outcome, job.output_dir));
+    if (show_output) {
+      std::cout << outcome.stdout_text << std::flush;
+      std::cerr << outcome.stderr_text << std::flush;
+    }
+  });
 
   nlohmann::json extra{{"commands", count}, {"commands_failed", failures.size()}, {"failed", failures_json(failures)}};
   if (journal) {
