@@ -63,9 +63,11 @@ ExecCommand::ExecCommand(CLI::App& app) {
 }
 
 int ExecCommand::run(Pool& pool) {
-  const TaskList tasks = read_task_file(tasks_path_);
+  TaskList tasks = read_task_file(tasks_path_);
+  const std::uint64_t count = tasks.commands.size();
+  const std::string fingerprint = "exec " + std::to_string(count) + " commands " + task_list_digest(tasks);
   ExecJob job;
-  job.commands = tasks.commands;
+  job.commands = std::move(tasks.commands);
   job.capture_bytes = capture_bytes_;
   job.retries = retries_;
   job.task_timeout = task_timeout_;
@@ -76,12 +78,10 @@ int ExecCommand::run(Pool& pool) {
   // chunks in flight per worker already hide the round trip.
   if (run.chunksize == 0 && !collective) run.chunksize = 1;
 
-  const std::uint64_t count = tasks.commands.size();
   std::unique_ptr<cli::OutputJournal> journal;
   std::vector<FailedCommand> failures;
   TaskSet task_set(count);
   if (!options_.out.empty()) {
-    const std::string fingerprint = "exec " + std::to_string(count) + " commands " + task_list_digest(tasks);
     journal = std::make_unique<cli::OutputJournal>(options_.out, fingerprint, options_.resume);
     if (journal->done_count() > 0) {
       std::vector<std::uint64_t> missing;
