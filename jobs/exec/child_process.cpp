@@ -20,6 +20,10 @@
 
 extern char** environ;
 
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#define RANKPOOL_EXEC_HAS_CLOSEFROM 1
+#endif
+
 namespace rankpool::exec {
 
 namespace {
@@ -108,12 +112,7 @@ void install_group_guard() {
 
 // --- spawning ------------------------------------------------------------------
 
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-constexpr bool kHasCloseFrom = true;
-#else
-constexpr bool kHasCloseFrom = false;
-#endif
-
+#ifndef RANKPOOL_EXEC_HAS_CLOSEFROM
 // Without posix_spawn_file_actions_addclosefrom_np: mark every descriptor
 // above stderr close-on-exec (MPI's sockets and shared memory included).
 void mark_descriptors_cloexec() {
@@ -126,6 +125,7 @@ void mark_descriptors_cloexec() {
     if (flags >= 0 && !(flags & FD_CLOEXEC)) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
   }
 }
+#endif
 
 class SpawnActions {
  public:
@@ -145,14 +145,17 @@ class SpawnActions {
     check(posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0));
     check(posix_spawn_file_actions_adddup2(&actions_, out, 1));
     check(posix_spawn_file_actions_adddup2(&actions_, err, 2));
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#ifdef RANKPOOL_EXEC_HAS_CLOSEFROM
     check(posix_spawn_file_actions_addclosefrom_np(&actions_, 3));
+#else
+    mark_descriptors_cloexec();
 #endif
   }
 
   /// Its own process group, no blocked signals, every signal at its default.
   void set_attributes() {
-    check(posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+    check(
+        posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
     check(posix_spawnattr_setpgroup(&attributes_, 0));
     sigset_t none;
     sigemptyset(&none);
@@ -204,13 +207,81 @@ void drain(Fd& fd, std::string& kept, std::uint64_t& total, std::size_t cap) {
 
 int milliseconds_until(Clock::time_point when, Clock::time_point now) {
   if (when <= now) return 0;
-  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(when - now).count());
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
+  return static_cast<int>(std::min<decltype(ms)>(ms, 1 << 30));  // poll's int; ~12 days, then again
 }
 
 int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 255;
+}
+
+/// Reads the command's output until it has ended (or been killed past its
+/// limit) and both pipes are closed; does not reap it.
+void wait_for(pid_t pid, const Fd& exit_fd, Pipe& out, Pipe& err, const ChildRequest& request, Clock::time_point start,
+              ChildResult& result) {
+  const bool limited = request.timeout_seconds > 0;
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(limited ? request.timeout_seconds : 0));
+  Clock::time_point kill_at{};
+  Clock::time_point give_up_at{};
+  bool terminated = false;
+  bool killed = false;
+  bool exited = false;
+
+  while (!exited || out.read || err.read) {
+    std::array<pollfd, 3> fds{};
+    nfds_t count = 0;
+    int out_slot = -1, err_slot = -1, exit_slot = -1;
+    if (out.read) fds[out_slot = static_cast<int>(count++)] = {out.read.get(), POLLIN, 0};
+    if (err.read) fds[err_slot = static_cast<int>(count++)] = {err.read.get(), POLLIN, 0};
+    if (!exited && exit_fd) fds[exit_slot = static_cast<int>(count++)] = {exit_fd.get(), POLLIN, 0};
+
+    Clock::time_point now = Clock::now();
+    int wait_ms = -1;
+    auto until = [&](Clock::time_point when) {
+      const int ms = milliseconds_until(when, now);
+      wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
+    };
+    if (limited && !terminated) until(deadline);
+    if (terminated && !killed) until(kill_at);
+    if (killed) until(give_up_at);
+    if (!exited && !exit_fd) until(now + std::chrono::milliseconds(10));
+
+    const int ready = poll(fds.data(), count, wait_ms);
+    if (ready < 0 && errno != EINTR) throw RuntimeError("exec: poll: " + errno_text(errno));
+    if (ready > 0) {
+      if (out_slot >= 0 && fds[out_slot].revents)
+        drain(out.read, result.stdout_text, result.stdout_bytes, request.capture_bytes);
+      if (err_slot >= 0 && fds[err_slot].revents)
+        drain(err.read, result.stderr_text, result.stderr_bytes, request.capture_bytes);
+      if (exit_slot >= 0 && fds[exit_slot].revents) exited = true;
+    }
+    if (!exited && !exit_fd) {
+      siginfo_t info{};
+      exited = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+    }
+
+    now = Clock::now();
+    if (limited && !terminated && now >= deadline) {
+      result.timed_out = true;
+      terminated = true;
+      kill(-pid, SIGTERM);
+      kill_at =
+          now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(request.kill_grace_seconds));
+    }
+    if (terminated && !killed && now >= kill_at) {
+      killed = true;
+      kill(-pid, SIGKILL);
+      give_up_at = now + std::chrono::seconds(1);
+    }
+    // Something that left the group (setsid) may hold the pipes for ever.
+    if (killed && exited && now >= give_up_at) break;
+  }
+  // The leader is not reaped yet, so its group id still names only its group:
+  // whatever of a timed-out command ignored SIGTERM goes now.
+  if (terminated) kill(-pid, SIGKILL);
 }
 
 }  // namespace
@@ -258,7 +329,6 @@ ChildResult run_child(const ChildRequest& request, ChildEnvironment& environment
   SpawnActions spawn;
   spawn.set_descriptors(out.write.get(), err.write.get());
   spawn.set_attributes();
-  if constexpr (!kHasCloseFrom) mark_descriptors_cloexec();
 
   const Clock::time_point start = Clock::now();
   const pid_t pid = spawn.spawn(request.command, environment.envp());
@@ -270,64 +340,16 @@ ChildResult run_child(const ChildRequest& request, ChildEnvironment& environment
   Fd exit_fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
 
   ChildResult result;
-  const bool limited = request.timeout_seconds > 0;
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(limited ? request.timeout_seconds : 0));
-  Clock::time_point kill_at{};
-  Clock::time_point give_up_at{};
-  bool terminated = false;
-  bool killed = false;
-  bool exited = false;
-
-  while (!exited || out.read || err.read) {
-    std::array<pollfd, 3> fds{};
-    nfds_t count = 0;
-    int out_slot = -1, err_slot = -1, exit_slot = -1;
-    if (out.read) fds[out_slot = static_cast<int>(count++)] = {out.read.get(), POLLIN, 0};
-    if (err.read) fds[err_slot = static_cast<int>(count++)] = {err.read.get(), POLLIN, 0};
-    if (!exited && exit_fd) fds[exit_slot = static_cast<int>(count++)] = {exit_fd.get(), POLLIN, 0};
-
-    Clock::time_point now = Clock::now();
-    int wait_ms = -1;
-    auto until = [&](Clock::time_point when) {
-      const int ms = milliseconds_until(when, now);
-      wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
-    };
-    if (limited && !terminated) until(deadline);
-    if (terminated && !killed) until(kill_at);
-    if (killed) until(give_up_at);
-    if (!exited && !exit_fd) until(now + std::chrono::milliseconds(10));
-
-    const int ready = poll(fds.data(), count, wait_ms);
-    if (ready < 0 && errno != EINTR) throw RuntimeError("exec: poll: " + errno_text(errno));
-    if (ready > 0) {
-      if (out_slot >= 0 && fds[out_slot].revents) drain(out.read, result.stdout_text, result.stdout_bytes, request.capture_bytes);
-      if (err_slot >= 0 && fds[err_slot].revents) drain(err.read, result.stderr_text, result.stderr_bytes, request.capture_bytes);
-      if (exit_slot >= 0 && fds[exit_slot].revents) exited = true;
+  try {
+    wait_for(pid, exit_fd, out, err, request, start, result);
+  } catch (...) {
+    // Never leave a command running, or a zombie, behind an error.
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-    if (!exited && !exit_fd) {
-      siginfo_t info{};
-      exited = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
-    }
-
-    now = Clock::now();
-    if (limited && !terminated && now >= deadline) {
-      result.timed_out = true;
-      terminated = true;
-      kill(-pid, SIGTERM);
-      kill_at = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(request.kill_grace_seconds));
-    }
-    if (terminated && !killed && now >= kill_at) {
-      killed = true;
-      kill(-pid, SIGKILL);
-      give_up_at = now + std::chrono::seconds(1);
-    }
-    // Something that left the group (setsid) may hold the pipes for ever.
-    if (killed && exited && now >= give_up_at) break;
+    running_group.store(0);
+    throw;
   }
-  // The leader is not reaped yet, so its group id still names only its group:
-  // whatever of a timed-out command ignored SIGTERM goes now.
-  if (terminated) kill(-pid, SIGKILL);
 
   int status = 0;
   pid_t reaped;

@@ -51,7 +51,7 @@ struct ChildRequest {
 
 /// What one run of a command did.
 struct ChildResult {
-  int exit_code = 0;      ///< the exit status, or 128 + the signal that ended it
+  int exit_code = 0;  ///< the exit status, or 128 + the signal that ended it
   bool timed_out = false;
   double seconds = 0;
   std::string stdout_text;  ///< the first capture_bytes of stdout

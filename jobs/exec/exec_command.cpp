@@ -52,8 +52,9 @@ ExecCommand::ExecCommand(CLI::App& app) {
   command_->add_option("--retries", retries_, "run a failing command again, up to N more times")
       ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{1000}))
       ->capture_default_str();
-  command_->add_option("--task-timeout", task_timeout_,
-                       "seconds a command may run; then its process group gets SIGTERM, SIGKILL 2 s later (0: none)")
+  command_
+      ->add_option("--task-timeout", task_timeout_,
+                   "seconds a command may run; then its process group gets SIGTERM, SIGKILL 2 s later (0: none)")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   cli::add_pool_options(*command_, options_,
@@ -62,25 +63,25 @@ ExecCommand::ExecCommand(CLI::App& app) {
 }
 
 int ExecCommand::run(Pool& pool) {
-  const TaskList tasks = read_task_file(tasks_path_);
+  TaskList tasks = read_task_file(tasks_path_);
+  const std::uint64_t count = tasks.commands.size();
+  const std::string fingerprint = "exec " + std::to_string(count) + " commands " + task_list_digest(tasks);
   ExecJob job;
-  job.commands = tasks.commands;
+  job.commands = std::move(tasks.commands);
   job.capture_bytes = capture_bytes_;
   job.retries = retries_;
   job.task_timeout = task_timeout_;
-  if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
   cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
   const bool collective = run.variant == cli::Variant::kMap || run.variant == cli::Variant::kMapAsync;
   // One command per hand-out keeps long and short commands balanced; two
   // chunks in flight per worker already hide the round trip.
   if (run.chunksize == 0 && !collective) run.chunksize = 1;
 
-  const std::uint64_t count = tasks.commands.size();
   std::unique_ptr<cli::OutputJournal> journal;
   std::vector<FailedCommand> failures;
   TaskSet task_set(count);
   if (!options_.out.empty()) {
-    const std::string fingerprint = "exec " + std::to_string(count) + " commands " + task_list_digest(tasks);
     journal = std::make_unique<cli::OutputJournal>(options_.out, fingerprint, options_.resume);
     if (journal->done_count() > 0) {
       std::vector<std::uint64_t> missing;

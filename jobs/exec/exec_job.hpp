@@ -20,7 +20,7 @@ struct CommandOutcome {
   double seconds = 0;          ///< the last attempt's wall time
   std::int32_t rank = 0;
   std::string host;
-  std::string stdout_text;     ///< captured (the first capture_bytes), empty with an output dir
+  std::string stdout_text;  ///< captured (the first capture_bytes), empty with an output dir
   std::string stderr_text;
   std::uint64_t stdout_bytes = 0;
   std::uint64_t stderr_bytes = 0;

@@ -7,8 +7,8 @@
 
 namespace rankpool::exec {
 
-std::string make_row(std::uint64_t task, std::uint64_t line, const std::string& command,
-                     const CommandOutcome& outcome, const std::string& output_dir) {
+std::string make_row(std::uint64_t task, std::uint64_t line, const std::string& command, const CommandOutcome& outcome,
+                     const std::string& output_dir) {
   nlohmann::ordered_json row;
   row["task"] = task;
   row["line"] = line;
@@ -22,8 +22,8 @@ std::string make_row(std::uint64_t task, std::uint64_t line, const std::string& 
   if (output_dir.empty()) {
     row["stdout"] = outcome.stdout_text;
     row["stderr"] = outcome.stderr_text;
-    row["truncated"] = outcome.stdout_bytes > outcome.stdout_text.size() ||
-                       outcome.stderr_bytes > outcome.stderr_text.size();
+    row["truncated"] =
+        outcome.stdout_bytes > outcome.stdout_text.size() || outcome.stderr_bytes > outcome.stderr_text.size();
     row["stdout_bytes"] = outcome.stdout_bytes;
     row["stderr_bytes"] = outcome.stderr_bytes;
   } else {

@@ -16,8 +16,8 @@ namespace rankpool::exec {
 /// attempts, rank, host, then stdout, stderr, truncated, stdout_bytes and
 /// stderr_bytes, or with an output dir stdout_file and stderr_file. Bytes
 /// that are not UTF-8 become U+FFFD. No newline at the end.
-std::string make_row(std::uint64_t task, std::uint64_t line, const std::string& command,
-                     const CommandOutcome& outcome, const std::string& output_dir);
+std::string make_row(std::uint64_t task, std::uint64_t line, const std::string& command, const CommandOutcome& outcome,
+                     const std::string& output_dir);
 
 /// A command that exited non-zero or timed out.
 struct FailedCommand {

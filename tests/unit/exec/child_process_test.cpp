@@ -17,13 +17,13 @@
 namespace rankpool::exec {
 namespace {
 
-ChildResult run(const std::string& command, double timeout = 0, std::size_t capture = 65536) {
+ChildResult run(const std::string& command, double timeout = 0, std::size_t capture = 65536, double grace = 5) {
   ChildEnvironment environment(3, "node7");
   environment.set_task(42);
   ChildRequest request;
   request.command = command;
   request.timeout_seconds = timeout;
-  request.kill_grace_seconds = 1;
+  request.kill_grace_seconds = grace;
   request.capture_bytes = capture;
   return run_child(request, environment);
 }
@@ -53,8 +53,8 @@ TEST(ChildProcess, KeepsTheFirstCaptureBytesAndCountsTheRest) {
 
 TEST(ChildProcess, ChattyOnBothStreamsDoesNotDeadlock) {
   // Each write is larger than a pipe: reading one stream only would hang.
-  const ChildResult result = run(
-      "i=0; while [ $i -lt 8 ]; do head -c 200000 /dev/zero; head -c 200000 /dev/zero >&2; i=$((i+1)); done", 30);
+  const ChildResult result =
+      run("i=0; while [ $i -lt 8 ]; do head -c 200000 /dev/zero; head -c 200000 /dev/zero >&2; i=$((i+1)); done", 30);
   EXPECT_FALSE(result.timed_out);
   EXPECT_EQ(result.stdout_bytes, 1600000u);
   EXPECT_EQ(result.stderr_bytes, 1600000u);
@@ -111,7 +111,7 @@ TEST(ChildProcess, TimeoutKillsTheWholeGroup) {
 }
 
 TEST(ChildProcess, TimeoutWhenTheCommandIgnoresSigterm) {
-  const ChildResult result = run("trap '' TERM; sleep 300", 0.3);
+  const ChildResult result = run("trap '' TERM; sleep 300", 0.3, 65536, 0.5);
   EXPECT_TRUE(result.timed_out);
   EXPECT_EQ(result.exit_code, 128 + SIGKILL);
 }

@@ -25,9 +25,9 @@ TEST(ExecRows, CapturedRowHasEveryFieldInOrder) {
   const auto parsed = nlohmann::ordered_json::parse(row);
   std::vector<std::string> keys;
   for (auto& [key, value] : parsed.items()) keys.push_back(key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"task", "line", "command", "exit", "timed_out", "seconds", "attempts",
-                                            "rank", "host", "stdout", "stderr", "truncated", "stdout_bytes",
-                                            "stderr_bytes"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"task", "line", "command", "exit", "timed_out", "seconds", "attempts", "rank",
+                                      "host", "stdout", "stderr", "truncated", "stdout_bytes", "stderr_bytes"}));
   EXPECT_EQ(parsed["task"], 7);
   EXPECT_EQ(parsed["line"], 9);
   EXPECT_EQ(parsed["exit"], 3);
