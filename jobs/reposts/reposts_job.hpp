@@ -58,5 +58,9 @@ struct PageResult {
   std::vector<std::pair<std::int64_t, std::string_view>> reposts;  ///< id, JSON (views into the payload)
 };
 PageResult parse_page_result(std::string_view payload);
+/// Checks a task's result read back from a journal: it parses, and each repost
+/// is a JSON object whose integer "id" is the one its line gives. Throws
+/// std::exception saying what is wrong.
+void check_page_result(std::string_view payload);
 
 }  // namespace rankpool::reposts
