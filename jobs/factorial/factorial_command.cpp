@@ -87,7 +87,7 @@ FactorialJob FactorialCommand::parse() const {
   const bool has_numbers = numbers_option_->count() > 0;
   const bool has_file = numbers_file_option_->count() > 0;
   if (upto_ == 0 && !has_numbers && !has_file)
-    throw UsageError("factorial needs --upto N, --numbers LIST or --numbers-file FILE");
+    throw UsageError("factorial needs --upto N or --numbers LIST (or --numbers-file FILE)");
   FactorialJob job;
   if (upto_ != 0)
     job.numbers = NumberList::upto(upto_);

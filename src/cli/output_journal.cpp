@@ -247,10 +247,11 @@ std::string OutputJournal::read_at(std::uint64_t offset, std::uint64_t size) con
 
 void OutputJournal::finish(
     const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry) {
+  // A failed write stops the loop; the stream without a buffer (no output) fails every write and goes on.
   auto write_all_entries = [&](std::ostream& out) {
     for (const auto& [key, where] : entries_) {
       write_entry(key, read_at(where.first, where.second), out);
-      if (!out) break;
+      if (!out && out.rdbuf() != nullptr) break;
     }
   };
   if (in_tmp()) {

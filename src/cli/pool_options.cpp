@@ -57,6 +57,12 @@ std::optional<std::pair<dev_t, ino_t>> identity(const Output& output) {
   return std::pair{info.st_dev, info.st_ino};
 }
 
+bool is_null_device(const Output& output, const struct stat& null_device) {
+  struct stat info {};
+  const int found = output.path.empty() ? fstat(stdout_fd(), &info) : stat(output.path.c_str(), &info);
+  return found == 0 && S_ISCHR(info.st_mode) && info.st_rdev == null_device.st_rdev;
+}
+
 std::string spelled(const Output& output) {
   return output.path.empty() ? "stdout (" + output.option + ")" : output.option + " " + output.path;
 }
@@ -87,8 +93,8 @@ void check_distinct_outputs(const PoolOptions& options) {
       }
       const auto first = identity(outputs[a]);
       const auto second = identity(outputs[b]);
-      // Everything may go to /dev/null at once.
-      if (first && has_null && *first == std::pair{null_device.st_dev, null_device.st_ino}) continue;
+      // Everything may go to a null device at once.
+      if (first && has_null && is_null_device(outputs[a], null_device)) continue;
       same = same || (first && second && *first == *second);
       if (same)
         throw UsageError(spelled(outputs[a]) + " and " + spelled(outputs[b]) +

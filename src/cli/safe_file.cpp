@@ -89,6 +89,16 @@ int create_new_file(const std::string& path, int flags, mode_t mode) {
 }
 
 AtomicFile::AtomicFile(std::string final_path) : final_path_(std::move(final_path)) {
+  struct stat info {};
+  if (::stat(final_path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode)) {
+    // A device or a FIFO (/dev/null, a pipe to a reader) is written where it is, never renamed onto.
+    fd_ = ::open(final_path_.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd_ < 0) throw RuntimeError("cannot write " + final_path_ + ": " + reason(errno));
+    in_place_ = true;
+    buffer_ = std::make_unique<FdStreamBuf>(fd_, final_path_);
+    stream_.rdbuf(buffer_.get());
+    return;
+  }
   std::string pattern = final_path_ + ".tmp-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
@@ -102,11 +112,15 @@ AtomicFile::AtomicFile(std::string final_path) : final_path_(std::move(final_pat
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_) ::unlink(temp_path_.c_str());
+  if (!committed_ && !in_place_) ::unlink(temp_path_.c_str());
 }
 
 void AtomicFile::commit() {
   buffer_->check();
+  if (in_place_) {
+    committed_ = true;
+    return;
+  }
   // A new file's usual permissions, not mkstemp's 0600.
   const mode_t mask = ::umask(0);
   ::umask(mask);

@@ -54,7 +54,9 @@ int create_new_file(const std::string& path, int flags, mode_t mode = 0644);
 
 /// A file written under an unpredictable temporary name in the folder of its
 /// final name (mkstemp: `FINAL.tmp-XXXXXX`), renamed into place by commit()
-/// and removed if the object dies uncommitted.
+/// and removed if the object dies uncommitted. A device or FIFO standing at
+/// the final name (/dev/null, a named pipe) is written in place instead, and
+/// never replaced.
 ///
 ///     AtomicFile file("out.txt");
 ///     file.stream() << "…";
@@ -80,6 +82,7 @@ class AtomicFile {
   std::unique_ptr<FdStreamBuf> buffer_;
   std::ostream stream_{nullptr};
   bool committed_ = false;
+  bool in_place_ = false;
 };
 
 /// A private folder (mkdtemp, mode 0700) under $TMPDIR or /tmp, removed with
