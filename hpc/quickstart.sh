@@ -5,10 +5,16 @@
 # on both experiments, seed-style. About two minutes. Usage: hpc/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
+echo "== installing what is missing (apt; nothing when all is there)"
 hpc/setup.sh
 source hpc/env.sh
+echo "== configuring (cmake --preset release)"
 cmake --preset release >/dev/null
-cmake --build --preset release >/dev/null
+echo "== building: [done/total steps, seconds so far] and the file being compiled"
+# Ninja prints each step as it starts; on a terminal it redraws one line in place.
+NINJA_STATUS="[%f/%t %es] " cmake --build --preset release
+echo "== built in $(( SECONDS - started )) s"
 bin=build/release/src/cli/rankpool
 ranks=$(( $(nproc) + 1 ))   # a master and one worker per core
 
@@ -37,3 +43,5 @@ mpirun -np "$ranks" "$bin" compare factorial --upto 100
 echo
 echo "== experiment 2, reposts: every variant at pool sizes 1, 2, 4, 10 (11 ranks on $(nproc) cores: I/O waits)"
 mpirun --oversubscribe -np 11 "$bin" compare reposts --mid 3664072912104801 --api-base "$api" --pools 1,2,4,10 --repeat 2
+echo
+echo "== quickstart done in $(( SECONDS - started )) s"

@@ -2,12 +2,17 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
 #include <memory>
 
 #include "cli/output_journal.hpp"
 #include "cli/run_variant.hpp"
+#include "factorial/factorial_entry.hpp"
 #include "factorial/factorial_job.hpp"
 
 namespace rankpool::factorial {
@@ -22,6 +27,39 @@ double estimated_bytes(const NumberList& numbers) {
   return total;
 }
 
+/// --numbers-file takes at most this much text (10^6 numbers of 8 digits take 9 MB).
+constexpr std::size_t kMaxNumbersFileBytes = std::size_t{64} << 20;
+
+/// The whole of `path` ("-": stdin), refusing more than kMaxNumbersFileBytes.
+std::string read_numbers_file(const std::string& path) {
+  std::FILE* file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (file == nullptr) throw UsageError("--numbers-file " + path + ": " + std::strerror(errno));
+  std::string text;
+  char block[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(block, 1, sizeof block, file)) > 0) {
+    text.append(block, got);
+    if (text.size() > kMaxNumbersFileBytes) break;
+  }
+  const bool failed = std::ferror(file) != 0;
+  const int error = errno;
+  if (file != stdin) std::fclose(file);
+  if (failed) throw UsageError("--numbers-file " + path + ": " + std::strerror(error));
+  if (text.size() > kMaxNumbersFileBytes)
+    throw UsageError("--numbers-file " + path + ": more than " + std::to_string(kMaxNumbersFileBytes >> 20) +
+                     " MiB; split the list into several runs");
+  return text;
+}
+
+/// FNV-1a: the same list gives the same fingerprint in every run and build.
+std::uint64_t fnv1a(std::uint64_t hash, std::uint64_t value) {
+  for (int byte = 0; byte < 8; ++byte) {
+    hash ^= (value >> (8 * byte)) & 0xff;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
 double physical_memory_bytes() {
   return static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
 }
@@ -32,7 +70,11 @@ FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare) {
   command_ = app.add_subcommand("factorial", "n! for every requested n, computed by the workers");
   auto* upto = command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
   numbers_option_ = command_->add_option("--numbers", numbers_, "comma-separated n and ranges a-b, e.g. 1-5,8,10-12");
+  numbers_file_option_ = command_->add_option(
+      "--numbers-file", numbers_file_, "n and ranges a-b separated by commas or whitespace, from FILE (- for stdin)");
   upto->excludes(numbers_option_);
+  upto->excludes(numbers_file_option_);
+  numbers_option_->excludes(numbers_file_option_);
   command_->add_option("--backend", backend_, "gmp (mpz_fac_ui) or cpp_int (a multiply loop)")
       ->check(CLI::IsMember({"gmp", "cpp_int"}))
       ->capture_default_str();
@@ -43,9 +85,16 @@ FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare) {
 
 FactorialJob FactorialCommand::parse() const {
   const bool has_numbers = numbers_option_->count() > 0;
-  if (upto_ == 0 && !has_numbers) throw UsageError("factorial needs --upto N or --numbers LIST");
+  const bool has_file = numbers_file_option_->count() > 0;
+  if (upto_ == 0 && !has_numbers && !has_file)
+    throw UsageError("factorial needs --upto N or --numbers LIST (or --numbers-file FILE)");
   FactorialJob job;
-  job.numbers = upto_ != 0 ? NumberList::upto(upto_) : NumberList::parse(numbers_);
+  if (upto_ != 0)
+    job.numbers = NumberList::upto(upto_);
+  else if (has_file)
+    job.numbers = NumberList::parse_file(read_numbers_file(numbers_file_), numbers_file_);
+  else
+    job.numbers = NumberList::parse(numbers_);
   job.backend = parse_backend(backend_);
   job.encoding = options_.out.empty() ? Encoding::kBinary : Encoding::kDecimal;
   if (!fail_on_.empty()) {
@@ -55,6 +104,16 @@ FactorialJob FactorialCommand::parse() const {
     job.has_fail_on = true;
   }
   return job;
+}
+
+std::string FactorialCommand::fingerprint(const NumberList& numbers) const {
+  if (upto_ != 0) return "factorial upto " + std::to_string(upto_);
+  if (numbers_file_option_->count() == 0) return "factorial " + numbers_;
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const auto& [first, last] : numbers.ranges()) hash = fnv1a(fnv1a(hash, first), last);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return "factorial " + std::to_string(numbers.size()) + " numbers " + hex;
 }
 
 cli::Workload FactorialCommand::workload() {
@@ -80,8 +139,9 @@ int FactorialCommand::run(Pool& pool) {
   std::unique_ptr<cli::OutputJournal> journal;
   TaskSet tasks(numbers.size());
   if (!options_.out.empty()) {
-    const std::string fingerprint = "factorial " + (upto_ != 0 ? "upto " + std::to_string(upto_) : numbers_);
-    journal = std::make_unique<cli::OutputJournal>(options_.out, fingerprint, options_.resume);
+    journal = std::make_unique<cli::OutputJournal>(
+        options_.out, fingerprint(numbers), cli::journal_mode(options_),
+        [&numbers](std::uint64_t key, std::string_view payload) { check_factorial_entry(numbers, key, payload); });
     if (journal->done_count() > 0) {
       std::vector<std::uint64_t> missing;
       for (std::uint64_t i = 0; i < numbers.size(); ++i)
@@ -103,7 +163,7 @@ int FactorialCommand::run(Pool& pool) {
     extra["resumed"] = journal->done_count() - report.completed;
     if (report.failures.empty()) {
       journal->finish([](std::uint64_t, std::string_view payload, std::ostream& out) { out << payload << '\n'; });
-    } else {
+    } else if (journal->resumable()) {
       std::cerr << "rankpool: partial results kept in " << journal->journal_path() << "; rerun with --resume\n";
     }
   }

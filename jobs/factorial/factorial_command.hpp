@@ -27,10 +27,15 @@ class FactorialCommand final : public cli::Command {
   /// The job the options describe; throws UsageError.
   factorial::FactorialJob parse() const;
 
+  /// The journal's first line: which numbers this run computes.
+  std::string fingerprint(const NumberList& numbers) const;
+
   CLI::App* command_;
   CLI::Option* numbers_option_ = nullptr;
+  CLI::Option* numbers_file_option_ = nullptr;
   std::int64_t upto_ = 0;
   std::string numbers_;
+  std::string numbers_file_;
   std::string backend_ = "gmp";
   std::string fail_on_;
   cli::PoolOptions options_;

@@ -16,19 +16,21 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-std::uint64_t parse_n(std::string_view text, std::string_view item) {
+std::uint64_t parse_n(std::string_view text, std::string_view item, const std::string& where = "--numbers") {
   text = trim(text);
   std::uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
     if (error == std::errc::result_out_of_range)
-      throw UsageError("--numbers: '" + std::string(item) + "' is larger than " + std::to_string(kMaxN));
-    throw UsageError("--numbers: '" + std::string(item) + "' is not a number or a range a-b");
+      throw UsageError(where + ": '" + std::string(item) + "' is larger than " + std::to_string(kMaxN));
+    throw UsageError(where + ": '" + std::string(item) + "' is not a number or a range a-b");
   }
   if (value > kMaxN)
-    throw UsageError("--numbers: " + std::to_string(value) + " is larger than the limit " + std::to_string(kMaxN));
+    throw UsageError(where + ": " + std::to_string(value) + " is larger than the limit " + std::to_string(kMaxN));
   return value;
 }
+
+bool is_separator(char c) { return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 }  // namespace
 
@@ -41,19 +43,42 @@ NumberList NumberList::parse(std::string_view text) {
     if (comma == std::string_view::npos) comma = text.size();
     const std::string_view item = trim(text.substr(begin, comma - begin));
     if (item.empty()) throw UsageError("--numbers: empty item in '" + std::string(text) + "'");
-    const std::size_t dash = item.find('-');
-    if (dash == std::string_view::npos) {
-      const std::uint64_t n = parse_n(item, item);
-      list.add(n, n);
-    } else {
-      const std::uint64_t first = parse_n(item.substr(0, dash), item);
-      const std::uint64_t last = parse_n(item.substr(dash + 1), item);
-      if (first > last) throw UsageError("--numbers: range '" + std::string(item) + "' runs backwards");
-      list.add(first, last);
-    }
+    list.add_item(item, "--numbers");
     begin = comma + 1;
   }
   return list;
+}
+
+NumberList NumberList::parse_file(std::string_view text, const std::string& name) {
+  NumberList list;
+  std::size_t line = 1;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    if (is_separator(text[at])) {
+      line += text[at] == '\n';
+      ++at;
+      continue;
+    }
+    std::size_t end = at;
+    while (end < text.size() && !is_separator(text[end])) ++end;
+    list.add_item(text.substr(at, end - at), "--numbers-file " + name + ": line " + std::to_string(line));
+    at = end;
+  }
+  if (list.size() == 0) throw UsageError("--numbers-file " + name + ": no numbers in it");
+  return list;
+}
+
+void NumberList::add_item(std::string_view item, const std::string& where) {
+  const std::size_t dash = item.find('-');
+  if (dash == std::string_view::npos) {
+    const std::uint64_t n = parse_n(item, item, where);
+    add(n, n);
+    return;
+  }
+  const std::uint64_t first = parse_n(item.substr(0, dash), item, where);
+  const std::uint64_t last = parse_n(item.substr(dash + 1), item, where);
+  if (first > last) throw UsageError(where + ": range '" + std::string(item) + "' runs backwards");
+  add(first, last);
 }
 
 NumberList NumberList::upto(std::int64_t n) {
@@ -66,6 +91,12 @@ NumberList NumberList::upto(std::int64_t n) {
 }
 
 void NumberList::add(std::uint64_t first, std::uint64_t last) {
+  // 1,2,3,… from a long list costs one range, not a million.
+  if (!ranges_.empty() && ranges_.back().second + 1 == first) {
+    ranges_.back().second = last;
+    total_ += last - first + 1;
+    return;
+  }
   ranges_.emplace_back(first, last);
   starts_.push_back(total_);
   total_ += last - first + 1;

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// NumberList: the n of a factorial run, from `--upto N` or `--numbers LIST`.
+/// NumberList: the n of a factorial run, from `--upto N`, `--numbers LIST` or `--numbers-file FILE`.
 
 #include <cstdint>
 #include <string>
@@ -21,6 +21,10 @@ class NumberList {
   /// `LIST`: comma-separated numbers and inclusive ranges a-b, e.g. "1-5,8,10-12".
   /// Throws UsageError naming the bad item.
   static NumberList parse(std::string_view text);
+  /// The text of `--numbers-file NAME`: numbers and ranges a-b separated by
+  /// commas or any whitespace (newlines included). Throws UsageError naming
+  /// NAME, the line and the bad item, or saying the file holds no numbers.
+  static NumberList parse_file(std::string_view text, const std::string& name);
   /// 1..n; throws UsageError unless 1 <= n <= kMaxN.
   static NumberList upto(std::int64_t n);
 
@@ -37,6 +41,8 @@ class NumberList {
 
  private:
   void add(std::uint64_t first, std::uint64_t last);
+  /// One item, "n" or "a-b"; `where` starts any error message.
+  void add_item(std::string_view item, const std::string& where);
 
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_;
   std::vector<std::uint64_t> starts_;  // position of each range's first n

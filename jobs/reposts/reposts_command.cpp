@@ -173,7 +173,14 @@ int RepostsCommand::run(Pool& pool) {
   // A worker overlaps the pages of one chunk: give it that many at a time.
   if (inflight_ > 1 && run.chunksize == 0 && run.variant != cli::Variant::kMap && run.variant != cli::Variant::kMapAsync)
     run.chunksize = static_cast<std::uint64_t>(inflight_);
-  cli::OutputJournal journal(options_.out, fingerprint(job), options_.resume);
+  cli::OutputJournal journal(options_.out, fingerprint(job), cli::journal_mode(options_),
+                             [&](std::uint64_t key, std::string_view payload) {
+                               const auto post = key >> 20;
+                               const auto page = key & ((1u << 20) - 1);
+                               if (post >= job.mids.size() || page < 1 || page > static_cast<std::uint64_t>(max_pages_))
+                                 throw std::runtime_error("is not a page of this run's posts");
+                               check_page_result(payload);
+                             });
   cli::note_serial_fallback(pool);
   Totals totals;
   const cli::RunReport report = fetch(pool, run, job, journal, totals);

@@ -145,4 +145,13 @@ PageResult parse_page_result(std::string_view payload) {
   return out;
 }
 
+void check_page_result(std::string_view payload) {
+  for (const auto& [id, json] : parse_page_result(payload).reposts) {
+    const auto repost = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+    if (!repost.is_object() || !repost.contains("id") || !repost["id"].is_number_integer() ||
+        repost["id"].get<std::int64_t>() != id)
+      throw std::runtime_error("repost " + std::to_string(id) + " is not a JSON object with that id");
+  }
+}
+
 }  // namespace rankpool::reposts

@@ -64,5 +64,9 @@ PageResult parse_page_result(std::string_view payload);
 PageResult parse_page_header(std::string_view payload);
 /// True when a task's result holds no repost.
 bool page_is_empty(std::string_view payload);
+/// Checks a task's result read back from a journal: it parses, and each repost
+/// is a JSON object whose integer "id" is the one its line gives. Throws
+/// std::exception saying what is wrong.
+void check_page_result(std::string_view payload);
 
 }  // namespace rankpool::reposts

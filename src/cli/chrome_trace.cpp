@@ -1,9 +1,10 @@
 #include "cli/chrome_trace.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "cli/safe_file.hpp"
 
 namespace rankpool::cli {
 
@@ -36,9 +37,10 @@ void write_chrome_trace(const std::string& path, const std::string& job, const P
                                              std::to_string(info.pid) + ")"}}}});
   }
   events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", "rankpool " + job}}}});
-  std::ofstream out(path);
-  out << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << '\n';
-  if (!out) throw RuntimeError("cannot write --trace-out " + path);
+  // Under a temporary name first: a failed write never leaves half a trace under `path`.
+  AtomicFile out(path);
+  out.stream() << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << '\n';
+  out.commit();
 }
 
 }  // namespace rankpool::cli

@@ -11,7 +11,8 @@
 namespace rankpool::cli {
 
 /// Writes every span of `report` as a complete event ("ph":"X") on its rank's
-/// track, named after the rank, host and pid. Throws RuntimeError if it cannot write.
+/// track, named after the rank, host and pid, under a temporary name renamed to
+/// `path` once whole. Throws RuntimeError "cannot write PATH: REASON".
 void write_chrome_trace(const std::string& path, const std::string& job, const Pool& pool, const RunReport& report);
 
 }  // namespace rankpool::cli

@@ -5,20 +5,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/crc.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
+#include <exception>
 
+#include "cli/launcher_stdout.hpp"
+#include "cli/safe_file.hpp"
 #include "rankpool/errors.hpp"
 
 namespace rankpool::cli {
 
 namespace {
 
-constexpr std::string_view kMagic = "rankpool-journal-1 ";
+// Version 2 frames every value with its CRC-32: "<key> <size> <crc32 hex>\n<payload>\n".
+constexpr std::string_view kMagic = "rankpool-journal-2 ";
+// The longest entry header: two 20-digit numbers, 8 hex digits, two spaces and "\n".
+constexpr std::size_t kMaxEntryHeader = 52;
 
 std::string folder_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -27,15 +32,38 @@ std::string folder_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
-void write_all(int fd, std::string_view bytes, const std::string& path) {
-  while (!bytes.empty()) {
-    const ssize_t wrote = ::write(fd, bytes.data(), bytes.size());
-    if (wrote < 0) {
-      if (errno == EINTR) continue;
-      throw RuntimeError("cannot write " + path + ": " + std::strerror(errno));
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(wrote));
+std::uint32_t crc32_of(std::string_view bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+std::string entry_header(std::uint64_t key, std::string_view payload) {
+  char crc[9];
+  std::snprintf(crc, sizeof crc, "%08x", crc32_of(payload));
+  return std::to_string(key) + " " + std::to_string(payload.size()) + " " + crc + "\n";
+}
+
+/// Up to `size` bytes at `offset`; fewer only at the end of the file.
+std::string pread_some(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name) {
+  std::string out(size, '\0');
+  std::uint64_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(fd, out.data() + got, size - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw RuntimeError("cannot read " + name + ": " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::uint64_t>(n);
   }
+  out.resize(got);
+  return out;
+}
+
+template <class T>
+bool parse_whole(std::string_view text, T& value, int base = 10) {
+  if (text.empty()) return false;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  return error == std::errc() && end == text.data() + text.size();
 }
 
 }  // namespace
@@ -53,33 +81,84 @@ void check_writable(const std::string& path, const char* option) {
     throw UsageError(std::string(option) + " " + path + " is a folder");
 }
 
-OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool resume) : path_(std::move(path)) {
+OutputJournal::OutputJournal(std::string path, std::string fingerprint, JournalMode mode, const EntryCheck& check)
+    : path_(std::move(path)) {
+  try {
+    open(mode, fingerprint, check);
+  } catch (...) {
+    if (fd_ >= 0) ::close(fd_);
+    throw;
+  }
+}
+
+void OutputJournal::open(JournalMode mode, const std::string& fingerprint, const EntryCheck& check) {
   if (!path_.empty()) check_writable(path_, "--out");
   struct stat info {};
   // A device or a pipe (/dev/null, a FIFO) is written once at the end, not renamed onto.
   special_ = path_ != "-" && !path_.empty() && stat(path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode);
-  if (path_ == "-" || path_.empty() || special_) {
-    const char* tmp = std::getenv("TMPDIR");
-    journal_path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/rankpool-output-" + std::to_string(getpid()) + ".partial";
-    resume = false;
-  } else {
+  if (!in_tmp()) {
     journal_path_ = path_ + ".partial";
-  }
-  if (resume && access(journal_path_.c_str(), F_OK) == 0) {
-    load_existing(fingerprint);
-    fd_ = ::open(journal_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd_ < 0) throw UsageError("--resume: cannot open " + journal_path_ + ": " + std::strerror(errno));
-    lock();
-    // Cut a torn tail so new entries start on a clean boundary.
-    if (ftruncate(fd_, static_cast<off_t>(size_)) != 0)
-      throw RuntimeError("cannot truncate " + journal_path_ + ": " + std::strerror(errno));
+    open_beside(mode, fingerprint, check);
     return;
   }
-  // Lock before truncating: another run may be writing this journal.
-  fd_ = ::open(journal_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw UsageError("--out " + path_ + ": cannot create " + journal_path_ + ": " + std::strerror(errno));
+  if (mode == JournalMode::kResume)
+    throw UsageError("--resume needs --out FILE, a regular file: the journal of --out " +
+                     (path_.empty() ? std::string("(none)") : path_) + " is private and goes when the run ends");
+  private_dir_ = std::make_unique<PrivateDir>("rankpool");
+  journal_path_ = private_dir_->path() + "/output.partial";
+  fd_ = create_new_file(journal_path_, O_RDWR | O_APPEND, 0600);
+  if (fd_ < 0) throw RuntimeError("cannot create " + journal_path_ + ": " + std::strerror(errno));
+  start(fingerprint);
+}
+
+void OutputJournal::open_beside(JournalMode mode, const std::string& fingerprint, const EntryCheck& check) {
+  // O_NONBLOCK: a FIFO planted here must not hang the open; O_NOFOLLOW: nor a link redirect it.
+  fd_ = ::open(journal_path_.c_str(), O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd_ < 0 && errno == ELOOP) {
+    if (mode != JournalMode::kFresh)
+      throw UsageError(journal_path_ + " is a symbolic link; rankpool does not write through one (--fresh replaces it)");
+    if (::unlink(journal_path_.c_str()) != 0)
+      throw UsageError("--fresh: cannot remove " + journal_path_ + ": " + std::strerror(errno));
+  } else if (fd_ < 0 && errno != ENOENT) {
+    throw UsageError("--out " + path_ + ": cannot open " + journal_path_ + ": " + std::strerror(errno));
+  }
+  if (fd_ < 0) {
+    fd_ = create_new_file(journal_path_, O_RDWR | O_APPEND);
+    if (fd_ < 0 && errno == EEXIST) throw UsageError("--out " + path_ + ": " + journal_path_ + " is in use by another run");
+    if (fd_ < 0) throw UsageError("--out " + path_ + ": cannot create " + journal_path_ + ": " + std::strerror(errno));
+    lock();
+    start(fingerprint);
+    return;
+  }
+  struct stat info {};
+  if (fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode) || info.st_nlink != 1) {
+    const bool regular = S_ISREG(info.st_mode);
+    ::close(fd_);
+    fd_ = -1;
+    throw UsageError(journal_path_ + (regular ? " has other hard links" : " is not a regular file") +
+                     "; rankpool does not write through it (remove it)");
+  }
+  fcntl(fd_, F_SETFL, O_APPEND);
+  // Lock before anything else: another run may be writing this journal.
   lock();
-  if (ftruncate(fd_, 0) != 0) throw RuntimeError("cannot truncate " + journal_path_ + ": " + std::strerror(errno));
+  switch (mode) {
+    case JournalMode::kNew:
+      throw UsageError(journal_path_ + " holds the results of an earlier run that did not finish; add --resume to " +
+                       "continue it, or --fresh to discard it");
+    case JournalMode::kFresh:
+      if (ftruncate(fd_, 0) != 0) throw RuntimeError("cannot truncate " + journal_path_ + ": " + std::strerror(errno));
+      start(fingerprint);
+      return;
+    case JournalMode::kResume:
+      load_existing(fingerprint, check);
+      // Cut a torn tail so new entries start on a clean boundary.
+      if (ftruncate(fd_, static_cast<off_t>(size_)) != 0)
+        throw RuntimeError("cannot truncate " + journal_path_ + ": " + std::strerror(errno));
+      return;
+  }
+}
+
+void OutputJournal::start(const std::string& fingerprint) {
   const std::string header = std::string(kMagic) + fingerprint + "\n";
   write_all(fd_, header, journal_path_);
   size_ = header.size();
@@ -87,7 +166,7 @@ OutputJournal::OutputJournal(std::string path, std::string fingerprint, bool res
 
 OutputJournal::~OutputJournal() {
   if (fd_ >= 0) ::close(fd_);
-  if (in_tmp()) std::remove(journal_path_.c_str());
+  // private_dir_ takes an in-tmp journal with it: that one cannot be resumed.
 }
 
 void OutputJournal::lock() {
@@ -98,40 +177,60 @@ void OutputJournal::lock() {
   }
 }
 
-void OutputJournal::load_existing(const std::string& fingerprint) {
-  std::ifstream in(journal_path_, std::ios::binary);
-  std::string header;
-  if (!std::getline(in, header) || header != std::string(kMagic) + fingerprint)
-    throw UsageError("--resume: " + journal_path_ + " was written by a different run; remove it or drop --resume");
-  size_ = header.size() + 1;
-  in.seekg(0, std::ios::end);
-  const auto file_size = static_cast<std::uint64_t>(in.tellg());
-  in.seekg(static_cast<std::streamoff>(size_));
-  // Entries: "<key> <size>\n<payload>\n"; stop at the first torn or garbled one.
-  for (;;) {
-    std::string line;
-    if (!std::getline(in, line) || in.eof()) break;
-    const auto space = line.find(' ');
+void OutputJournal::load_existing(const std::string& fingerprint, const EntryCheck& check) {
+  struct stat info {};
+  if (fstat(fd_, &info) != 0) throw RuntimeError("cannot read " + journal_path_ + ": " + std::strerror(errno));
+  const auto file_size = static_cast<std::uint64_t>(info.st_size);
+  const std::string expected = std::string(kMagic) + fingerprint + "\n";
+  if (pread_some(fd_, 0, expected.size(), journal_path_) != expected)
+    throw UsageError("--resume: " + journal_path_ + " was written by a different run; remove it or use --fresh");
+  size_ = expected.size();
+  std::uint64_t number = 0;
+  // One entry at a time; the file may end inside the last one (a torn write),
+  // anything else wrong is an error that names the entry.
+  while (size_ < file_size) {
+    ++number;
+    auto bad = [&](const std::string& why) {
+      return UsageError("--resume: " + journal_path_ + ": entry " + std::to_string(number) + " (at byte " +
+                        std::to_string(size_) + ") " + why + "; remove that entry and what follows, or use --fresh");
+    };
+    const std::string head = pread_some(fd_, size_, kMaxEntryHeader, journal_path_);
+    const auto newline = head.find('\n');
+    if (newline == std::string::npos) {
+      if (size_ + head.size() == file_size) break;  // torn
+      throw bad("has no header line");
+    }
+    const std::string_view line(head.data(), newline);
+    const auto first_space = line.find(' ');
+    const auto second_space = first_space == std::string_view::npos ? first_space : line.find(' ', first_space + 1);
     std::uint64_t key = 0;
     std::uint64_t size = 0;
-    if (space == std::string::npos) break;
-    const char* end = line.data() + line.size();
-    auto key_parse = std::from_chars(line.data(), line.data() + space, key);
-    auto size_parse = std::from_chars(line.data() + space + 1, end, size);
-    if (space == 0 || key_parse.ec != std::errc() || key_parse.ptr != line.data() + space ||
-        size_parse.ec != std::errc() || size_parse.ptr != end || size_parse.ptr == line.data() + space + 1)
-      break;
-    const std::uint64_t payload_at = size_ + line.size() + 1;
-    if (payload_at > file_size || size >= file_size - payload_at) break;
-    in.seekg(static_cast<std::streamoff>(payload_at + size));
-    if (!in || in.get() != '\n') break;
+    std::uint32_t crc = 0;
+    if (second_space == std::string_view::npos || !parse_whole(line.substr(0, first_space), key) ||
+        !parse_whole(line.substr(first_space + 1, second_space - first_space - 1), size) ||
+        line.size() - second_space - 1 != 8 || !parse_whole(line.substr(second_space + 1), crc, 16))
+      throw bad("has a garbled header '" + std::string(line) + "'");
+    const std::uint64_t payload_at = size_ + newline + 1;
+    if (size >= file_size || payload_at + size + 1 > file_size) break;  // torn
+    std::string payload = pread_some(fd_, payload_at, size + 1, journal_path_);
+    if (payload.size() != size + 1 || payload.back() != '\n') throw bad("(key " + std::to_string(key) + ") is cut short");
+    payload.pop_back();
+    if (crc32_of(payload) != crc) throw bad("(key " + std::to_string(key) + ") does not match its checksum");
+    if (entries_.count(key) != 0) throw bad("repeats key " + std::to_string(key));
+    if (check) {
+      try {
+        check(key, payload);
+      } catch (const std::exception& error) {
+        throw bad("(key " + std::to_string(key) + "): " + error.what());
+      }
+    }
     entries_[key] = {payload_at, size};
     size_ = payload_at + size + 1;
   }
 }
 
 void OutputJournal::append(std::uint64_t key, std::string_view payload) {
-  std::string entry = std::to_string(key) + " " + std::to_string(payload.size()) + "\n";
+  std::string entry = entry_header(key, payload);
   const std::uint64_t payload_at = size_ + entry.size();
   entry.append(payload);
   entry.push_back('\n');
@@ -141,48 +240,54 @@ void OutputJournal::append(std::uint64_t key, std::string_view payload) {
 }
 
 std::string OutputJournal::read_at(std::uint64_t offset, std::uint64_t size) const {
-  std::string out(size, '\0');
-  const int fd = ::open(journal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw RuntimeError("cannot read " + journal_path_ + ": " + std::strerror(errno));
-  std::uint64_t got = 0;
-  while (got < size) {
-    const ssize_t n = pread(fd, out.data() + got, size - got, static_cast<off_t>(offset + got));
-    if (n <= 0) {
-      ::close(fd);
-      throw RuntimeError("cannot read " + journal_path_ + ": short read");
-    }
-    got += static_cast<std::uint64_t>(n);
-  }
-  ::close(fd);
+  std::string out = pread_some(fd_, offset, size, journal_path_);
+  if (out.size() != size) throw RuntimeError("cannot read " + journal_path_ + ": it ends early");
   return out;
 }
 
 void OutputJournal::finish(
     const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry,
     bool keep_journal) {
+  // A failed write stops the loop; the stream without a buffer (no output) fails every write and goes on.
+  auto write_all_entries = [&](std::ostream& out) {
+    for (const auto& [key, where] : entries_) {
+      write_entry(key, read_at(where.first, where.second), out);
+      if (!out && out.rdbuf() != nullptr) break;
+    }
+  };
   if (in_tmp()) {
-    std::ostream nowhere(nullptr);
-    std::ofstream special;
-    if (special_) special.open(path_, std::ios::binary);
-    std::ostream& out = path_ == "-" ? std::cout : special_ ? static_cast<std::ostream&>(special) : nowhere;
-    for (const auto& [key, where] : entries_) write_entry(key, read_at(where.first, where.second), out);
-    out.flush();
-    if (special_ && !special) throw RuntimeError("cannot write " + path_ + ": " + std::strerror(errno));
+    if (path_.empty()) {
+      std::ostream nowhere(nullptr);
+      write_all_entries(nowhere);
+      return;
+    }
+    const bool to_stdout = path_ == "-";
+    const int fd = to_stdout ? stdout_fd() : ::open(path_.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) throw RuntimeError("cannot write " + path_ + ": " + std::strerror(errno));
+    struct Closer {
+      int fd;
+      bool owned;
+      ~Closer() {
+        if (owned) ::close(fd);
+      }
+    } closer{fd, !to_stdout};
+    FdStreamBuf buffer(fd, to_stdout ? "stdout" : path_);
+    std::ostream out(&buffer);
+    write_all_entries(out);
+    buffer.check();
     return;
   }
-  const std::string tmp = path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw RuntimeError("cannot create " + tmp + ": " + std::strerror(errno));
-    for (const auto& [key, where] : entries_) write_entry(key, read_at(where.first, where.second), out);
-    out.flush();
-    if (!out) throw RuntimeError("cannot write " + tmp + ": " + std::strerror(errno));
+  try {
+    AtomicFile file(path_);
+    write_all_entries(file.stream());
+    file.commit();
+  } catch (const RuntimeError& error) {
+    throw RuntimeError(std::string(error.what()) + " (the results stay in " + journal_path_ +
+                       "; rerun with --resume)");
   }
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
-    throw RuntimeError("cannot move " + tmp + " to " + path_ + ": " + std::strerror(errno));
   ::close(fd_);
   fd_ = -1;
-  if (!keep_journal) std::remove(journal_path_.c_str());
+  if (!keep_journal) ::unlink(journal_path_.c_str());
 }
 
 }  // namespace rankpool::cli

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -13,18 +14,40 @@
 
 namespace rankpool::cli {
 
+class PrivateDir;
+
+/// What to do with a `FILE.partial` an earlier run left behind.
+enum class JournalMode {
+  kNew,     ///< refuse it (exit 2): the user says --resume or --fresh
+  kResume,  ///< keep its entries and run only the rest (--resume)
+  kFresh,   ///< discard it (--fresh)
+};
+
+/// Checks one entry of a journal being resumed: throws any std::exception
+/// whose what() says what is wrong with it (key outside the task set, value
+/// not well-formed for the job). The journal itself checks its framing, a
+/// CRC-32 of every value and that no key appears twice.
+using EntryCheck = std::function<void(std::uint64_t key, std::string_view payload)>;
+
 /// Appends each task's output to `FILE.partial` as it arrives (one write per
 /// entry, so a killed run leaves whole entries and at most one torn tail),
-/// then `finish()` writes the entries in key order to `FILE.tmp` and renames
-/// it to FILE. `--resume` reads an earlier journal and tells which keys are
-/// done. The journal's first line fingerprints the run, so a resume of a
-/// different run is refused. FILE "-" means stdout and "" nowhere (a job
-/// that only counts); both journal in $TMPDIR. A lock keeps two runs apart.
+/// then `finish()` writes the entries in key order under a temporary name
+/// (mkstemp) and renames that to FILE. The journal's first line fingerprints
+/// the run, so a resume of a different run is refused. FILE "-" (stdout), ""
+/// (a job that only counts) and a device or FIFO cannot hold a journal beside
+/// them: theirs lives in a private folder (mkdtemp, 0700) that goes when the
+/// journal does. Files are opened with O_NOFOLLOW and created with O_EXCL;
+/// a lock keeps two runs apart.
 class OutputJournal {
  public:
-  /// Opens (or, with resume, reopens) the journal. Throws UsageError if the
-  /// folder is missing or not writable, or the journal belongs to another run.
-  OutputJournal(std::string path, std::string fingerprint, bool resume);
+  /// Opens the journal. Throws UsageError if the folder is missing or not
+  /// writable, `FILE.partial` exists and mode is kNew, it is a link or not a
+  /// regular file, it belongs to another run, or (kResume) an entry fails a
+  /// check: the message names the journal and the entry.
+  OutputJournal(std::string path, std::string fingerprint, JournalMode mode, const EntryCheck& check = {});
+  /// The same with `resume` as kResume, else kNew.
+  OutputJournal(std::string path, std::string fingerprint, bool resume)
+      : OutputJournal(std::move(path), std::move(fingerprint), resume ? JournalMode::kResume : JournalMode::kNew) {}
   ~OutputJournal();
   OutputJournal(const OutputJournal&) = delete;
   OutputJournal& operator=(const OutputJournal&) = delete;
@@ -39,20 +62,28 @@ class OutputJournal {
     return read_at(where.first, where.second);
   }
 
-  /// Records one task's output (any bytes) under its key.
+  /// Records one task's output (any bytes) under its key. Throws
+  /// RuntimeError "cannot write FILE.partial: REASON".
   void append(std::uint64_t key, std::string_view payload);
 
   /// Writes every entry in key order through `write_entry` into the final
-  /// file, renames it into place and removes the journal (keeps it with
-  /// `keep_journal`, for a run that wrote what it had and may `--resume`).
+  /// file, renames it into place and removes the journal. Throws RuntimeError
+  /// "cannot write FILE: REASON" (or "stdout") if any write fails; the journal
+  /// is then kept, and no file stands under the final name. `keep_journal` keeps it
+  /// also on success, for a run that wrote what it had and may `--resume`.
   void finish(const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry,
               bool keep_journal = false);
 
   const std::string& path() const noexcept { return path_; }
   const std::string& journal_path() const noexcept { return journal_path_; }
+  /// Whether a rerun with --resume can continue from this journal.
+  bool resumable() const noexcept { return !in_tmp(); }
 
  private:
-  void load_existing(const std::string& fingerprint);
+  void open(JournalMode mode, const std::string& fingerprint, const EntryCheck& check);
+  void open_beside(JournalMode mode, const std::string& fingerprint, const EntryCheck& check);
+  void start(const std::string& fingerprint);
+  void load_existing(const std::string& fingerprint, const EntryCheck& check);
   void lock();
   std::string read_at(std::uint64_t offset, std::uint64_t size) const;
 
@@ -60,6 +91,7 @@ class OutputJournal {
 
   std::string path_;
   bool special_ = false;
+  std::unique_ptr<PrivateDir> private_dir_;
   std::string journal_path_;
   int fd_ = -1;
   std::uint64_t size_ = 0;

@@ -1,12 +1,18 @@
 #include "cli/pool_options.hpp"
 
-#include "cli/chrome_trace.hpp"
-#include "cli/output_journal.hpp"
-
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
+#include <vector>
+
+#include "cli/chrome_trace.hpp"
+#include "cli/launcher_stdout.hpp"
+#include "cli/output_journal.hpp"
 
 namespace rankpool::cli {
 
@@ -25,7 +31,75 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
       ->check(CLI::IsMember({"stop", "continue"}))
       ->capture_default_str();
   command.add_option("--out", options.out, out_help);
-  command.add_flag("--resume", options.resume, "with --out: keep what an interrupted run wrote, run only the rest");
+  auto* resume =
+      command.add_flag("--resume", options.resume, "with --out: keep what an interrupted run wrote, run only the rest");
+  command.add_flag("--fresh", options.fresh, "with --out: discard what an interrupted run wrote (FILE.partial)")
+      ->excludes(resume);
+}
+
+JournalMode journal_mode(const PoolOptions& options) noexcept {
+  if (options.resume) return JournalMode::kResume;
+  return options.fresh ? JournalMode::kFresh : JournalMode::kNew;
+}
+
+namespace {
+
+/// One output of the run: the option that names it, and where it goes.
+struct Output {
+  std::string option;
+  std::string path;  // "" for stdout
+};
+
+std::optional<std::pair<dev_t, ino_t>> identity(const Output& output) {
+  struct stat info {};
+  const int found = output.path.empty() ? fstat(stdout_fd(), &info) : stat(output.path.c_str(), &info);
+  if (found != 0) return std::nullopt;
+  return std::pair{info.st_dev, info.st_ino};
+}
+
+bool is_null_device(const Output& output, const struct stat& null_device) {
+  struct stat info {};
+  const int found = output.path.empty() ? fstat(stdout_fd(), &info) : stat(output.path.c_str(), &info);
+  return found == 0 && S_ISCHR(info.st_mode) && info.st_rdev == null_device.st_rdev;
+}
+
+std::string spelled(const Output& output) {
+  return output.path.empty() ? "stdout (" + output.option + ")" : output.option + " " + output.path;
+}
+
+}  // namespace
+
+void check_distinct_outputs(const PoolOptions& options) {
+  std::vector<Output> outputs;
+  if (options.out == "-" || options.json) outputs.push_back({options.out == "-" ? "--out -" : "--json", ""});
+  if (!options.out.empty() && options.out != "-") {
+    outputs.push_back({"--out", options.out});
+    outputs.push_back({"--out's journal", options.out + ".partial"});
+  }
+  if (!options.trace_out.empty()) outputs.push_back({"--trace-out", options.trace_out});
+  struct stat null_device {};
+  const bool has_null = stat("/dev/null", &null_device) == 0;
+  for (std::size_t a = 0; a < outputs.size(); ++a)
+    for (std::size_t b = a + 1; b < outputs.size(); ++b) {
+      bool same = false;
+      if (!outputs[a].path.empty() && !outputs[b].path.empty()) {
+        std::error_code first_error;
+        std::error_code second_error;
+        const auto first_name =
+            std::filesystem::weakly_canonical(std::filesystem::absolute(outputs[a].path, first_error), first_error);
+        const auto second_name =
+            std::filesystem::weakly_canonical(std::filesystem::absolute(outputs[b].path, second_error), second_error);
+        same = !first_error && !second_error && first_name == second_name;
+      }
+      const auto first = identity(outputs[a]);
+      const auto second = identity(outputs[b]);
+      // Everything may go to a null device at once.
+      if (first && has_null && is_null_device(outputs[a], null_device)) continue;
+      same = same || (first && second && *first == *second);
+      if (same)
+        throw UsageError(spelled(outputs[a]) + " and " + spelled(outputs[b]) +
+                         " are the same file; give each output its own");
+    }
 }
 
 RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
@@ -36,7 +110,9 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
   run.record_spans = !options.trace_out.empty();
   if (!options.trace_out.empty()) check_writable(options.trace_out, "--trace-out");
   if (options.resume && options.out.empty()) throw UsageError("--resume needs --out");
+  if (options.fresh && options.out.empty()) throw UsageError("--fresh needs --out");
   if (options.out == "-" && options.json) throw UsageError("--out - and --json both write to stdout; pick one");
+  check_distinct_outputs(options);
   if (options.pool > 0) {
     // One rank alone runs its tasks itself: --pool 1 is that one.
     const int available = std::max(pool.workers(), 1);
@@ -94,7 +170,7 @@ int print_report(const PoolOptions& options, const nlohmann::json& report) {
     std::cerr << '\n';
   }
   if (options.json) {
-    std::cout << report.dump() << std::endl;
+    write_stdout(report.dump() + "\n");
   } else {
     std::string spread;
     for (auto& [rank, count] : report["tasks_per_rank"].items()) spread += " " + rank + ":" + count.dump();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/output_journal.hpp"
 #include "cli/run_variant.hpp"
 #include "rankpool/pool.hpp"
 
@@ -21,14 +22,23 @@ struct PoolOptions {
   std::string on_error = "stop";
   std::string out;
   bool resume = false;
+  bool fresh = false;
 };
 
-/// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume.
+/// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh.
 void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help);
 
 /// Validates the options against the running pool, sizes the pool, and
 /// returns how to run. Throws UsageError.
 RunOptions apply_pool_options(const PoolOptions& options, Pool& pool);
+
+/// What --resume and --fresh ask of an existing FILE.partial.
+JournalMode journal_mode(const PoolOptions& options) noexcept;
+
+/// Throws UsageError if two outputs of the run (--out, its journal,
+/// --trace-out, stdout for --json or --out -) are one file, by name or by
+/// device and inode.
+void check_distinct_outputs(const PoolOptions& options);
 
 /// The summary `--json` prints: job, variant, workers, tasks, wall_seconds,
 /// tasks_per_rank, errors, and whatever the job adds in `extra`.
@@ -41,6 +51,7 @@ int finish_run(const PoolOptions& options, const std::string& job, const RunOpti
 
 /// Prints the report: JSON on stdout with --json, else a human summary on stderr,
 /// and every failure on stderr. Returns the exit code: 1 if anything failed.
+/// Throws RuntimeError "cannot write stdout: REASON".
 int print_report(const PoolOptions& options, const nlohmann::json& report);
 
 /// Says on stderr that there are no workers, once, when the world is one rank.

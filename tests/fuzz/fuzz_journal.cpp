@@ -1,12 +1,14 @@
 // OutputJournal resume over a torn or corrupt journal: with a valid first line
-// any bytes after it resume without an exception; the entries loaded are
-// readable, and a new entry appended after them reads back intact.
+// any bytes after it either resume, or are refused with a UsageError that
+// names the journal and the entry; the entries loaded are readable, and a new
+// entry appended after them reads back intact.
 
 #include <filesystem>
 #include <limits>
 #include <string>
 
 #include "cli/output_journal.hpp"
+#include "rankpool/errors.hpp"
 #include "fuzz_support.hpp"
 
 namespace fuzz = rankpool::fuzz;
@@ -23,11 +25,11 @@ constexpr std::string_view kNewPayload = "appended after resume";
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto out = fuzz::scratch_dir() / "out.txt";
   const std::string journal = out.string() + ".partial";
-  const std::string header = "rankpool-journal-1 " + std::string(kFingerprint) + "\n";
+  const std::string header = "rankpool-journal-2 " + std::string(kFingerprint) + "\n";
   fuzz::write_file(journal, header, fuzz::as_text(data, size));
 
   try {
-    OutputJournal resumed(out.string(), std::string(kFingerprint), /*resume=*/true);
+    OutputJournal resumed(out.string(), std::string(kFingerprint), rankpool::cli::JournalMode::kResume);
     if (std::filesystem::file_size(journal) > header.size() + size)
       fuzz::fail("resume made the journal longer");
     resumed.append(kNewKey, kNewPayload);
@@ -46,6 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!saw_new) fuzz::fail("the entry appended after resume is missing");
     if (written != resumed.done_count())
       fuzz::fail("finish wrote " + std::to_string(written) + " entries, not done_count()");
+  } catch (const rankpool::UsageError& e) {
+    const std::string message = e.what();
+    if (message.rfind("--resume: " + journal + ": entry ", 0) != 0)
+      fuzz::fail("a refused journal must be named with the entry: " + message);
   } catch (const std::exception& e) {
     fuzz::fail("resume of a journal with a valid header threw " + fuzz::type_name(e) + ": " + e.what());
   }
