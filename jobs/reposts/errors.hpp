@@ -1,20 +1,21 @@
 #pragma once
 /// Exceptions of the reposts job.
 ///
-/// Two kinds, as the CLI maps them to exit codes: `InputError` is bad input
-/// from the user (a malformed id, mids file or URL: exit 2); `ApiError` is a
-/// failed call to the Weibo API (exit 1). Messages never contain the access
-/// token.
+/// Two kinds, in rankpool's one error hierarchy (each class carries its exit
+/// code): `InputError` is bad input from the user (a malformed id, mids file
+/// or URL: a UsageError, exit 2); `ApiError` is a failed call to the Weibo
+/// API (a RuntimeError, exit 1). Messages never contain the access token.
 
-#include <stdexcept>
 #include <string>
+
+#include "rankpool/errors.hpp"
 
 namespace rankpool::reposts {
 
 /// Bad user input: a post id, a mids file, an `--api-base` URL, a token file.
-class InputError : public std::invalid_argument {
+class InputError : public UsageError {
  public:
-  using std::invalid_argument::invalid_argument;
+  using UsageError::UsageError;
 };
 
 /// A call to the Weibo API that failed.
@@ -27,12 +28,12 @@ class InputError : public std::invalid_argument {
 /// try { client.fetch_page(mid, 200, 1); }
 /// catch (const ApiError& e) { if (e.permanent()) ...; }
 /// ```
-class ApiError : public std::runtime_error {
+class ApiError : public RuntimeError {
  public:
   /// `http_status` and `error_code` are 0 when unknown (no HTTP answer, no
   /// Weibo error body).
   ApiError(const std::string& message, bool permanent, int http_status = 0, int error_code = 0)
-      : std::runtime_error(message),
+      : RuntimeError(message),
         permanent_(permanent),
         http_status_(http_status),
         error_code_(error_code) {}

@@ -23,7 +23,7 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& options);
 /// URL as the first line of stdout (flushed) once listening, a summary on
 /// stderr when stopped, and returns 0.
 ///
-/// Throws `InputError` for an unreadable `token_file`, `std::invalid_argument`
+/// Throws `InputError` for an unreadable `token_file`, `UsageError`
 /// for inconsistent options (exit 2), `std::runtime_error` when it cannot
 /// listen (exit 1). Blocking.
 int run_mock_weibo(const MockWeiboOptions& options);

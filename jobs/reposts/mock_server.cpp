@@ -1,5 +1,7 @@
 #include "reposts/mock_server.hpp"
 
+#include "rankpool/errors.hpp"
+
 #include <httplib.h>
 #include <sys/socket.h>
 
@@ -46,7 +48,7 @@ constexpr std::int64_t kMaxPage = 1'000'000'000'000LL;
 
 void check(bool ok, const std::string& message) {
   if (!ok) {
-    throw std::invalid_argument("mock-weibo: " + message);
+    throw UsageError("mock-weibo: " + message);
   }
 }
 

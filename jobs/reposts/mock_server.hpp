@@ -55,7 +55,7 @@ struct MockStats {
 /// writes to sockets whose clients went away (stalls, timeouts).
 class MockWeiboServer {
  public:
-  /// Throws `std::invalid_argument` for inconsistent options.
+  /// Throws `UsageError` for inconsistent options.
   explicit MockWeiboServer(MockWeiboOptions options);
   /// Stops the server; never throws.
   ~MockWeiboServer();

@@ -75,15 +75,11 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
 
 RepostsJob RepostsCommand::prepare(const Pool& pool) const {
   RepostsJob job;
-  try {
-    if (mid_.empty() && mids_file_.empty()) throw UsageError("reposts needs --mid ID or --mids-file FILE");
-    job.mids = !mid_.empty() ? std::vector<std::int64_t>{parse_post_id(mid_)} : parse_mids_file(mids_file_);
-    job.api_base = validate_api_base(api_base_);
-    job.access_token = read_access_token(token_file_.empty() ? std::nullopt
-                                                             : std::optional<std::filesystem::path>(token_file_));
-  } catch (const InputError& error) {
-    throw UsageError(error.what());
-  }
+  if (mid_.empty() && mids_file_.empty()) throw UsageError("reposts needs --mid ID or --mids-file FILE");
+  job.mids = !mid_.empty() ? std::vector<std::int64_t>{parse_post_id(mid_)} : parse_mids_file(mids_file_);
+  job.api_base = validate_api_base(api_base_);
+  job.access_token =
+      read_access_token(token_file_.empty() ? std::nullopt : std::optional<std::filesystem::path>(token_file_));
   job.count = count_;
   job.connect_timeout_ms = static_cast<int>(connect_timeout_ * 1000);
   job.timeout_ms = static_cast<int>(timeout_ * 1000);
@@ -270,16 +266,6 @@ MockWeiboCommand::MockWeiboCommand(CLI::App& app) { command_ = add_mock_weibo_op
 
 int MockWeiboCommand::run(Pool& /*pool*/) { return run_standalone(); }
 
-int MockWeiboCommand::run_standalone() {
-  try {
-    return run_mock_weibo(options_);
-  } catch (const std::invalid_argument& error) {
-    std::cerr << "rankpool: error: " << error.what() << std::endl;
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "rankpool: error: " << error.what() << std::endl;
-    return 1;
-  }
-}
+int MockWeiboCommand::run_standalone() { return run_mock_weibo(options_); }
 
 }  // namespace rankpool::reposts

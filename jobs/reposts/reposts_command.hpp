@@ -64,8 +64,9 @@ class MockWeiboCommand final : public cli::Command {
   explicit MockWeiboCommand(CLI::App& app);
   bool selected() const override { return command_->parsed(); }
   int run(Pool& pool) override;
+  bool standalone() const override { return true; }
   /// Runs the server in the foreground until SIGTERM / SIGINT.
-  int run_standalone();
+  int run_standalone() override;
 
  private:
   CLI::App* command_;

@@ -10,25 +10,27 @@
 #include "cli/command.hpp"
 #include "cli/launch_rank.hpp"
 #include "cli/registry.hpp"
-#include "exec/exec_command.hpp"
-#include "factorial/factorial_command.hpp"
 #include "rankpool/session.hpp"
-#include "sleep/sleep_command.hpp"
 
 namespace {
 
-int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cli::Command>>& commands) {
+// The one place an error becomes an exit code: each rankpool error carries its own.
+template <class Run>
+int run_reporting_errors(Run&& run) {
   try {
+    return run();
+  } catch (const std::exception& error) {
+    std::cerr << "rankpool: error: " << error.what() << std::endl;
+    return rankpool::exit_code_of(error);
+  }
+}
+
+int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cli::Command>>& commands) {
+  return run_reporting_errors([&] {
     for (auto& command : commands)
       if (command->selected()) return command->run(pool);
     return 0;
-  } catch (const rankpool::UsageError& error) {
-    std::cerr << "rankpool: error: " << error.what() << std::endl;
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "rankpool: error: " << error.what() << std::endl;
-    return 1;
-  }
+  });
 }
 
 }  // namespace
@@ -38,10 +40,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "rankpool 0.1.0");
   std::vector<std::unique_ptr<rankpool::cli::Command>> commands;
-  commands.push_back(std::make_unique<rankpool::factorial::FactorialCommand>(app));
-  commands.push_back(std::make_unique<rankpool::sleep_job::SleepCommand>(app));
-  commands.push_back(std::make_unique<rankpool::exec::ExecCommand>(app));
-  rankpool::cli::add_extra_commands(app, commands);
+  rankpool::cli::add_all_commands(app, commands);
   std::string usage_error;
 
   try {
@@ -60,9 +59,11 @@ int main(int argc, char** argv) {
     usage_error = error.what();
   }
   if (usage_error.empty())
-    if (auto code = rankpool::cli::run_standalone(commands)) return *code;
+    for (auto& command : commands)
+      if (command->selected() && command->standalone())
+        return run_reporting_errors([&] { return command->run_standalone(); });
 
-  try {
+  return run_reporting_errors([&] {
     rankpool::Session session(argc, argv, rankpool::cli::all_jobs());
     int code = 0;
     if (rankpool::Pool* pool = session.pool()) {
@@ -76,8 +77,5 @@ int main(int argc, char** argv) {
       }
     }
     return session.finish(code);
-  } catch (const std::exception& error) {
-    std::cerr << "rankpool: error: " << error.what() << std::endl;
-    return 1;
-  }
+  });
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "reposts/mock_command.hpp"
+#include "rankpool/errors.hpp"
 #include "reposts/mock_server.hpp"
 
 namespace rankpool::reposts {
@@ -92,12 +93,12 @@ TEST(MockWeiboServerOptions, InconsistentOptionsAreRefused) {
   try {
     MockWeiboServer server(options);
     ADD_FAILURE() << "accepted";
-  } catch (const std::invalid_argument& e) {
+  } catch (const rankpool::UsageError& e) {
     EXPECT_STREQ(e.what(), "mock-weibo: fault rates add up to more than 1");
   }
   options = MockWeiboOptions{};
   options.total = -1;
-  EXPECT_THROW(MockWeiboServer{options}, std::invalid_argument);
+  EXPECT_THROW(MockWeiboServer{options}, rankpool::UsageError);
 }
 
 }  // namespace
