@@ -269,11 +269,11 @@ struct IdFields {
 
 // One repost: validated, its id found, its bytes copied.
 Repost take_repost(Walker& walk, od::value value, std::size_t index) {
-  const std::string where = "repost " + std::to_string(index);
-  if (walk.take(value.type()) != od::json_type::object) throw Invalid{where + " is not an object"};
+  auto where = [index] { return "repost " + std::to_string(index); };
+  if (walk.take(value.type()) != od::json_type::object) throw Invalid{where() + " is not an object"};
   const char* start = walk.take(value.current_location());
   // The page is depth 1, its reposts array 2: this object is depth 3.
-  if (3 > kMaxJsonDepth) Walker::too_deep();
+  static_assert(kMaxJsonDepth >= 3);
   od::object object = walk.take(value.get_object());
   IdFields ids;
   for (auto item : object) {
@@ -290,7 +290,7 @@ Repost take_repost(Walker& walk, od::value value, std::size_t index) {
   const char* end = walk.position();
   while (end > start && end[-1] != '}') --end;
   const auto id = ids.resolve();
-  if (!id) throw Invalid{where + " has no integer id"};
+  if (!id) throw Invalid{where() + " has no integer id"};
   const std::string_view bytes(start, static_cast<std::size_t>(end - start));
   Repost repost{*id, {}};
   // (find_first_of would call memchr once per byte.)
@@ -303,7 +303,7 @@ Repost take_repost(Walker& walk, od::value value, std::size_t index) {
     repost.json.resize(bytes.size());
     std::size_t size = 0;
     if (simdjson::minify(bytes.data(), bytes.size(), repost.json.data(), size) != simdjson::SUCCESS)
-      throw Invalid{where + " cannot be put on one line"};
+      throw Invalid{where() + " cannot be put on one line"};
     repost.json.resize(size);
   }
   return repost;
