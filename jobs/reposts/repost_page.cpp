@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -20,6 +21,13 @@ static_assert(kParsePadding >= simdjson::SIMDJSON_PADDING);
 // bytes per byte of body); past this it is dropped after use.
 constexpr std::size_t kKeepParserCapacity = std::size_t{8} << 20;
 
+// Bodies up to this size are first validated by simdjson's DOM parser (fast,
+// and its tape needs 8 bytes per body byte); the On-Demand walk then only
+// finds the reposts. Bigger bodies, and bodies the DOM parser refuses (it is
+// stricter: a lone surrogate, a number beyond double), get the full walk.
+constexpr std::size_t kDomCheckMax = std::size_t{4} << 20;
+constexpr std::size_t kKeepDomCapacity = std::size_t{1} << 20;
+
 // Thrown inside a walk; the callers turn it into MalformedPage or nothing.
 struct Invalid {
   std::string why;
@@ -27,6 +35,7 @@ struct Invalid {
 
 struct ParserState {
   od::parser parser;
+  simdjson::dom::parser dom{kDomCheckMax};
   std::string buffer;  // padded copy of a body
 };
 
@@ -37,6 +46,7 @@ ParserState& parser_state() {
 
 void release_if_large(ParserState& state) {
   if (state.parser.capacity() > kKeepParserCapacity) state.parser = od::parser{};
+  if (state.dom.capacity() > kKeepDomCapacity) state.dom = simdjson::dom::parser{kDomCheckMax};
   if (state.buffer.capacity() > kKeepParserCapacity) state.buffer = std::string();
 }
 
@@ -126,7 +136,9 @@ const char* scan_string(const char* p, const char* end) {
 // Walks one parsed document, validating every value it passes.
 class Walker {
  public:
-  Walker(od::document& doc, const char* begin, std::size_t size) : doc_(doc), begin_(begin), end_(begin + size) {}
+  /// `validated`: the DOM parser accepted the body, values need no check.
+  Walker(od::document& doc, const char* begin, std::size_t size, bool validated)
+      : doc_(doc), begin_(begin), end_(begin + size), validated_(validated) {}
 
   template <class T>
   T take(simdjson::simdjson_result<T>&& result) {
@@ -159,6 +171,8 @@ class Walker {
   // Validates `value` and everything in it; `depth` counts the arrays and
   // objects around it.
   void check(od::value value, int depth) {
+    // A value left alone is skipped when the walk moves on.
+    if (validated_) return;
     switch (take(value.type())) {
       case od::json_type::object: {
         if (depth + 1 > kMaxJsonDepth) too_deep();
@@ -231,6 +245,7 @@ class Walker {
   od::document& doc_;
   const char* begin_;
   const char* end_;
+  bool validated_;
 };
 
 // The id of a repost, by the rules Weibo's fields call for: `id` as a number,
@@ -254,11 +269,11 @@ struct IdFields {
 
 // One repost: validated, its id found, its bytes copied.
 Repost take_repost(Walker& walk, od::value value, std::size_t index) {
-  const std::string where = "repost " + std::to_string(index);
-  if (walk.take(value.type()) != od::json_type::object) throw Invalid{where + " is not an object"};
+  auto where = [index] { return "repost " + std::to_string(index); };
+  if (walk.take(value.type()) != od::json_type::object) throw Invalid{where() + " is not an object"};
   const char* start = walk.take(value.current_location());
   // The page is depth 1, its reposts array 2: this object is depth 3.
-  if (3 > kMaxJsonDepth) Walker::too_deep();
+  static_assert(kMaxJsonDepth >= 3);
   od::object object = walk.take(value.get_object());
   IdFields ids;
   for (auto item : object) {
@@ -275,7 +290,7 @@ Repost take_repost(Walker& walk, od::value value, std::size_t index) {
   const char* end = walk.position();
   while (end > start && end[-1] != '}') --end;
   const auto id = ids.resolve();
-  if (!id) throw Invalid{where + " has no integer id"};
+  if (!id) throw Invalid{where() + " has no integer id"};
   const std::string_view bytes(start, static_cast<std::size_t>(end - start));
   Repost repost{*id, {}};
   // (find_first_of would call memchr once per byte.)
@@ -288,7 +303,7 @@ Repost take_repost(Walker& walk, od::value value, std::size_t index) {
     repost.json.resize(bytes.size());
     std::size_t size = 0;
     if (simdjson::minify(bytes.data(), bytes.size(), repost.json.data(), size) != simdjson::SUCCESS)
-      throw Invalid{where + " cannot be put on one line"};
+      throw Invalid{where() + " cannot be put on one line"};
     repost.json.resize(size);
   }
   return repost;
@@ -351,7 +366,17 @@ auto parse_padded(ParserState& state, std::string& buffer, std::size_t size, Fn&
                                            : "not json (" + std::to_string(size) +
                                                  " bytes): " + simdjson::error_message(error)};
   }
-  Walker walk(doc, buffer.data(), size);
+  bool validated = false;
+  if (size <= kDomCheckMax) {
+    // The DOM parser enforces the same depth limit; capacity as it needs.
+    if (state.dom.max_depth() != static_cast<std::size_t>(kMaxJsonDepth) || state.dom.capacity() < size) {
+      validated = state.dom.allocate(std::max(size, state.dom.capacity()), kMaxJsonDepth) == simdjson::SUCCESS;
+    } else {
+      validated = true;
+    }
+    validated = validated && state.dom.parse(buffer.data(), size, false).error() == simdjson::SUCCESS;
+  }
+  Walker walk(doc, buffer.data(), size, validated);
   return walk_fn(walk, doc);
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "cli/output_journal.hpp"
@@ -220,7 +221,9 @@ std::uint64_t RepostsCommand::write_output(cli::OutputJournal& journal, const Re
   }
   // One post at a time, newest first whatever order its pages and reposts
   // came in. Pages in order: an empty page ends that post's paging, and an
-  // id on two pages (new reposts shift the pages) is written once.
+  // id on two pages (new reposts shift the pages) or under an earlier post
+  // is written once.
+  std::unordered_set<std::int64_t> seen;
   std::uint64_t written = 0;
   std::uint32_t current_post = UINT32_MAX;
   std::vector<std::string> payloads;
@@ -234,6 +237,7 @@ std::uint64_t RepostsCommand::write_output(cli::OutputJournal& journal, const Re
       reposts.insert(reposts.end(), pages.back().reposts.begin(), pages.back().reposts.end());
     }
     dedupe_newest_first(reposts);
+    std::erase_if(reposts, [&](const RepostView& repost) { return !seen.insert(repost.first).second; });
     // One write per post: a stream writes each line over 1 KiB on its own.
     std::size_t size = 0;
     for (const auto& repost : reposts) size += repost.second.size() + 1;

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 
 from e2e_util import ENV, launch, last_json, rankpool_error_lines
 
@@ -24,10 +26,10 @@ def expected_ids(mid=MID, total=TOTAL, reachable=REACHABLE):
 
 
 class Mock:
-    def __init__(self, binary, *args):
+    def __init__(self, binary, *args, port=0):
         env = dict(ENV, WEIBO_ACCESS_TOKEN=TOKEN)
-        self.proc = subprocess.Popen([binary, "mock-weibo", "--port", "0", *args], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([binary, "mock-weibo", "--port", str(port), *args], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.url = self.proc.stdout.readline().strip()
         assert self.url.startswith("http://"), self.url
 
@@ -54,6 +56,198 @@ def run(binary, mpiexec, args, np=5, token=TOKEN, timeout=120):
 def ids_of(path):
     with open(path) as f:
         return [json.loads(line)["id"] for line in f]
+
+
+def repost_spans(body):
+    """The bytes of each object in a page's "reposts" array, as the server sent them."""
+    at = body.index(b'"reposts":[') + len(b'"reposts":[')
+    spans, depth, start, in_string, escaped = [], 0, None, False, False
+    while True:
+        c = body[at:at + 1]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == b"\\":
+                escaped = True
+            elif c == b'"':
+                in_string = False
+        elif c == b'"':
+            in_string = True
+        elif c in (b"{", b"["):
+            if depth == 0:
+                start = at
+            depth += 1
+        elif c in (b"}", b"]"):
+            if depth == 0:
+                return spans
+            depth -= 1
+            if depth == 0:
+                spans.append(body[start:at + 1])
+        at += 1
+
+
+def server_pages(url, mid, token=TOKEN, count=200):
+    """Every page of a post straight from the server (urllib), until an empty one."""
+    pages = []
+    for page in range(1, 100):
+        query = urllib.parse.urlencode({"id": mid, "count": count, "page": page, "access_token": token})
+        with urllib.request.urlopen(f"{url}/2/statuses/repost_timeline.json?{query}", timeout=30) as answer:
+            spans = repost_spans(answer.read())
+        if not spans:
+            return pages
+        pages.append(spans)
+    return pages
+
+
+def largest_rss_kib(cmd, env, timeout):
+    """Runs cmd; returns (CompletedProcess, the largest peak RSS among it and its descendants in KiB)."""
+    probe = ("import resource, subprocess, sys\n"
+             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+             "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr)\n"
+             "print('maxrss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+             "sys.exit(r.returncode)\n")
+    result = subprocess.run([sys.executable, "-c", probe] + cmd, capture_output=True, text=True, env=env,
+                            timeout=timeout)
+    lines = result.stdout.strip().splitlines()
+    kib = int(lines[-1].split()[1]) if lines and lines[-1].startswith("maxrss_kib") else -1
+    return result, kib
+
+
+# Percent-encoding changes it, so a leak in any encoding is visible.
+ECHO_TOKEN = "tok/EN+s3cr3t=="
+
+
+def token_forms(token):
+    quoted = urllib.parse.quote(token, safe="")
+    return [token, quoted, quoted.lower(), urllib.parse.quote_plus(token), "s3cr3t"]
+
+
+def issue_12(binary, mpiexec, tmp, check, reference, artifacts):
+    """Deleted posts, echoed tokens, hostile numbers, odd order and bytes, memory, endless input files."""
+    mids = [MID, MID + 1, MID + 2, MID + 3]
+    mids_file = os.path.join(tmp, "four.txt")
+    with open(mids_file, "w") as f:
+        f.write("".join(f"{m}\n" for m in mids))
+    every_id = [i for m in mids for i in expected_ids(m)]
+
+    # A deleted post among four, --on-error continue: the other three whole, in FILE; the failed one named; exit 1.
+    deleted = Mock(binary, "--latency-ms", "0", "--missing-ids", str(MID + 2))
+    out = os.path.join(tmp, "continue.jsonl")
+    args = ["--mids-file", mids_file, "--api-base", deleted.url, "--variant", "imap_unordered", "--inflight", "4",
+            "--on-error", "continue", "--out", out, "--json"]
+    result, _ = run(binary, mpiexec, args, np=3)
+    check("deleted post exit 1", result.returncode == 1, result.stderr)
+    check("deleted post: others whole", os.path.exists(out) and ids_of(out) == [
+        i for m in mids if m != MID + 2 for i in expected_ids(m)], result.stderr)
+    check("deleted post named", f"posts failed, the others were fetched whole: {MID + 2}" in result.stderr,
+          result.stderr)
+    summary = last_json(result.stdout) if "{" in result.stdout else {}
+    check("deleted post in --json", summary.get("failed_posts") == [MID + 2] and summary.get("reposts") == 6000,
+          summary)
+    check("deleted post: journal kept", os.path.exists(out + ".partial"))
+    result, _ = run(binary, mpiexec, args + ["--resume"], np=3)
+    check("resume, still deleted", result.returncode == 1 and ids_of(out) == [
+        i for m in mids if m != MID + 2 for i in expected_ids(m)], result.stderr)
+    deleted.stop()
+    # The same server (same URL: the journal belongs to this run), the post restored.
+    restored = Mock(binary, "--latency-ms", "0", port=int(deleted.url.rsplit(":", 1)[1]))
+    result, _ = run(binary, mpiexec, args + ["--resume"], np=3)
+    check("resume after the post came back", result.returncode == 0 and ids_of(out) == every_id, result.stderr)
+    if result.returncode == 0:
+        check("resume fetched only the deleted post", last_json(result.stdout)["tasks"] == 10, result.stdout)
+    restored.stop()
+
+    # A token the server echoes, %-escaped in lower or upper case, or with '+': never printed, traced or summarized.
+    for mode in ["lower", "upper", "plus"]:
+        echo = Mock(binary, "--latency-ms", "0", "--echo-token", mode)
+        trace = os.path.join(tmp, f"echo-{mode}.trace.json")
+        result, _ = run(binary, mpiexec, ["--mid", str(MID), "--api-base", echo.url, "--json", "--trace",
+                                          "--trace-out", trace], np=3, token=ECHO_TOKEN)
+        check(f"echo {mode} exit", result.returncode == 1 and "access_token *** is not accepted" in result.stderr,
+              result.stderr)
+        texts = [result.stdout, result.stderr, open(trace).read() if os.path.exists(trace) else ""]
+        for form in token_forms(ECHO_TOKEN):
+            check(f"echo {mode}: token leaked as {form}", all(form not in text for text in texts), result.stderr)
+        echo.stop()
+
+    # Retry-After: 9223372036854775807 (signed overflow in the backoff before; the sanitize preset runs this too).
+    hostile = Mock(binary, "--latency-ms", "0", "--fail-rate", "0.3", "--seed", "5",
+                   "--retry-after", "9223372036854775807")
+    out = os.path.join(tmp, "retry-after.jsonl")
+    result, _ = run(binary, mpiexec, ["--mid", str(MID), "--api-base", hostile.url, "--retries", "30",
+                                      "--max-backoff", "0.05", "--out", out, "--json"], np=3)
+    check("huge Retry-After exit", result.returncode == 0, result.stderr)
+    check("huge Retry-After: no undefined behaviour", "runtime error" not in result.stderr, result.stderr)
+    if result.returncode == 0:
+        check("huge Retry-After output", open(out, "rb").read() == reference)
+        check("huge Retry-After retried", last_json(result.stdout)["retries"] > 0, result.stdout)
+    hostile.stop()
+
+    # Pages in reverse order, each page oldest first: the output is still newest first, the same bytes.
+    shuffled = Mock(binary, "--latency-ms", "0", "--out-of-order")
+    out = os.path.join(tmp, "out-of-order.jsonl")
+    result, _ = run(binary, mpiexec, ["--mid", str(MID), "--api-base", shuffled.url, "--variant", "apply_async",
+                                      "--out", out], np=3)
+    check("out of order exit", result.returncode == 0, result.stderr)
+    if result.returncode == 0:
+        check("out of order: newest first", ids_of(out) == expected_ids())
+        check("out of order: same bytes", open(out, "rb").read() == reference)
+    shuffled.stop()
+
+    # One repost per page holds bytes that are not UTF-8 and an escaped lone surrogate: replaced / kept, no failure.
+    odd = Mock(binary, "--latency-ms", "0", "--bad-text")
+    out = os.path.join(tmp, "bad-text.jsonl")
+    result, _ = run(binary, mpiexec, ["--mid", str(MID), "--api-base", odd.url, "--out", out], np=3)
+    check("bad text exit", result.returncode == 0, result.stderr)
+    if result.returncode == 0:
+        raw = open(out, "rb").read().splitlines()
+        bad = [line for line in raw if b'"bad_text"' in line]
+        check("bad text: every repost there", len(raw) == 2000 and len(bad) == 10, f"{len(raw)} {len(bad)}")
+        for line in bad:
+            text = line.decode("utf-8")  # raises if anything but UTF-8 was written
+            value = json.loads(text)["bad_text"]
+            check("bad text replaced", "\ufffd" in value and "\ud800" in value and "\\ud800" in text, text[:200])
+    odd.stop()
+
+    # Byte for byte what the server sent, numbers included (1E2, a 30-digit number, -0.50e-3).
+    numbers = Mock(binary, "--latency-ms", "0", "--odd-numbers")
+    out = os.path.join(tmp, "odd-numbers.jsonl")
+    mids_two = os.path.join(tmp, "two.txt")
+    with open(mids_two, "w") as f:
+        f.write(f"{MID}\n{MID + 1}\n")
+    result, _ = run(binary, mpiexec, ["--mids-file", mids_two, "--api-base", numbers.url, "--variant", "map",
+                                      "--out", out], np=3)
+    check("odd numbers exit", result.returncode == 0, result.stderr)
+    if result.returncode == 0:
+        sent = b"".join(span + b"\n" for mid in (MID, MID + 1) for page in server_pages(numbers.url, mid)
+                        for span in page)
+        got = open(out, "rb").read()
+        check("output is the server's bytes", got == sent and b'"score":1E2,"big_number":123456789012345678901234567890'
+              in got, f"{len(got)} vs {len(sent)} bytes")
+    numbers.stop()
+
+    # 32 answers of 60 MB in flight on one worker: the 64 MiB cap covers them all. Stated bound: every rankpool
+    # process (master, worker, mpirun) peaks under 512 MiB; with a cap per transfer the worker held > 1 GB.
+    big = Mock(binary, "--latency-ms", "0", "--pad-bytes", "60000000", "--total", "6400", "--reachable", "6400")
+    env = dict(ENV, WEIBO_ACCESS_TOKEN=TOKEN)
+    # A sanitized build keeps freed memory in quarantine; keep that small so the bound means the same.
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "quarantine_size_mb=16"]))
+    cmd = [mpiexec, "--oversubscribe", "-np", "2", binary, "reposts", "--mid", str(MID), "--api-base", big.url,
+           "--variant", "imap_unordered", "--inflight", "32", "--max-pages", "32", "--out", os.devnull, "--json"]
+    result, kib = largest_rss_kib(cmd, env, timeout=600)
+    check("60 MB answers exit", result.returncode == 0, result.stderr)
+    if result.returncode == 0:
+        check("60 MB answers: all pages", last_json(result.stdout)["pages"] == 32, result.stdout)
+    check("60 MB answers: memory under 512 MiB", 0 < kib < 512 * 1024, f"peak RSS {kib} KiB")
+    big.stop()
+
+    # Endless input files fail at once with one line, exit 2.
+    for args, name in [(["--mids-file", "/dev/zero"], "mids file"), (["--mid", "5", "--token-file", "/dev/zero"],
+                                                                     "token file")]:
+        result, _ = run(binary, mpiexec, args, np=3, timeout=60)
+        lines = rankpool_error_lines(result.stderr)
+        check(f"/dev/zero as {name}", result.returncode == 2 and len(lines) == 1 and "larger than the limit" in lines[0],
+              f"rc {result.returncode} {result.stderr}")
 
 
 def main():
@@ -94,8 +288,13 @@ def main():
         token_file = os.path.join(tmp, "token")
         with open(token_file, "w") as f:
             f.write(TOKEN + "\n")
+        os.chmod(token_file, 0o644)
         result, _ = run(binary, mpiexec, base + ["--token-file", token_file, "--json"], token=None)
         check("token file", result.returncode == 0 and last_json(result.stdout)["reposts"] == 2000, result.stderr)
+        check("token file readable by others: warned", "rankpool: warning: token file" in result.stderr, result.stderr)
+        os.chmod(token_file, 0o600)
+        result, _ = run(binary, mpiexec, base + ["--token-file", token_file], token=None)
+        check("token file 600: no warning", result.returncode == 0 and "warning" not in result.stderr, result.stderr)
 
         # Reposts that arrive while paging shift the pages: each id still once.
         moving = Mock(binary, "--latency-ms", "5", "--new-reposts-per-request", "7")
@@ -122,6 +321,8 @@ def main():
                 check("faults retries " + variant, last_json(result.stdout)["retries"] > 0, result.stdout)
             artifacts += [result.stdout, result.stderr]
         faulty.stop()
+
+        issue_12(binary, mpiexec, tmp, check, reference, artifacts)
 
         # Failures: a clear line, exit 1, quickly, every rank gone.
         result, took = run(binary, mpiexec, base + ["--retries", "1"], token="wrong-token")

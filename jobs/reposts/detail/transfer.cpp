@@ -24,6 +24,11 @@ constexpr std::size_t kKeepBody = std::size_t{1} << 20;
 
 // Makes room for `need` bytes (and the parser's padding) within the budget.
 // Returns false when the transfer must wait for other transfers' bytes.
+//
+// An answer with a Content-Length reserves all of it before its first byte
+// is kept, or waits holding nothing: whoever holds bytes can finish, so such
+// transfers never wait on each other in a circle. Answers of unknown length
+// grow by doubling; if they all end up waiting, the fetcher restarts one.
 bool grow(Transfer& transfer, std::size_t need) {
   auto& budget = *transfer.budget;
   const std::size_t wanted = need + kParsePadding;
@@ -31,14 +36,14 @@ bool grow(Transfer& transfer, std::size_t need) {
   if (wanted <= capacity && transfer.charged == capacity) return true;
   const std::size_t others = budget.used - transfer.charged;
   const std::size_t room = budget.limit + kParsePadding;
+  curl_off_t announced = -1;
+  if (transfer.easy != nullptr) curl_easy_getinfo(transfer.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
   std::size_t target = capacity;
-  if (wanted > capacity) {
-    // Doubling keeps appends cheap; a Content-Length is reserved at once.
+  if (announced > 0 && static_cast<std::uint64_t>(announced) <= budget.limit &&
+      need <= static_cast<std::uint64_t>(announced)) {
+    target = std::max(capacity, static_cast<std::size_t>(announced) + kParsePadding);
+  } else if (wanted > capacity) {
     target = std::max(wanted, std::min(capacity * 2, room));
-    curl_off_t announced = -1;
-    if (transfer.easy != nullptr) curl_easy_getinfo(transfer.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
-    if (announced > 0 && static_cast<std::uint64_t>(announced) <= budget.limit)
-      target = std::max(target, static_cast<std::size_t>(announced) + kParsePadding);
     if (others + target > room) target = wanted;
   }
   if (others > 0 && others + target > room) return false;

@@ -64,6 +64,21 @@ TEST(MockWeiboCommand, EveryOption) {
   EXPECT_TRUE(options.log_requests);
 }
 
+TEST(MockWeiboCommand, OddServerOptions) {
+  CLI::App app("rankpool");
+  MockWeiboOptions options;
+  add_mock_weibo_options(app, options);
+  parse(app, {"mock-weibo", "--missing-ids", "5,77", "--out-of-order", "--bad-text", "--odd-numbers", "--pad-bytes",
+              "1000", "--retry-after", "9223372036854775807", "--echo-token", "lower"});
+  EXPECT_EQ(options.missing_ids, (std::vector<std::int64_t>{5, 77}));
+  EXPECT_TRUE(options.out_of_order);
+  EXPECT_TRUE(options.bad_text);
+  EXPECT_TRUE(options.odd_numbers);
+  EXPECT_EQ(options.pad_bytes, 1000);
+  EXPECT_EQ(options.retry_after, "9223372036854775807");
+  EXPECT_EQ(options.echo_token, "lower");
+}
+
 TEST(MockWeiboCommand, TokenFromEnvironment) {
   ::setenv("WEIBO_ACCESS_TOKEN", "from-env", 1);
   CLI::App app("rankpool");
@@ -78,7 +93,10 @@ TEST(MockWeiboCommand, RejectsOutOfRange) {
   for (std::vector<std::string> bad : {std::vector<std::string>{"mock-weibo", "--port", "70000"},
                                        {"mock-weibo", "--fail-rate", "1.5"},
                                        {"mock-weibo", "--latency-ms", "-1"},
-                                       {"mock-weibo", "--threads", "0"}}) {
+                                       {"mock-weibo", "--threads", "0"},
+                                       {"mock-weibo", "--missing-ids", "5,-1"},
+                                       {"mock-weibo", "--echo-token", "sideways"},
+                                       {"mock-weibo", "--pad-bytes", "-1"}}) {
     CLI::App app("rankpool");
     MockWeiboOptions options;
     add_mock_weibo_options(app, options);
@@ -99,6 +117,12 @@ TEST(MockWeiboServerOptions, InconsistentOptionsAreRefused) {
   options = MockWeiboOptions{};
   options.total = -1;
   EXPECT_THROW(MockWeiboServer{options}, rankpool::UsageError);
+  options = MockWeiboOptions{};
+  options.echo_token = "sideways";
+  EXPECT_THROW(MockWeiboServer{options}, rankpool::UsageError);
+  options = MockWeiboOptions{};
+  options.retry_after = "1\r\nX-Injected: 1";
+  EXPECT_THROW(MockWeiboServer{options}, rankpool::UsageError) << "no header injection";
 }
 
 }  // namespace

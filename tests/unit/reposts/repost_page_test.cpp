@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reposts/detail/utf8.hpp"
+#include "reposts/mock_data.hpp"
 
 namespace rankpool::reposts {
 namespace {
@@ -130,6 +131,25 @@ TEST(ParseRepostPage, InPlaceGivesTheSameAndRestoresTheBody) {
   std::string bad = "nope";
   EXPECT_THROW((void)parse_repost_page_in_place(bad), MalformedPage);
   EXPECT_EQ(bad, "nope");
+}
+
+// Small bodies are checked by simdjson's DOM parser first, big ones and odd
+// ones (a 30-digit number) value by value: the same reposts either way.
+TEST(ParseRepostPage, EveryPathGivesTheSameReposts) {
+  MockPageQuery query;
+  query.post_id = 42;
+  query.total = 500;
+  query.reachable = 500;
+  query.count = 200;
+  const std::string body = mock_page_body(query);
+  const auto small = parse_repost_page(body);
+  ASSERT_EQ(small.reposts.size(), 200u);
+  const std::string big = body.substr(0, body.size() - 1) + R"(,"padding":")" + std::string(5 << 20, 'x') + "\"}";
+  const auto padded = parse_repost_page(big);
+  EXPECT_EQ(padded.reposts, small.reposts);
+  EXPECT_EQ(padded.total_number, small.total_number);
+  const std::string odd = body.substr(0, body.size() - 1) + R"(,"big":123456789012345678901234567890})";
+  EXPECT_EQ(parse_repost_page(odd).reposts, small.reposts);
 }
 
 TEST(RepairUtf8, ReplacesEachMaximalBadSubpart) {
