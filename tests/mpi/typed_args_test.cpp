@@ -1,6 +1,7 @@
 // Tasks that carry their own data, outcomes, streams as ranges, set-up hooks,
 // large messages in pieces, and jobs the workers forget.
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <map>
 #include <numeric>
@@ -175,6 +176,32 @@ TEST_F(PoolTest, ResultsLargerThanOnePieceArriveWhole) {
   std::vector<std::string> long_words{std::string(250'000, 'w'), "x"};
   EXPECT_EQ(pool().map(WordLength{}, long_words), (std::vector<std::uint64_t>{250'000, 1}));
   EXPECT_EQ(pool().apply(WordLength{}, std::string(400'000, 'q')), 400'000u);
+}
+
+}  // namespace
+}  // namespace rankpool::testing
+
+namespace rankpool::testing {
+namespace {
+
+// A result of 2 GiB + 4 KiB through apply and imap: ~10 GB of memory, so it
+// runs only where RANKPOOL_BIG_TESTS=1 (CTest label "bigmem"; .ci/run runs it).
+TEST_F(PoolTest, AResultOver2GiBComesBackThroughApplyAndImap) {
+  if (std::getenv("RANKPOOL_BIG_TESTS") == nullptr) GTEST_SKIP() << "set RANKPOOL_BIG_TESTS=1 (needs ~10 GB)";
+  const BigResult job{(std::uint64_t{2} << 30) + 4096};
+  {
+    const std::string big = pool().apply(job, 7);
+    ASSERT_EQ(big.size(), job.bytes);
+    EXPECT_EQ(big, job(7));
+  }
+  std::uint64_t count = 0;
+  for (const std::string& big : pool().imap(job, 1)) {
+    ASSERT_EQ(big.size(), job.bytes);
+    EXPECT_EQ(big[0], 'a');
+    EXPECT_EQ(big.back(), 'z');
+    ++count;
+  }
+  EXPECT_EQ(count, 1u);
 }
 
 }  // namespace
