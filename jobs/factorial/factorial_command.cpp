@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/interrupts.hpp"
 #include "cli/output_journal.hpp"
 #include "cli/run_variant.hpp"
 #include "factorial/factorial_entry.hpp"
@@ -150,10 +151,25 @@ int FactorialCommand::run(Pool& pool) {
     }
   }
 
+  // What a signal's line says: the journal's count (resumed entries too), else this run's.
+  std::uint64_t arrived = 0;
+  cli::run_progress().total = numbers.size();
+  if (!journal) cli::run_progress().done = [&arrived] { return arrived; };
+  struct ForgetProgress {
+    ~ForgetProgress() { cli::run_progress() = {}; }
+  } forget_progress;
+
   cli::note_serial_fallback(pool);
   std::uint64_t result_bytes = 0;
   const cli::RunReport report =
       cli::run_variant(pool, pool.load(job), tasks, run, [&](const TaskResult& result) {
+        ++arrived;
+        // A signal is seen in the pool's waits; serial never waits, and imap's
+        // loop need not when results come faster than the master takes them.
+        if (run.variant == cli::Variant::kSerial)
+          cli::throw_if_stopping();
+        else if (run.variant == cli::Variant::kImap || run.variant == cli::Variant::kImapUnordered)
+          cli::poll_stop_signals([&pool] { pool.cancel(); }, /*in_wait=*/false);
         result_bytes += result.payload.size();
         if (journal)
           journal->append(result.index, std::to_string(numbers.at(result.index)) + "\t" + wire_to_decimal(result.payload));

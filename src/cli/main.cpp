@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/interrupts.hpp"
 #include "cli/launch_rank.hpp"
 #include "cli/registry.hpp"
 #include "factorial/factorial_command.hpp"
@@ -21,6 +22,8 @@ int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cl
     for (auto& command : commands)
       if (command->selected()) return command->run(pool);
     return 0;
+  } catch (const rankpool::cli::Interrupted& stop) {
+    return rankpool::cli::end_interrupted(stop);
   } catch (const rankpool::UsageError& error) {
     std::cerr << "rankpool: error: " << error.what() << std::endl;
     return 2;
@@ -33,6 +36,7 @@ int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cl
 }  // namespace
 
 int main(int argc, char** argv) {
+  rankpool::cli::install_stop_signals(!rankpool::cli::is_launch_rank_zero());
   CLI::App app{"rankpool: Python's multiprocessing.Pool over MPI ranks (rank 0 is the master)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "rankpool 0.1.0");

@@ -198,6 +198,10 @@ class Pool {
   void run_serial(JobHandle job, const TaskSet& tasks, ResultSink& sink) { engine_->run_local(job.id, tasks, sink); }
   /// Waits (with backoff) until `done()`.
   void wait_until(const std::function<bool()>& done) { engine_->wait_until(done); }
+  /// Calls `hook` on every round of every wait (get(), next(), join(), ...);
+  /// it may throw to abort that wait (the exception leaves the wait as is).
+  /// An empty function removes it. Used to act on signals between rounds.
+  void set_wait_hook(std::function<void()> hook) { engine_->set_wait_hook(std::move(hook)); }
   /// The host and pid of a rank (0 is the master).
   const detail::RankInfo& rank_info(int rank) const { return engine_->rank_info(rank); }
   /// Where and why a result failed.

@@ -172,6 +172,8 @@ bool Engine::progress() {
 bool Engine::wait_until(const std::function<bool()>& done, Deadline deadline) {
   Backoff backoff;
   while (!done()) {
+    // Every round, not only idle ones: with no workers the master runs the tasks inside progress().
+    if (wait_hook_) wait_hook_();
     if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
     if (progress())
       backoff.reset();

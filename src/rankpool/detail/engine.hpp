@@ -71,6 +71,8 @@ class Engine {
   bool progress();
   /// Progresses, with backoff, until `done()` or the deadline; false on timeout.
   bool wait_until(const std::function<bool()>& done, Deadline deadline = std::nullopt);
+  /// Called on every round of wait_until; it may throw to abort the wait.
+  void set_wait_hook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
   /// Whether tasks are queued, out on workers, or in a collective.
   bool busy() const noexcept;
   /// Drops the tasks not yet handed out; their sinks get a "terminated" failure.
@@ -132,6 +134,7 @@ class Engine {
   std::vector<boost::mpi::request> job_sends_;
   std::size_t next_worker_ = 0;
   bool in_progress_ = false;
+  std::function<void()> wait_hook_;
 };
 
 }  // namespace rankpool::detail
