@@ -27,6 +27,11 @@ class Tally {
   }
   bool should_stop() const { return on_error_ == OnError::kStop && !report_.failures.empty(); }
 
+  /// Lone tasks whose result (or cancellation) came back. Here, not in the
+  /// loop that waits on it: an exception out of that wait (a signal, a failed
+  /// write) leaves run_variant's cancel to deliver the rest, and this to count them.
+  std::uint64_t arrived = 0;
+
  private:
   Pool& pool_;
   JobHandle job_;
@@ -47,29 +52,25 @@ class TallySink final : public ResultSink {
 
 /// Queues the task at `position` alone; its result reaches the tally under
 /// that position. The engine holds the state until the result is delivered.
-void submit_one(Pool& pool, JobHandle job, const TaskSet& tasks, std::uint64_t position, Tally& tally,
-                std::uint64_t& arrived) {
+void submit_one(Pool& pool, JobHandle job, const TaskSet& tasks, std::uint64_t position, Tally& tally) {
   auto state = pool.submit_dynamic(job, TaskSet::range(tasks[position], 1), 1);
-  state->on_complete = [&tally, &arrived, position](std::vector<TaskResult>& all) {
+  state->on_complete = [&tally, position](std::vector<TaskResult>& all) {
     all[0].position = position;
     tally.take(all[0]);
-    ++arrived;
+    ++tally.arrived;
   };
 }
 
 void run_one_at_a_time(Pool& pool, JobHandle job, const TaskSet& tasks, Tally& tally) {
-  std::uint64_t arrived = 0;
   for (std::uint64_t position = 0; position < tasks.size() && !tally.should_stop(); ++position) {
-    submit_one(pool, job, tasks, position, tally, arrived);
-    pool.wait_until([&] { return arrived == position + 1; });
+    submit_one(pool, job, tasks, position, tally);
+    pool.wait_until([&] { return tally.arrived == position + 1; });
   }
 }
 
 void run_all_async(Pool& pool, JobHandle job, const TaskSet& tasks, Tally& tally) {
-  std::uint64_t arrived = 0;
-  for (std::uint64_t position = 0; position < tasks.size(); ++position)
-    submit_one(pool, job, tasks, position, tally, arrived);
-  pool.wait_until([&] { return arrived == tasks.size() || tally.should_stop(); });
+  for (std::uint64_t position = 0; position < tasks.size(); ++position) submit_one(pool, job, tasks, position, tally);
+  pool.wait_until([&] { return tally.arrived == tasks.size() || tally.should_stop(); });
 }
 
 void run_collective(Pool& pool, JobHandle job, const TaskSet& tasks, std::uint64_t chunksize, Tally& tally) {
