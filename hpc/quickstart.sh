@@ -2,7 +2,11 @@
 # From a fresh Debian 12 machine to results: installs what is missing (apt),
 # builds, runs the factorial job and the reposts job on local ranks (the
 # reposts against the embedded Weibo API server), then compares every variant
-# on both experiments, seed-style. About two minutes. Usage: hpc/quickstart.sh
+# on both experiments, seed-style. It takes about 8 minutes on 2 cores: measured
+# 8.5 min on a 2-core Debian 12 VM (shared with other work), 7.5 of them
+# compiling (the build shows its progress), 1 running; plus apt's downloads on
+# a fresh machine. With the build already there, about a minute.
+# Usage: hpc/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/interrupts.hpp"
 #include "cli/output_journal.hpp"
 #include "cli/run_variant.hpp"
 #include "factorial/factorial_entry.hpp"
@@ -150,10 +151,19 @@ int FactorialCommand::run(Pool& pool) {
     }
   }
 
+  // What a signal's line says: the journal's count (resumed entries too), else this run's.
+  std::uint64_t arrived = 0;
+  cli::run_progress().total = numbers.size();
+  if (!journal) cli::run_progress().done = [&arrived] { return arrived; };
+  struct ForgetProgress {
+    ~ForgetProgress() { cli::run_progress() = {}; }
+  } forget_progress;
+
   cli::note_serial_fallback(pool);
   std::uint64_t result_bytes = 0;
   const cli::RunReport report =
       cli::run_variant(pool, job, tasks, run, [&](std::uint64_t index, const std::string& wire) {
+        ++arrived;
         result_bytes += wire.size();
         if (journal) journal->append(index, std::to_string(numbers.at(index)) + "\t" + wire_to_decimal(wire));
       });

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/interrupts.hpp"
 #include "cli/launch_rank.hpp"
 #include "cli/registry.hpp"
 #include "rankpool/session.hpp"
@@ -19,6 +20,8 @@ template <class Run>
 int run_reporting_errors(Run&& run) {
   try {
     return run();
+  } catch (const rankpool::cli::Interrupted& stop) {
+    return rankpool::cli::end_interrupted(stop);  // its own line, and maybe the end of the process
   } catch (const std::exception& error) {
     std::cerr << "rankpool: error: " << error.what() << std::endl;
     return rankpool::exit_code_of(error);
@@ -36,6 +39,7 @@ int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cl
 }  // namespace
 
 int main(int argc, char** argv) {
+  rankpool::cli::install_stop_signals(!rankpool::cli::is_launch_rank_zero());
   CLI::App app{"rankpool: Python's multiprocessing.Pool over MPI ranks (rank 0 is the master)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "rankpool 0.1.0");

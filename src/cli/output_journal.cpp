@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 
+#include "cli/interrupts.hpp"
 #include "cli/launcher_stdout.hpp"
 #include "cli/safe_file.hpp"
 #include "rankpool/errors.hpp"
@@ -89,6 +90,9 @@ OutputJournal::OutputJournal(std::string path, std::string fingerprint, JournalM
     if (fd_ >= 0) ::close(fd_);
     throw;
   }
+  // What a signal's line reports: this journal's count, and whether a rerun can resume it.
+  run_progress().done = [this] { return done_count(); };
+  run_progress().journal = resumable() ? journal_path_ : "";
 }
 
 void OutputJournal::open(JournalMode mode, const std::string& fingerprint, const EntryCheck& check) {
@@ -165,6 +169,8 @@ void OutputJournal::start(const std::string& fingerprint) {
 }
 
 OutputJournal::~OutputJournal() {
+  run_progress().done = nullptr;
+  run_progress().journal.clear();
   if (fd_ >= 0) ::close(fd_);
   // private_dir_ takes an in-tmp journal with it: that one cannot be resumed.
 }
@@ -248,6 +254,8 @@ std::string OutputJournal::read_at(std::uint64_t offset, std::uint64_t size) con
 void OutputJournal::finish(
     const std::function<void(std::uint64_t key, std::string_view payload, std::ostream& out)>& write_entry,
     bool keep_journal) {
+  // After a signal the run ends here, its results kept for --resume, never in a final file.
+  throw_if_stopping();
   // A failed write stops the loop; the stream without a buffer (no output) fails every write and goes on.
   auto write_all_entries = [&](std::ostream& out) {
     for (const auto& [key, where] : entries_) {

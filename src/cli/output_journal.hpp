@@ -67,7 +67,8 @@ class OutputJournal {
   void append(std::uint64_t key, std::string_view payload);
 
   /// Writes every entry in key order through `write_entry` into the final
-  /// file, renames it into place and removes the journal. Throws RuntimeError
+  /// file, renames it into place and removes the journal. Throws Interrupted
+  /// (see interrupts.hpp) instead after SIGINT, SIGTERM or SIGUSR1. Throws RuntimeError
   /// "cannot write FILE: REASON" (or "stdout") if any write fails; the journal
   /// is then kept, and no file stands under the final name. `keep_journal` keeps it
   /// also on success, for a run that wrote what it had and may `--resume`.

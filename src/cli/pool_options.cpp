@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/chrome_trace.hpp"
+#include "cli/interrupts.hpp"
 #include "cli/launcher_stdout.hpp"
 #include "cli/output_journal.hpp"
 
@@ -35,6 +36,10 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
       command.add_flag("--resume", options.resume, "with --out: keep what an interrupted run wrote, run only the rest");
   command.add_flag("--fresh", options.fresh, "with --out: discard what an interrupted run wrote (FILE.partial)")
       ->excludes(resume);
+  command.add_option("--drain-seconds", options.drain_seconds,
+                     "on SIGUSR1: hand out nothing more, let running tasks finish for up to S seconds, exit 75")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
 }
 
 JournalMode journal_mode(const PoolOptions& options) noexcept {
@@ -123,6 +128,8 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
     if (pool.workers() > 0) pool.resize(options.pool);
   }
   pool.set_trace(options.trace);
+  arm_stop_signals(options.drain_seconds);
+  pool.set_wait_hook([&pool] { poll_stop_signals([&pool] { pool.cancel(); }); });
   return run;
 }
 
@@ -190,6 +197,15 @@ int print_report(const PoolOptions& options, const nlohmann::json& report) {
 
 int finish_run(const PoolOptions& options, const std::string& job, const RunOptions& run, const Pool& pool,
                const RunReport& report, const nlohmann::json& extra) {
+  if (stopping()) {
+    // A job without a journal: the line counts this run's results.
+    RunProgress& progress = run_progress();
+    if (!progress.done) {
+      progress.done = [done = report.completed] { return done; };
+      progress.total = report.tasks;
+    }
+    throw_if_stopping();
+  }
   if (!options.trace_out.empty()) write_chrome_trace(options.trace_out, job, pool, report);
   return print_report(options, report_json(job, run, pool, report, extra));
 }

@@ -23,13 +23,16 @@ struct PoolOptions {
   std::string out;
   bool resume = false;
   bool fresh = false;
+  double drain_seconds = 60;
 };
 
-/// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh.
+/// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh,
+/// --drain-seconds.
 void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help);
 
-/// Validates the options against the running pool, sizes the pool, and
-/// returns how to run. Throws UsageError.
+/// Validates the options against the running pool, sizes the pool, arms it
+/// for SIGINT, SIGTERM and SIGUSR1 (see interrupts.hpp), and returns how to
+/// run. Throws UsageError.
 RunOptions apply_pool_options(const PoolOptions& options, Pool& pool);
 
 /// What --resume and --fresh ask of an existing FILE.partial.
@@ -46,6 +49,7 @@ nlohmann::json report_json(const std::string& job, const RunOptions& run, const 
                            const nlohmann::json& extra = nlohmann::json::object());
 
 /// Writes --trace-out if asked, then prints the report (see print_report).
+/// After SIGINT, SIGTERM or SIGUSR1 throws Interrupted instead.
 int finish_run(const PoolOptions& options, const std::string& job, const RunOptions& run, const Pool& pool,
                const RunReport& report, const nlohmann::json& extra = nlohmann::json::object());
 

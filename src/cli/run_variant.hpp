@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/interrupts.hpp"
 #include "cli/variant.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/pool.hpp"
@@ -80,9 +81,18 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
   detail::RunTally tally(pool, report, options);
   const auto started = std::chrono::steady_clock::now();
   const LoadedJob<J> loaded = pool.load(job);
+  // A signal is seen in the pool's waits; serial never waits, and imap's loop
+  // need not when results come faster than the master takes them.
+  const auto take = [&](std::uint64_t index, const R& value) {
+    on_result(index, value);
+    if (options.variant == Variant::kSerial)
+      throw_if_stopping();
+    else if (options.variant == Variant::kImap || options.variant == Variant::kImapUnordered)
+      poll_stop_signals([&pool] { pool.cancel(); }, /*in_wait=*/false);
+  };
   const auto take_all = [&](auto&& outcomes) {
     for (auto& outcome : outcomes)
-      if (outcome.ok()) on_result(outcome.index, *outcome.value);
+      if (outcome.ok()) take(outcome.index, *outcome.value);
   };
   switch (options.variant) {
     case Variant::kSerial:
@@ -91,9 +101,9 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
         const std::uint64_t index = tasks[position];
         try {
           if (options.variant == Variant::kSerial)
-            on_result(index, pool.serial(loaded, TaskSet::range(index, 1)).at(0));
+            take(index, pool.serial(loaded, TaskSet::range(index, 1)).at(0));
           else
-            on_result(index, pool.apply(loaded, index));
+            take(index, pool.apply(loaded, index));
         } catch (const RemoteError&) {
           // The tally has it.
         }
@@ -126,7 +136,7 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
                                                       : pool.imap_unordered(loaded, tasks, options.chunksize);
       while (auto outcome = stream.next_outcome()) {
         if (outcome->ok())
-          on_result(outcome->index, *outcome->value);
+          take(outcome->index, *outcome->value);
         else if (tally.should_stop())
           break;
       }

@@ -101,7 +101,8 @@ class Pool {
   void set_observer(std::function<void(const TaskResult&, const std::string& job)> observer) {
     engine_->set_observer(std::move(observer));
   }
-  /// Runs on every idle round of any wait on the pool; may throw to end the wait.
+  /// Runs on every round of any wait on the pool (get(), next(), join(), ...);
+  /// may throw to end that wait. Used to act on signals between rounds.
   void set_wait_hook(std::function<void()> hook) { engine_->set_wait_hook(std::move(hook)); }
   /// A worker that holds work and sends nothing for `seconds` ends the wait
   /// with StallError (0: never).

@@ -196,11 +196,12 @@ bool Engine::wait_until(const std::function<bool()>& done, Deadline deadline) {
   Backoff backoff;
   while (!done()) {
     if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
+    // Every round, busy or not: a steady stream of results must not hide a signal.
+    if (wait_hook_) wait_hook_();
     if (progress()) {
       backoff.reset();
       continue;
     }
-    if (wait_hook_) wait_hook_();
     if (task_timeout_ > 0) check_stalls();
     backoff.pause();
   }

@@ -71,7 +71,7 @@ class Engine {
   void set_observer(std::function<void(const TaskResult&, const std::string& job)> observer) {
     observer_ = std::move(observer);
   }
-  /// Called on every idle round of a wait; may throw to end the wait.
+  /// Called on every round of a wait; may throw to end the wait.
   void set_wait_hook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
   /// A worker that holds work and sends nothing for this long fails the wait
   /// with StallError (0: never).

@@ -1,0 +1,88 @@
+#pragma once
+/// \file
+/// Signals end a run with one line and a resumable journal: SIGINT and
+/// SIGTERM stop it (exit 130 / 143), SIGUSR1 drains it for a scheduler
+/// (exit 75, EX_TEMPFAIL).
+///
+/// What mpirun (Open MPI 4.1) does, measured: SIGUSR1 (and SIGUSR2, SIGTSTP,
+/// SIGCONT) it forwards to every rank and goes on. SIGINT and SIGTERM it never
+/// forwards: it sends every rank SIGCONT, a second later SIGTERM, a second
+/// after that SIGKILL, and exits 1 whatever the ranks exit with. So the
+/// master has about a second after its SIGTERM to print its line (the journal
+/// is always flushed: one write(2) per entry); every rank handles the signals
+/// here, so no worker dies of them first; a second SIGINT or SIGTERM kills at once.
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "rankpool/errors.hpp"
+
+namespace rankpool::cli {
+
+/// Ends the run: thrown from the pool's wait hook or from
+/// OutputJournal::finish() after a signal. what() is the line to print,
+/// "interrupted: N of M tasks done; FILE.partial kept; rerun with --resume".
+class Interrupted : public Error {
+ public:
+  Interrupted(const std::string& line, int exit_code, bool engine_idle)
+      : Error(line), exit_code_(exit_code), engine_idle_(engine_idle) {}
+  /// 130 (SIGINT), 143 (SIGTERM) or 75 (SIGUSR1).
+  int exit_code() const noexcept override { return exit_code_; }
+  /// False when tasks may still be out: the pool must not be waited on again,
+  /// and the process ends without releasing the workers (the launcher ends them).
+  bool engine_idle() const noexcept { return engine_idle_; }
+
+ private:
+  int exit_code_;
+  bool engine_idle_;
+};
+
+/// Installs handlers for SIGINT, SIGTERM and SIGUSR1 that only note the
+/// signal (async-signal-safe): on a worker always (it ignores them and goes on
+/// until the master releases it or the launcher ends it), on the master once
+/// arm_stop_signals() has armed a run (before that, each takes its default
+/// action). A second SIGINT or SIGTERM takes the default action. Call once on
+/// every rank, before MPI starts.
+void install_stop_signals(bool worker);
+
+/// Arms the master for a run: from now on it takes note of the signals, and
+/// poll_stop_signals() acts on them.
+void arm_stop_signals(double drain_seconds);
+
+/// The pool's wait hook (Pool::set_wait_hook), called on every round of its
+/// waits. After SIGINT or SIGTERM it throws Interrupted. After SIGUSR1 it
+/// calls `cancel_and_wait` once (Pool::cancel: what is not handed out is
+/// dropped, what runs is waited for, its results delivered) and returns, so
+/// the wait that saw the signal ends with its tasks all accounted for; if that
+/// takes longer than the drain's seconds it throws Interrupted; a later wait
+/// (the run's next task or phase) drains again and throws Interrupted with the
+/// engine idle. With `in_wait` false (called between results, outside the
+/// pool's waits: imap's loop) it never throws after the drain, so the results
+/// already delivered are taken first.
+void poll_stop_signals(const std::function<void()>& cancel_and_wait, bool in_wait = true);
+
+/// Whether a signal asked the run to stop.
+bool stopping() noexcept;
+
+/// Throws Interrupted if a signal asked the run to stop (for code that runs
+/// outside the pool's waits: the serial variant, the final write).
+void throw_if_stopping();
+
+/// What the line says: tasks done so far (the journal's count), and of how
+/// many (0: not known), and the journal a rerun resumes from ("": none).
+struct RunProgress {
+  std::function<std::uint64_t()> done;
+  std::uint64_t total = 0;
+  std::string journal;
+};
+/// The run's progress, for the line; the journal and the command fill it.
+RunProgress& run_progress();
+
+/// Prints "rankpool: " + the line on stderr. If the engine is not idle, ends
+/// the process here with the exit code (std::_Exit: nothing may wait on the
+/// pool again); else returns the exit code.
+int end_interrupted(const Interrupted& stop);
+
+}  // namespace rankpool::cli
