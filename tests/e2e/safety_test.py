@@ -9,10 +9,12 @@ import contextlib
 import math
 import os
 import random
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 from e2e_util import ENV, launch, rankpool_error_lines
@@ -238,6 +240,50 @@ def test_tampered_journal(binary, mpiexec, tmp):
           open(out).read() == "".join(f"{n}\t{math.factorial(n)}\n" for n in range(1, 201)))
 
 
+def test_tampered_reposts_journal(binary, mpiexec, tmp):
+    if "reposts" not in subprocess.run([binary, "--help"], capture_output=True, text=True).stdout:
+        print("skipped: built without reposts")
+        return
+    env = dict(ENV, WEIBO_ACCESS_TOKEN="tok-safety")
+    mock = subprocess.Popen([binary, "mock-weibo", "--port", "0", "--latency-ms", "600"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = mock.stdout.readline().strip()
+        out = os.path.join(tmp, "reposts.jsonl")
+        args = ["reposts", "--mid", "3664072912104801", "--api-base", url, "--variant", "apply", "--out", out]
+        cmd = [mpiexec, "--oversubscribe", "-np", "3", binary] + args
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if os.path.exists(out + ".partial") and open(out + ".partial", "rb").read().count(b'"total"') >= 2:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        check("reposts interrupted: journal kept", os.path.exists(out + ".partial"), err)
+        pristine = open(out + ".partial", "rb").read()
+        header = b'{"total":2500,"requests":1,"retries":0}\n'
+        cases = [
+            ("a page of a post the run does not have", entry((5 << 20) | 3, header + b'7\t{"id":7}'),
+             "is not a page of this run's posts"),
+            ("a repost whose JSON has another id", entry(9, header + b'7\t{"id":8}'), "is not a JSON object with that id"),
+            ("an empty value", entry(10, b""), "key 10"),
+        ]
+        for label, extra, want in cases:
+            with open(out + ".partial", "wb") as f:
+                f.write(pristine + extra)
+            run = launch(binary, 0, args + ["--resume"], mpiexec=mpiexec, env=env)
+            one_error(f"reposts journal ({label})", run, 2, out + ".partial: entry ")
+            check(f"reposts journal ({label}): says why", want in run.stderr, run.stderr)
+        with open(out + ".partial", "wb") as f:
+            f.write(pristine)
+        run = launch(binary, 3, args + ["--resume"], mpiexec=mpiexec, env=env, timeout=120)
+        check("reposts journal untampered: resumes", run.returncode == 0, run.stderr)
+    finally:
+        mock.send_signal(signal.SIGTERM)
+        mock.wait(timeout=10)
+
+
 def test_numbers_file(binary, mpiexec, tmp):
     rng = random.Random(13)
     numbers = [rng.randint(1, 20) for _ in range(10**6)]
@@ -281,7 +327,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for test in [test_full_outputs, test_planted_links, test_two_outputs_one_file,
                      test_devices_written_in_place, test_earlier_journal,
-                     test_tampered_journal, test_numbers_file]:
+                     test_tampered_journal, test_tampered_reposts_journal, test_numbers_file]:
             try:
                 test(binary, mpiexec, tmp)
             except Exception as error:  # one broken case must not hide the others
