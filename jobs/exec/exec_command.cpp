@@ -52,11 +52,6 @@ ExecCommand::ExecCommand(CLI::App& app) {
   command_->add_option("--retries", retries_, "run a failing command again, up to N more times")
       ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{1000}))
       ->capture_default_str();
-  command_
-      ->add_option("--task-timeout", task_timeout_,
-                   "seconds a command may run; then its process group gets SIGTERM, SIGKILL 2 s later (0: none)")
-      ->check(CLI::Range(0.0, 1e9))
-      ->capture_default_str();
   cli::add_pool_options(*command_, options_,
                         "JSON Lines: one row per command, in task order (- for stdout); "
                         "without it each command's output is printed");
@@ -70,8 +65,11 @@ int ExecCommand::run(Pool& pool) {
   job.commands = std::move(tasks.commands);
   job.capture_bytes = capture_bytes_;
   job.retries = retries_;
-  job.task_timeout = task_timeout_;
+  job.task_timeout = options_.task_timeout;
   cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  // A command past --task-timeout is killed on its worker (SIGTERM, SIGKILL
+  // after the grace) and its row comes back: the master waits for that first.
+  if (options_.task_timeout > 0) pool.set_task_timeout(options_.task_timeout + job.kill_grace + 30);
   if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
   const bool collective = run.variant == cli::Variant::kMap || run.variant == cli::Variant::kMapAsync;
   // One command per hand-out keeps long and short commands balanced; two

@@ -27,7 +27,6 @@ class ExecCommand final : public cli::Command {
   std::string output_dir_;
   std::uint64_t capture_bytes_ = 65536;
   std::uint32_t retries_ = 0;
-  double task_timeout_ = 0;
   cli::PoolOptions options_;
 };
 

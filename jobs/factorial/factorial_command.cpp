@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <exception>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -156,7 +157,13 @@ int FactorialCommand::run(Pool& pool) {
   cli::run_progress().total = numbers.size();
   if (!journal) cli::run_progress().done = [&arrived] { return arrived; };
   struct ForgetProgress {
-    ~ForgetProgress() { cli::run_progress() = {}; }
+    // While an error unwinds, its line may still name the journal; `done` points into this frame.
+    ~ForgetProgress() {
+      if (std::uncaught_exceptions() == 0)
+        cli::run_progress() = {};
+      else
+        cli::run_progress().done = nullptr;
+    }
   } forget_progress;
 
   cli::note_serial_fallback(pool);

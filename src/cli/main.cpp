@@ -3,6 +3,7 @@
 /// the chosen command on the pool while the others serve it.
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -22,6 +23,13 @@ int run_reporting_errors(Run&& run) {
     return run();
   } catch (const rankpool::cli::Interrupted& stop) {
     return rankpool::cli::end_interrupted(stop);  // its own line, and maybe the end of the process
+  } catch (const rankpool::StallError& stall) {
+    // The silent worker cannot be released: say so, keep the journal, and end
+    // here; the launcher then ends every other rank.
+    const std::string& journal = rankpool::cli::run_progress().journal;
+    std::cerr << "rankpool: error: " << stall.what()
+              << (journal.empty() ? "" : "; " + journal + " kept; rerun with --resume") << std::endl;
+    std::_Exit(1);
   } catch (const std::exception& error) {
     std::cerr << "rankpool: error: " << error.what() << std::endl;
     return rankpool::exit_code_of(error);

@@ -170,7 +170,8 @@ void OutputJournal::start(const std::string& fingerprint) {
 
 OutputJournal::~OutputJournal() {
   run_progress().done = nullptr;
-  run_progress().journal.clear();
+  // While an error unwinds, its one line may still name the journal it leaves.
+  if (std::uncaught_exceptions() == 0) run_progress().journal.clear();
   if (fd_ >= 0) ::close(fd_);
   // private_dir_ takes an in-tmp journal with it: that one cannot be resumed.
 }

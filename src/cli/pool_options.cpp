@@ -12,6 +12,7 @@
 
 #include "cli/chrome_trace.hpp"
 #include "cli/interrupts.hpp"
+#include "cli/progress_line.hpp"
 #include "cli/launcher_stdout.hpp"
 #include "cli/output_journal.hpp"
 
@@ -40,6 +41,16 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
                      "on SIGUSR1: hand out nothing more, let running tasks finish for up to S seconds, exit 75")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
+  command.add_option("--task-timeout", options.task_timeout,
+                     "a task past S seconds fails: a command is killed and the run goes on; a worker that holds "
+                     "work and answers nothing for S seconds ends the run (0: none)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  command.add_flag("--progress", options.progress,
+                   "print a progress line on stderr even when it is not a terminal (on a terminal it is on)");
+  command.add_option("--progress-interval", options.progress_interval,
+                     "seconds between progress lines (default: 1 on a terminal, 30 in a log)")
+      ->check(CLI::Range(0.0, 86400.0));
 }
 
 JournalMode journal_mode(const PoolOptions& options) noexcept {
@@ -128,6 +139,8 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
     if (pool.workers() > 0) pool.resize(options.pool);
   }
   pool.set_trace(options.trace);
+  pool.set_task_timeout(options.task_timeout);
+  run.progress = progress_settings(options.progress, options.progress_interval);
   arm_stop_signals(options.drain_seconds);
   pool.set_wait_hook([&pool] { poll_stop_signals([&pool] { pool.cancel(); }); });
   return run;

@@ -24,10 +24,13 @@ struct PoolOptions {
   bool resume = false;
   bool fresh = false;
   double drain_seconds = 60;
+  double task_timeout = 0;
+  bool progress = false;
+  double progress_interval = 0;  ///< 0: 1 s on a terminal, 30 s in a log
 };
 
 /// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh,
-/// --drain-seconds.
+/// --drain-seconds, --task-timeout, --progress, --progress-interval.
 void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help);
 
 /// Validates the options against the running pool, sizes the pool, arms it

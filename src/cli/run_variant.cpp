@@ -2,8 +2,9 @@
 
 namespace rankpool::cli::detail {
 
-RunTally::RunTally(Pool& pool, RunReport& report, const RunOptions& options)
-    : pool_(pool), report_(report), stop_on_error_(options.on_error == OnError::kStop) {
+RunTally::RunTally(Pool& pool, RunReport& report, const RunOptions& options, std::uint64_t total)
+    : pool_(pool), report_(report), stop_on_error_(options.on_error == OnError::kStop),
+      progress_(options.progress, total) {
   pool_.set_observer([this, spans = options.record_spans](const TaskResult& result, const std::string& job) {
     ++report_.tasks_per_rank[result.rank];
     if (spans) report_.spans.push_back({result.index, result.rank, result.start, result.end, result.ok});
@@ -11,6 +12,7 @@ RunTally::RunTally(Pool& pool, RunReport& report, const RunOptions& options)
       ++report_.completed;
     else
       report_.failures.push_back(pool_.failure_of(result, job));
+    progress_.update(report_.completed + report_.failures.size(), report_.failures.size());
   });
 }
 

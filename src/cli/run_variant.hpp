@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/interrupts.hpp"
+#include "cli/progress_line.hpp"
 #include "cli/variant.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/pool.hpp"
@@ -25,6 +26,7 @@ struct RunOptions {
   std::uint64_t chunksize = 0;  ///< 0: the variant's default
   OnError on_error = OnError::kStop;
   bool record_spans = false;    ///< keep when and where each task ran (--trace-out)
+  ProgressSettings progress;    ///< --progress, --progress-interval
 };
 
 /// When and where one task ran (system-clock seconds).
@@ -53,7 +55,7 @@ namespace detail {
 /// nothing delivers into a finished run.
 class RunTally {
  public:
-  RunTally(Pool& pool, RunReport& report, const RunOptions& options);
+  RunTally(Pool& pool, RunReport& report, const RunOptions& options, std::uint64_t total);
   ~RunTally();
   RunTally(const RunTally&) = delete;
   RunTally& operator=(const RunTally&) = delete;
@@ -63,6 +65,7 @@ class RunTally {
   Pool& pool_;
   RunReport& report_;
   bool stop_on_error_;
+  ProgressLine progress_;
 };
 
 }  // namespace detail
@@ -78,7 +81,7 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
   RunReport report;
   report.tasks = tasks.size();
   std::uint64_t arrived = 0;  // before the tally: callbacks may still land while it cancels
-  detail::RunTally tally(pool, report, options);
+  detail::RunTally tally(pool, report, options, tasks.size());
   const auto started = std::chrono::steady_clock::now();
   const LoadedJob<J> loaded = pool.load(job);
   // A signal is seen in the pool's waits; serial never waits, and imap's loop

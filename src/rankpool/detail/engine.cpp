@@ -239,12 +239,15 @@ bool Engine::hand_out() {
     ByteWriter out;
     const std::size_t header_at = out.size();
     write(out, ChunkHeader{batch.job->id, chunk_id, 0, batch.tasks->kind()});
+    const std::size_t tasks_at = out.size();
     const std::uint64_t count = batch.tasks->take(batch.chunksize, batch.next, out);
     const bool exhausted = batch.tasks->exhausted();
     if (count > 0) {
       out.patch(header_at + 2 * sizeof(std::uint64_t), count);
       if (chosen->in_flight == 0) chosen->last_heard = std::chrono::steady_clock::now();
-      chosen->first_index.push_back(batch.next);
+      // The first task's index (every task starts with it), for a stall's message.
+      ByteReader first_task(out.view().substr(tasks_at), /*framed=*/false);
+      chosen->first_index.push_back(first_task.value<std::uint64_t>());
       send(*chosen, kTasks, std::move(out).finish());
       chunks_.emplace(chunk_id, Chunk{*batch_it, batch.next, count, chosen_index});
       (chosen->rank == 0 ? local_chunks_ : remote_chunks_) += 1;

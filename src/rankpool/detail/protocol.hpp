@@ -61,6 +61,8 @@ class ByteWriter {
     bytes(data);
   }
   std::size_t size() const noexcept { return out_.size(); }
+  /// What has been written so far.
+  std::string_view view() const noexcept { return out_; }
   /// Overwrites a value written earlier at byte `offset` (e.g. a count known only later).
   template <class T>
   void patch(std::size_t offset, T v) {

@@ -114,6 +114,10 @@ SlurmdPidFile=$work/run/slurmd.pid
 SlurmctldLogFile=$work/log/slurmctld.log
 SlurmdLogFile=$work/log/slurmd.log
 TmpFS=$work/tmp
+# A requeued job waits cred_expire seconds (default 120) before it may run
+# again, then for the next pass of the main scheduling loop (default every 60 s).
+AuthInfo=cred_expire=10
+SchedulerParameters=sched_interval=2
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -226,13 +230,19 @@ results=()
 bin_help=$("$bin" --help 2>/dev/null)
 has_subcommand() { grep -Eq "^ +$1( |$)" <<<"$bin_help"; }
 
-# submit NAME SCRIPT [-u VAR]... VAR=VALUE... : prints the job id. 3 ranks on the node's
-# CPUs need --overcommit (without it srun waits for CPUs forever).
+# submit NAME SCRIPT [-u VAR]... VAR=VALUE... [-- ARG...] : prints the job id; ARGs go
+# to the script. 3 ranks on the node's CPUs need --overcommit (without it srun waits
+# for CPUs forever).
 submit() {
-  local name=$1 script=$2
+  local name=$1 script=$2 vars=()
   shift 2
-  env "$@" RANKPOOL_BIN="$bin" timeout 20 sbatch --parsable --job-name="$name" \
-    --nodes=1 --ntasks=3 --overcommit --time=3 --chdir="$jobs_dir" "$repo/hpc/slurm/$script"
+  while (($#)) && [[ $1 != -- ]]; do
+    vars+=("$1")
+    shift
+  done
+  (($# == 0)) || shift
+  env "${vars[@]}" RANKPOOL_BIN="$bin" timeout 20 sbatch --parsable --job-name="$name" \
+    --nodes=1 --ntasks=3 --overcommit --time=3 --chdir="$jobs_dir" "$repo/hpc/slurm/$script" "$@"
 }
 # All job waits end by this deadline, whatever their own limits, so that the
 # whole test (teardown included) stays under 3 minutes.
@@ -332,6 +342,119 @@ fi
            grep -q imap_unordered '$jobs_dir/rankpool-compare-$id_cmp.out' && echo 'table lists the variants'"
 [[ -z $id_ex ]] || finish exec-srun "$id_ex" 60 rankpool-exec \
   python3 "$here/check_output.py" exec "$exec_out" --tasks "$exec_tasks"
+
+# --- factorial-requeue: a drained job requeues itself and its next run resumes ---------
+# Slurm sends the batch shell SIGUSR1 T s before the time limit (#SBATCH
+# --signal=B:USR1@T); here scancel sends it while OUT.partial fills. The script
+# passes it on to srun, rankpool drains and exits 75, the script requeues the job
+# (scontrol requeue), and the requeued run resumes (--resume) and must end with
+# the bytes an uninterrupted run writes. cpp_int's multiply loop: seconds of work
+# for 23 MB of output, most of it in the last n.
+requeue_upto=${RANKPOOL_SLURM_REQUEUE_UPTO:-4000}
+
+# partial_bytes FILE : the size of FILE.partial, 0 when there is none.
+partial_bytes() { stat -c %s "$1.partial" 2>/dev/null || echo 0; }
+
+# job_field ID FIELD : one field of scontrol show job (JobState, Reason, Restarts, ...).
+job_field() {
+  [[ $(timeout 10 scontrol -o show job "$1" 2>/dev/null) =~ (^| )$2=([^ ]*) ]] && echo "${BASH_REMATCH[2]}"
+}
+
+# wait_requeued ID LIMIT_S : wait_job for a job that requeues itself. A requeued
+# job waits AuthInfo's cred_expire seconds (BeginTime) before it runs again; one
+# held instead (JobHoldMaxRequeue, a failed launch, a site's RequeueExitHold) is
+# released. Prints "STATE EXITCODE".
+wait_requeued() {
+  local id=$1 limit=$2 line released=0 end
+  ((limit <= jobs_deadline - SECONDS)) || limit=$((jobs_deadline - SECONDS))
+  end=$((SECONDS + limit))
+  while ((SECONDS < end)); do
+    line=$(timeout 10 scontrol -o show job "$id" 2>/dev/null)
+    if [[ $line =~ JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED)\  ]]; then
+      printf '%s ' "${BASH_REMATCH[1]}"
+      [[ $line =~ ExitCode=([0-9:]+) ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+      return
+    fi
+    if [[ $line =~ JobState=PENDING && ($line =~ \ Priority=0\  || $line =~ Reason=(JobHeld[A-Za-z]*|JobHoldMaxRequeue|launch_failed_requeued_held)) ]] &&
+      ((released < 3)); then
+      released=$((released + 1))
+      say "factorial-requeue: job $id held after its requeue ($(job_field "$id" Reason)): scontrol release" >&2
+      timeout 10 scontrol release "$id" >&2
+    fi
+    sleep 0.3
+  done
+  timeout 10 scancel "$id" 2>/dev/null
+  echo "unfinished after ${limit} s (cancelled)"
+}
+
+requeue_case() {
+  local name=factorial-requeue out=$jobs_dir/factorial-requeue.tsv ref=$jobs_dir/factorial-uninterrupted.tsv
+  local id log state job_state restarts bytes end ref_pid ref_rc=0 interrupted out_check problems=()
+  id=$(submit t-fact-requeue factorial.sbatch LAUNCHER=srun UPTO="$requeue_upto" VARIANT=imap CHUNKSIZE=5 \
+    OUT="$out" -- --backend cpp_int) || { record "$name" FAIL "sbatch refused the job"; return; }
+  log=$jobs_dir/rankpool-factorial-$id.out
+  # The journal's header alone is a line: 4 KiB means entries, with most of the work ahead.
+  end=$((SECONDS + 60 < jobs_deadline ? SECONDS + 60 : jobs_deadline))
+  while bytes=$(partial_bytes "$out") && ((bytes < 4096)); do
+    job_state=$(job_field "$id" JobState)
+    if [[ $job_state != PENDING && $job_state != CONFIGURING && $job_state != RUNNING ]] || ((SECONDS >= end)); then
+      record "$name" FAIL "job $id: no entries in $(basename "$out").partial (job ${job_state:-gone})"
+      timeout 10 scancel "$id" 2>/dev/null
+      [[ -f $log ]] && tail -n 20 "$log" | sed 's/^/    /'
+      return
+    fi
+    sleep 0.1
+  done
+  if [[ -e $out || $(job_field "$id" JobState) != RUNNING ]]; then
+    record "$name" FAIL "job $id ended before the drain (raise RANKPOOL_SLURM_REQUEUE_UPTO)"
+    timeout 10 scancel "$id" 2>/dev/null
+    return
+  fi
+  if ! timeout 10 scancel --signal=USR1 --batch "$id"; then
+    record "$name" FAIL "job $id: scancel --signal=USR1 --batch failed"
+    timeout 10 scancel "$id" 2>/dev/null
+    return
+  fi
+  say "$name: job $id running, $bytes bytes in OUT.partial: SIGUSR1 to its batch shell"
+  # The uninterrupted run to compare with, while the job drains and waits to run again.
+  timeout 120 mpirun --oversubscribe -np 3 "$bin" factorial --upto "$requeue_upto" --variant imap --chunksize 5 \
+    --backend cpp_int --out "$ref" >"$ref.log" 2>&1 &
+  ref_pid=$!
+  state=$(wait_requeued "$id" 120)
+  wait "$ref_pid" || ref_rc=$?
+  restarts=$(job_field "$id" Restarts)
+  if [[ $state != "COMPLETED 0:0" ]]; then
+    record "$name" FAIL "job $id ended $state after ${restarts:-?} restart(s)"
+    [[ -f $log ]] && tail -n 30 "$log" | sed 's/^/    /'
+    return
+  fi
+  interrupted=$(grep -m1 '^rankpool: interrupted: ' "$log" 2>/dev/null)
+  [[ -n $interrupted ]] || problems+=("no 'rankpool: interrupted:' line in its log")
+  grep -q "^factorial.sbatch: drained: requeueing job $id" "$log" || problems+=("no requeue in its log")
+  grep -q "^job $id (restart 1):" "$log" || problems+=("no second run (restart 1) in its log")
+  grep -q "^+ .* --resume" "$log" || problems+=("the second run did not pass --resume")
+  [[ $restarts == 1 ]] || problems+=("Restarts=$restarts, expected 1")
+  [[ ! -e $out.partial ]] || problems+=("$(basename "$out").partial left behind")
+  if ((ref_rc != 0)); then
+    problems+=("the uninterrupted run failed (exit $ref_rc): $(tail -n 3 "$ref.log")")
+  elif ! cmp -s "$out" "$ref"; then
+    problems+=("output differs from the uninterrupted run's: $(cmp "$out" "$ref" 2>&1 | head -n 1)")
+  fi
+  out_check=$(python3 "$here/check_output.py" factorial "$out" --upto "$requeue_upto" 2>&1) || problems+=("$out_check")
+  if ((${#problems[@]})); then
+    record "$name" FAIL "job $id: $(printf '%s; ' "${problems[@]}")"
+    tail -n 30 "$log" | sed 's/^/    /'
+    return
+  fi
+  interrupted=${interrupted#rankpool: interrupted: }
+  record "$name" PASS "job $id, $(basename "$log"): drained (${interrupted%%;*}), requeued, resumed: byte-identical to an uninterrupted run, ${out_check##*: }"
+}
+
+if "$bin" factorial --help 2>/dev/null | grep -q -- --drain-seconds; then
+  requeue_case
+else
+  record factorial-requeue SKIPPED "this rankpool has no --drain-seconds yet (rerun once it lands)"
+fi
 
 # --- summary ----------------------------------------------------------------------------
 echo
