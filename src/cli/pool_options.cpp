@@ -20,7 +20,9 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
   command.add_option("--variant", options.variant,
                      "serial, apply, apply_async, map, map_async, imap, imap_unordered")
       ->capture_default_str();
-  command.add_option("--chunksize", options.chunksize, "tasks per hand-out (default: map ceil(tasks/4/workers), else 1)")
+  command.add_option("--chunksize", options.chunksize,
+                     "tasks per hand-out (default: sized from measured task times; map: ~1/256 of each worker's "
+                     "share, dealt zig-zag)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   command.add_option("--pool", options.pool, "use K of the workers; the rest stay idle (default: all)")
       ->check(CLI::Range(1, 1 << 24));
@@ -35,6 +37,10 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
       command.add_flag("--resume", options.resume, "with --out: keep what an interrupted run wrote, run only the rest");
   command.add_flag("--fresh", options.fresh, "with --out: discard what an interrupted run wrote (FILE.partial)")
       ->excludes(resume);
+  command.add_option("--wait", options.wait,
+                     "how ranks wait: block (spin; map's scatter blocking) where each rank has a core, backoff "
+                     "(sleep) where ranks outnumber cores, auto decides per host (default: auto, or RANKPOOL_WAIT)")
+      ->check(CLI::IsMember({"auto", "block", "backoff"}));
 }
 
 JournalMode journal_mode(const PoolOptions& options) noexcept {
@@ -123,6 +129,9 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
     if (pool.workers() > 0) pool.resize(options.pool);
   }
   pool.set_trace(options.trace);
+  if (!options.wait.empty()) pool.set_wait_policy(*parse_wait_policy(options.wait));
+  // apply_async takes --chunksize as the size of its hand-outs of queued calls.
+  if (run.variant == Variant::kApplyAsync) pool.set_async_chunksize(options.chunksize);
   return run;
 }
 
@@ -147,6 +156,7 @@ nlohmann::json report_json(const std::string& job, const RunOptions& run, const 
                       {"message", failure.message}});
   out["errors"] = errors;
   out["stopped_early"] = report.stopped_early;
+  out["wait_policy"] = wait_policy_name(pool.wait_policy());
   // The master's own CPU time: near zero when waiting does not spin.
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -23,9 +23,10 @@ struct PoolOptions {
   std::string out;
   bool resume = false;
   bool fresh = false;
+  std::string wait;  ///< --wait: auto, block, backoff ("": the session's, i.e. RANKPOOL_WAIT or auto)
 };
 
-/// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh.
+/// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh, --wait.
 void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help);
 
 /// Validates the options against the running pool, sizes the pool, and
@@ -41,7 +42,7 @@ JournalMode journal_mode(const PoolOptions& options) noexcept;
 void check_distinct_outputs(const PoolOptions& options);
 
 /// The summary `--json` prints: job, variant, workers, tasks, wall_seconds,
-/// tasks_per_rank, errors, and whatever the job adds in `extra`.
+/// tasks_per_rank, errors, wait_policy, and whatever the job adds in `extra`.
 nlohmann::json report_json(const std::string& job, const RunOptions& run, const Pool& pool, const RunReport& report,
                            const nlohmann::json& extra = nlohmann::json::object());
 
