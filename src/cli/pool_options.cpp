@@ -130,8 +130,6 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
   }
   pool.set_trace(options.trace);
   if (!options.wait.empty()) pool.set_wait_policy(*parse_wait_policy(options.wait));
-  // apply_async takes --chunksize as the size of its hand-outs of queued calls.
-  if (run.variant == Variant::kApplyAsync) pool.set_async_chunksize(options.chunksize);
   return run;
 }
 

@@ -298,8 +298,11 @@ class Pool {
   static std::vector<R> decode_values(std::vector<TaskResult>& all) {
     std::vector<R> out;
     out.reserve(all.size());
-    for (const TaskResult& result : all) {
-      out.push_back(Codec<R>::decode(result.payload));
+    for (TaskResult& result : all) {
+      if constexpr (std::is_same_v<R, std::string>)
+        out.push_back(std::move(result.payload));  // bytes as they came: no copy
+      else
+        out.push_back(Codec<R>::decode(result.payload));
     }
     return out;
   }

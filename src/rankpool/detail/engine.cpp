@@ -24,6 +24,8 @@ namespace {
 constexpr double kMinPlannedSleep = 100e-6;
 /// The master looks at the pool at least this often (wait hooks, signals).
 constexpr double kMaxPlannedSleep = 20e-3;
+/// The receive buffer is kept between messages up to this size.
+constexpr std::size_t kKeptInbox = std::size_t{64} << 20;
 
 }  // namespace
 
@@ -386,7 +388,18 @@ bool Engine::receive_results() {
     // pulled in shows up only on the next one. Ask again before giving up.
     if (!flag) MPI_Improbe(MPI_ANY_SOURCE, kResults, comm_, &flag, &message, &status);
     if (!flag) break;
-    take_results(receive_matched(comm_, message, status), status.MPI_SOURCE);
+    int size = 0;
+    MPI_Get_count(&status, MPI_BYTE, &size);
+    if (static_cast<std::size_t>(size) < max_piece_bytes()) {
+      // One piece: into a buffer kept from round to round, so a stream of
+      // large results does not map (and fault in) fresh memory per message.
+      if (inbox_.size() < static_cast<std::size_t>(size)) inbox_.resize(static_cast<std::size_t>(size));
+      MPI_Mrecv(inbox_.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE);
+      take_results(std::string_view(inbox_.data(), static_cast<std::size_t>(size)), status.MPI_SOURCE);
+      if (inbox_.size() > kKeptInbox) std::string().swap(inbox_);
+    } else {
+      take_results(receive_matched(comm_, message, status), status.MPI_SOURCE);
+    }
     moved = true;
   }
   while (local_chunks_ > 0) {
@@ -398,7 +411,7 @@ bool Engine::receive_results() {
   return moved;
 }
 
-void Engine::take_results(const std::string& message, int rank) {
+void Engine::take_results(std::string_view message, int rank) {
   ByteReader in(message);
   const ResultsHeader header = read_results_header(in);
   auto found = chunks_.find(header.chunk_id);

@@ -168,7 +168,7 @@ class Engine {
   void ensure_job(Slot& slot, const JobEntry& job);
   void forget_retired();
   bool receive_results();
-  void take_results(const std::string& message, int rank);
+  void take_results(std::string_view message, int rank);
   using ChunkMap = std::unordered_map<std::uint64_t, Chunk>;
   void settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now);
   bool hand_out();
@@ -209,6 +209,7 @@ class Engine {
   std::uint64_t queued_unsized_ = 0;  // queued batches whose size is not
   std::unordered_map<std::uint64_t, TaskClock> clocks_;  // by job id
   ChunkMap chunks_;
+  std::string inbox_;  // receives one-piece result messages
   std::uint64_t remote_chunks_ = 0;
   std::uint64_t local_chunks_ = 0;
   std::uint64_t next_chunk_ = 1;
