@@ -171,7 +171,10 @@ class SpawnActions {
   pid_t spawn(const std::string& command, char* const* envp) {
     static char shell[] = "/bin/sh";
     static char dash_c[] = "-c";
-    std::string text = command;
+    // srun passes a drain's SIGUSR1 to every process of the step, commands
+    // too: they ignore it (and so do their children), and finish or not as
+    // the drain allows, instead of dying of it with a row that says so.
+    std::string text = "trap '' USR1; " + command;
     char* argv[] = {shell, dash_c, text.data(), nullptr};
     pid_t pid = 0;
     const int error = posix_spawn(&pid, shell, &actions_, &attributes_, argv, envp);

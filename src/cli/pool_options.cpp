@@ -22,7 +22,9 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
   command.add_option("--variant", options.variant,
                      "serial, apply, apply_async, map, map_async, imap, imap_unordered")
       ->capture_default_str();
-  command.add_option("--chunksize", options.chunksize, "tasks per hand-out (default: map ceil(tasks/4/workers), else 1)")
+  command.add_option("--chunksize", options.chunksize,
+                     "tasks per hand-out (default: sized from measured task times; map: ~1/256 of each worker's "
+                     "share, dealt zig-zag)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   command.add_option("--pool", options.pool, "use K of the workers; the rest stay idle (default: all)")
       ->check(CLI::Range(1, 1 << 24));
@@ -51,6 +53,10 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
   command.add_option("--progress-interval", options.progress_interval,
                      "seconds between progress lines (default: 1 on a terminal, 30 in a log)")
       ->check(CLI::Range(0.0, 86400.0));
+  command.add_option("--wait", options.wait,
+                     "how ranks wait: block (spin; map's scatter blocking) where each rank has a core, backoff "
+                     "(sleep) where ranks outnumber cores, auto decides per host (default: auto, or RANKPOOL_WAIT)")
+      ->check(CLI::IsMember({"auto", "block", "backoff"}));
 }
 
 JournalMode journal_mode(const PoolOptions& options) noexcept {
@@ -143,6 +149,7 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
   run.progress = progress_settings(options.progress, options.progress_interval);
   arm_stop_signals(options.drain_seconds);
   pool.set_wait_hook([&pool] { poll_stop_signals([&pool] { pool.cancel(); }); });
+  if (!options.wait.empty()) pool.set_wait_policy(*parse_wait_policy(options.wait));
   return run;
 }
 
@@ -167,6 +174,7 @@ nlohmann::json report_json(const std::string& job, const RunOptions& run, const 
                       {"message", failure.message}});
   out["errors"] = errors;
   out["stopped_early"] = report.stopped_early;
+  out["wait_policy"] = wait_policy_name(pool.wait_policy());
   // The master's own CPU time: near zero when waiting does not spin.
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -27,10 +27,11 @@ struct PoolOptions {
   double task_timeout = 0;
   bool progress = false;
   double progress_interval = 0;  ///< 0: 1 s on a terminal, 30 s in a log
+  std::string wait;  ///< --wait: auto, block, backoff ("": the session's, i.e. RANKPOOL_WAIT or auto)
 };
 
 /// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh,
-/// --drain-seconds, --task-timeout, --progress, --progress-interval.
+/// --drain-seconds, --task-timeout, --progress, --progress-interval, --wait.
 void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help);
 
 /// Validates the options against the running pool, sizes the pool, arms it
@@ -47,7 +48,7 @@ JournalMode journal_mode(const PoolOptions& options) noexcept;
 void check_distinct_outputs(const PoolOptions& options);
 
 /// The summary `--json` prints: job, variant, workers, tasks, wall_seconds,
-/// tasks_per_rank, errors, and whatever the job adds in `extra`.
+/// tasks_per_rank, errors, wait_policy, and whatever the job adds in `extra`.
 nlohmann::json report_json(const std::string& job, const RunOptions& run, const Pool& pool, const RunReport& report,
                            const nlohmann::json& extra = nlohmann::json::object());
 

@@ -113,6 +113,7 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
       }
       break;
     case Variant::kApplyAsync:
+      pool.set_async_chunksize(options.chunksize);  // queued calls per hand-out (0: sized from task times)
       for (std::uint64_t position = 0; position < tasks.size(); ++position) {
         const std::uint64_t index = tasks[position];
         pool.apply_async(

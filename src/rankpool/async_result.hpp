@@ -37,10 +37,12 @@ struct IsVector<std::vector<T>> : std::true_type {};
 template <class R>
 TaskOutcome<R> to_outcome(const Engine& engine, TaskResult& result, const std::string& job) {
   TaskOutcome<R> out{result.index, result.rank, result.start, result.end, std::nullopt, std::nullopt};
-  if (result.ok)
-    out.value.emplace(Codec<R>::decode(result.payload));
-  else
+  if (!result.ok)
     out.error.emplace(engine.failure_of(result, job));
+  else if constexpr (std::is_same_v<R, std::string>)
+    out.value.emplace(std::move(result.payload));  // bytes as they came: no copy
+  else
+    out.value.emplace(Codec<R>::decode(result.payload));
   return out;
 }
 

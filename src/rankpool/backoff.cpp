@@ -8,6 +8,25 @@
 
 namespace rankpool {
 
+std::optional<WaitPolicy> parse_wait_policy(std::string_view word) noexcept {
+  if (word == "auto") return WaitPolicy::kAuto;
+  if (word == "block") return WaitPolicy::kBlock;
+  if (word == "backoff") return WaitPolicy::kBackoff;
+  return std::nullopt;
+}
+
+const char* wait_policy_name(WaitPolicy policy) noexcept {
+  switch (policy) {
+    case WaitPolicy::kBlock:
+      return "block";
+    case WaitPolicy::kBackoff:
+      return "backoff";
+    case WaitPolicy::kAuto:
+      break;
+  }
+  return "auto";
+}
+
 void Backoff::pause() noexcept {
   if (polls_ < spins_) {
     ++polls_;
@@ -15,8 +34,13 @@ void Backoff::pause() noexcept {
   }
   const auto idle_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - idle_since_).count();
-  const std::int64_t sleep_us = std::clamp<std::int64_t>(idle_us / 8, 1, cap_us_);
-  timespec request{static_cast<time_t>(sleep_us / 1000000), static_cast<long>(sleep_us % 1000000) * 1000};
+  sleep_seconds(static_cast<double>(std::clamp<std::int64_t>(idle_us / 8, 1, cap_us_)) * 1e-6);
+}
+
+void sleep_seconds(double seconds) noexcept {
+  if (!(seconds > 0)) return;
+  const auto whole = static_cast<time_t>(seconds);
+  timespec request{whole, static_cast<long>((seconds - static_cast<double>(whole)) * 1e9)};
   nanosleep(&request, nullptr);
 }
 

@@ -1,11 +1,31 @@
 #pragma once
 /// \file
-/// Backoff: how rankpool waits without spinning a core.
+/// Backoff and WaitPolicy: how rankpool waits.
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace rankpool {
+
+/// How ranks wait for messages (`--wait`, Pool::set_wait_policy, or the
+/// environment variable `RANKPOOL_WAIT` read when the session starts).
+///
+/// - `kBlock`: where every rank has a core of its own (the cluster case),
+///   waits may spin and the synchronous `map` scatters with the blocking
+///   `MPI_Scatterv`: a spinning rank answers at once and takes nobody's core.
+/// - `kBackoff`: where ranks outnumber cores (`mpirun --oversubscribe` on a
+///   laptop), waits poll with Backoff and every collective is nonblocking, so
+///   an idle rank leaves the cores to the workers.
+/// - `kAuto` (the default): kBlock if on every host the ranks there are no
+///   more than the CPUs they may run on, else kBackoff.
+enum class WaitPolicy { kAuto, kBlock, kBackoff };
+
+/// "auto", "block", "backoff"; nothing for any other word.
+std::optional<WaitPolicy> parse_wait_policy(std::string_view word) noexcept;
+/// The word parse_wait_policy takes.
+const char* wait_policy_name(WaitPolicy policy) noexcept;
 
 /// Polls a few rounds, then sleeps; each sleep is at most an eighth of the
 /// time already spent idle, and at most `cap_us`. So waking late costs at
@@ -36,5 +56,8 @@ class Backoff {
   int polls_ = 0;
   std::chrono::steady_clock::time_point idle_since_;
 };
+
+/// Sleeps `seconds` (nanosleep; nothing for zero or less).
+void sleep_seconds(double seconds) noexcept;
 
 }  // namespace rankpool

@@ -72,10 +72,10 @@ concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet>) ||
 /// |--------------------|---------------------|----------------------------------------------------------|
 /// | serial             | vector<R>           | on the master, one after another                         |
 /// | apply              | R                   | one task on the next worker; blocks                      |
-/// | apply_async        | AsyncResult<R>      | queued; idle workers take the next task                  |
-/// | map, starmap       | vector<R>           | tasks scattered, results gathered (MPI collectives)      |
+/// | apply_async        | AsyncResult<R>      | queued; workers with room take the next tasks            |
+/// | map, starmap       | vector<R>           | tasks scattered (MPI collective), results as they finish |
 /// | map_outcomes       | vector<TaskOutcome> | the same, every task's value or error                    |
-/// | map_async          | AsyncResult<vec<R>> | the same with nonblocking collectives                    |
+/// | map_async          | AsyncResult<vec<R>> | the same with a nonblocking scatter                      |
 /// | imap               | ResultStream<R>     | dynamic chunks, results in request order, bounded memory |
 /// | imap_unordered     | ResultStream<R>     | dynamic chunks, results as they finish                   |
 ///
@@ -95,8 +95,18 @@ class Pool {
   void resize(int workers) { engine_->set_pool_size(workers); }
   /// Prints which rank (host, pid) starts and finishes each task, on stderr.
   void set_trace(bool trace) { engine_->set_trace(trace); }
-  /// Chunks in flight per worker (default 2), so a worker never waits for its next one.
+  /// Chunks in flight per worker, so a worker never waits for its next one
+  /// (0, the default: as many as cover a few ms of measured task time).
   void set_depth(int depth) { engine_->set_depth(depth); }
+  /// Tasks per hand-out of queued apply_async calls: 0 (the default) sizes
+  /// hand-outs from measured task times, several calls of one job per
+  /// message; 1 sends each call on its own.
+  void set_async_chunksize(std::uint64_t chunksize) { engine_->set_async_chunksize(chunksize); }
+  /// How the master and the workers wait (see WaitPolicy; default kAuto, or
+  /// the environment's `RANKPOOL_WAIT`).
+  void set_wait_policy(WaitPolicy policy) { engine_->set_wait_policy(policy); }
+  /// The policy in force: kBlock or kBackoff (kAuto decided).
+  WaitPolicy wait_policy() const noexcept { return engine_->wait_policy(); }
   /// Sees every task's outcome as it arrives (rank, times, errors), before the call does.
   void set_observer(std::function<void(const TaskResult&, const std::string& job)> observer) {
     engine_->set_observer(std::move(observer));
@@ -108,7 +118,8 @@ class Pool {
   /// with StallError (0: never).
   void set_task_timeout(double seconds) { engine_->set_task_timeout(seconds); }
 
-  /// Python's default map chunksize: ceil(tasks / (4 * workers)).
+  /// Python's map chunksize, ceil(tasks / (4 * workers)), for callers that
+  /// want it; rankpool's own default (chunksize 0) deals smaller chunks zig-zag.
   std::uint64_t default_chunksize(std::uint64_t tasks) const noexcept {
     const std::uint64_t spread = 4 * static_cast<std::uint64_t>(std::max(workers(), 1));
     return std::max<std::uint64_t>(1, (tasks + spread - 1) / spread);
@@ -148,16 +159,17 @@ class Pool {
     auto state = std::make_shared<detail::CollectState>(1);
     constexpr auto decode = [](std::vector<TaskResult>& all) { return Codec<R>::decode(all[0].payload); };
     attach_callbacks<R>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
-    engine_->submit(entry, single_source<J>(arg), 1, state);
+    engine_->submit(entry, single_source<J>(arg), engine_->async_chunksize(), state);
     return AsyncResult<R>(*engine_, std::move(state), entry->name, +decode);
   }
 
-  /// Every task, results in request order (collectives: tasks scattered,
-  /// results of any size gathered); throws the first failed task's
-  /// RemoteError. chunksize 0: Python's default.
+  /// Every task, results in request order (tasks scattered by a collective,
+  /// blocking under WaitPolicy::kBlock; results of any size back as they
+  /// finish); throws the first failed task's RemoteError. chunksize 0: chunks
+  /// of ~1/256 of each worker's share, dealt zig-zag.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
   std::vector<job_result_t<J>> map(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
-    return map_async(job, std::forward<Args>(args), chunksize).get();
+    return submit_map<J>(job, std::forward<Args>(args), chunksize, {}, {}, true).get();
   }
   /// As map, for a job of several parameters over tuples of arguments.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
@@ -167,7 +179,7 @@ class Pool {
   /// As map, but every task's outcome (value or RemoteError), failures included.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
   std::vector<TaskOutcome<job_result_t<J>>> map_outcomes(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
-    return map_async(job, std::forward<Args>(args), chunksize).outcomes();
+    return submit_map<J>(job, std::forward<Args>(args), chunksize, {}, {}, true).outcomes();
   }
 
   /// As map, but returns at once: the collectives complete while the master
@@ -176,15 +188,7 @@ class Pool {
   AsyncResult<std::vector<R>> map_async(const JL& job, Args&& args, std::uint64_t chunksize = 0,
                                         std::type_identity_t<std::function<void(const std::vector<R>&)>> on_success = {},
                                         std::function<void(const RemoteError&)> on_error = {}) {
-    check_open();
-    const detail::JobPtr entry = entry_of(job);
-    auto source = make_source<J>(std::forward<Args>(args));
-    if (chunksize == 0) chunksize = default_chunksize(source->remaining().value_or(0));
-    auto state = std::make_shared<detail::CollectState>();
-    constexpr auto decode = [](std::vector<TaskResult>& all) { return decode_values<R>(all); };
-    attach_callbacks<std::vector<R>>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
-    engine_->submit_map(entry, std::move(source), chunksize, state);
-    return AsyncResult<std::vector<R>>(*engine_, std::move(state), entry->name, +decode);
+    return submit_map<J>(job, std::forward<Args>(args), chunksize, std::move(on_success), std::move(on_error), false);
   }
   /// As map_async, for tuples of arguments.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
@@ -193,13 +197,15 @@ class Pool {
   }
 
   /// Results in request order as they become available; chunks handed out
-  /// dynamically. chunksize 0: one task at a time.
+  /// dynamically. chunksize 0: sized from measured task times (a few ms of
+  /// work per hand-out), shrinking toward the end.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
   ResultStream<job_result_t<J>> imap(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
     return stream<J>(job, std::forward<Args>(args), chunksize, true);
   }
 
-  /// Results in the order they finish; chunks handed out dynamically.
+  /// Results in the order they finish; chunks handed out dynamically
+  /// (chunksize 0: as imap).
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
   ResultStream<job_result_t<J>> imap_unordered(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
     return stream<J>(job, std::forward<Args>(args), chunksize, false);
@@ -266,13 +272,25 @@ class Pool {
       return std::make_unique<detail::RangeSource<job_arg_t<J>, std::ranges::single_view<job_arg_t<J>>, false>>(
           std::ranges::single_view<job_arg_t<J>>(arg));
   }
+  template <class J, class JL, class Args, class R = job_result_t<J>>
+  AsyncResult<std::vector<R>> submit_map(const JL& job, Args&& args, std::uint64_t chunksize,
+                                         std::function<void(const std::vector<R>&)> on_success,
+                                         std::function<void(const RemoteError&)> on_error, bool blocking) {
+    check_open();
+    const detail::JobPtr entry = entry_of(job);
+    auto source = make_source<J>(std::forward<Args>(args));
+    auto state = std::make_shared<detail::CollectState>();
+    constexpr auto decode = [](std::vector<TaskResult>& all) { return decode_values<R>(all); };
+    attach_callbacks<std::vector<R>>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
+    engine_->submit_map(entry, std::move(source), chunksize, state, blocking);
+    return AsyncResult<std::vector<R>>(*engine_, std::move(state), entry->name, +decode);
+  }
   template <class J, class JL, class Args>
   ResultStream<job_result_t<J>> stream(const JL& job, Args&& args, std::uint64_t chunksize, bool ordered) {
     check_open();
     const detail::JobPtr entry = entry_of(job);
-    chunksize = std::max<std::uint64_t>(chunksize, 1);
-    const std::uint64_t window =
-        std::max<std::uint64_t>(1024, 8 * chunksize * static_cast<std::uint64_t>(std::max(workers(), 1)));
+    const std::uint64_t window = std::max<std::uint64_t>(
+        1024, 8 * std::max<std::uint64_t>(chunksize, 1) * static_cast<std::uint64_t>(std::max(workers(), 1)));
     auto state = std::make_shared<detail::StreamState>(ordered, window);
     engine_->submit(entry, make_source<J>(std::forward<Args>(args)), chunksize, state);
     return ResultStream<job_result_t<J>>(*engine_, std::move(state), entry->name);
@@ -281,8 +299,11 @@ class Pool {
   static std::vector<R> decode_values(std::vector<TaskResult>& all) {
     std::vector<R> out;
     out.reserve(all.size());
-    for (const TaskResult& result : all) {
-      out.push_back(Codec<R>::decode(result.payload));
+    for (TaskResult& result : all) {
+      if constexpr (std::is_same_v<R, std::string>)
+        out.push_back(std::move(result.payload));  // bytes as they came: no copy
+      else
+        out.push_back(Codec<R>::decode(result.payload));
     }
     return out;
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rankpool/job.hpp"
+#include "sched_jobs.hpp"
 #include "typed_jobs.hpp"
 
 namespace rankpool::testing {
@@ -67,7 +68,7 @@ inline JobRegistry test_jobs() {
   JobRegistry registry;
   registry.add<Square>().add<Thrower>().add<Blob>().add<Nap>();
   registry.add<WordLength>().add<Norm>().add<Repeat>().add<CheckedRoot>().add<CountsSetup>().add<FailingSetup>();
-  registry.add<BigResult>();
+  registry.add<BigResult>().add<ChunkSize>();
   return registry;
 }
 

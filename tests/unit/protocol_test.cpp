@@ -71,8 +71,8 @@ TEST(Protocol, ResultsAndRecordsRoundTrip) {
   EXPECT_TRUE(in.done());
 }
 
-TEST(Protocol, MapHeaderForgetAndStopRoundTrip) {
-  const MapHeader header{1, 4, 25, 3, ArgKind::kTyped};
+TEST(Protocol, MapHeaderForgetStopAndWaitRoundTrip) {
+  const MapHeader header{1, 4, 25, 3, ArgKind::kTyped, 99, 7, true};
   ByteWriter out;
   write(out, header);
   const std::string message = std::move(out).finish();
@@ -80,6 +80,7 @@ TEST(Protocol, MapHeaderForgetAndStopRoundTrip) {
   EXPECT_EQ(read_map_header(in), header);
   EXPECT_EQ(decode_value<std::uint64_t>(encode_value<std::uint64_t>(77)), 77u);
   EXPECT_EQ(decode_value<int>(encode_value<int>(-3)), -3);
+  EXPECT_EQ(decode_value<std::uint8_t>(encode_value<std::uint8_t>(1)), 1u);
 }
 
 TEST(Protocol, UnitPaddingAndRawReadersAgree) {

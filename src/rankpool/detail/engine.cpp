@@ -1,49 +1,75 @@
 #include "rankpool/detail/engine.hpp"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <climits>
+#include <cstdlib>
 #include <exception>
+#include <limits>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/engine_parts.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/local_worker.hpp"
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {
 
-struct Engine::Batch {
-  JobPtr job;
-  std::unique_ptr<TaskSource> tasks;
-  std::uint64_t chunksize = 1;
-  std::uint64_t next = 0;  // position of the next task to hand out
-  std::uint64_t in_flight = 0;
-  std::shared_ptr<ResultSink> sink;
+namespace {
 
-  bool ready() const { return !tasks->exhausted() && sink->wants_more(in_flight); }
-};
+/// A planned sleep shorter than this is not worth a wake-up: poll instead.
+constexpr double kMinPlannedSleep = 100e-6;
+/// The master looks at the pool at least this often (wait hooks, signals).
+constexpr double kMaxPlannedSleep = 20e-3;
+/// The receive buffer is kept between messages up to this size.
+constexpr std::size_t kKeptInbox = std::size_t{64} << 20;
 
-struct Engine::MapOp {
-  enum class Phase { kQueued, kSizes, kData, kDone };
-  JobPtr job;
-  std::unique_ptr<TaskSource> tasks;
-  std::uint64_t chunksize = 1;
-  std::shared_ptr<ResultSink> sink;
-  int pool_size = 0;
-  MPI_Comm comm = MPI_COMM_NULL;
-  Phase phase = Phase::kQueued;
-  std::string scattered;
-  std::vector<int> send_counts;
-  std::vector<int> send_displs;
-  std::vector<std::vector<std::uint64_t>> positions;  // per worker rank, in the order it runs them
-  std::vector<std::uint64_t> sizes;
-  std::uint64_t no_records = 0;
-  MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
-  std::vector<int> unit_counts;
-  std::vector<int> unit_displs;
-  std::string received;
-};
+}  // namespace
+
+std::vector<std::uint64_t> affinity_words() {
+  std::vector<std::uint64_t> words;
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &set)) {
+        const auto word = static_cast<std::size_t>(cpu / 64);
+        if (words.size() <= word) words.resize(word + 1, 0);
+        words[word] |= std::uint64_t{1} << (cpu % 64);
+      }
+    return words;
+  }
+#endif
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  for (long cpu = 0; cpu < std::max(online, 1L); ++cpu) {
+    const auto word = static_cast<std::size_t>(cpu / 64);
+    if (words.size() <= word) words.resize(word + 1, 0);
+    words[word] |= std::uint64_t{1} << (cpu % 64);
+  }
+  return words;
+}
+
+WaitPolicy auto_wait_policy(const std::vector<RankInfo>& ranks) {
+  // Per host: the ranks there, and the union of the CPUs they may use (ranks
+  // bound to one core each see one CPU apiece, which together make enough).
+  std::map<std::string, std::pair<std::size_t, std::vector<std::uint64_t>>> hosts;
+  for (const RankInfo& rank : ranks) {
+    auto& [count, cpus] = hosts[rank.host];
+    ++count;
+    if (cpus.size() < rank.cpus.size()) cpus.resize(rank.cpus.size(), 0);
+    for (std::size_t i = 0; i < rank.cpus.size(); ++i) cpus[i] |= rank.cpus[i];
+  }
+  for (const auto& [host, entry] : hosts) {
+    std::size_t cores = 0;
+    for (std::uint64_t word : entry.second) cores += static_cast<std::size_t>(std::popcount(word));
+    if (entry.first > cores) return WaitPolicy::kBackoff;
+  }
+  return WaitPolicy::kBlock;
+}
 
 Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::vector<RankInfo> ranks)
     : comm_(std::move(comm)), registry_(registry), ranks_(std::move(ranks)), outbox_(comm_),
@@ -52,9 +78,22 @@ Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::
   slots_.resize(ranks_.size());
   for (std::size_t rank = 0; rank < slots_.size(); ++rank) slots_[rank].rank = static_cast<int>(rank);
   pool_size_ = world_workers();
+  WaitPolicy asked = WaitPolicy::kAuto;
+  if (const char* word = std::getenv("RANKPOOL_WAIT")) asked = parse_wait_policy(word).value_or(WaitPolicy::kAuto);
+  set_wait_policy(asked);
 }
 
 Engine::~Engine() = default;
+
+void Engine::set_wait_policy(WaitPolicy policy) {
+  const WaitPolicy resolved = policy == WaitPolicy::kAuto ? auto_wait_policy(ranks_) : policy;
+  // Workers start under backoff; they hear of a change before any later task.
+  if (resolved != policy_)
+    for (std::size_t rank = 1; rank < slots_.size(); ++rank)
+      outbox_.post(static_cast<int>(rank), kWait,
+                   encode_value<std::uint8_t>(resolved == WaitPolicy::kBlock ? 1 : 0));
+  policy_ = resolved;
+}
 
 void Engine::set_pool_size(int workers) {
   if (workers < 0 || workers > world_workers())
@@ -88,6 +127,7 @@ void Engine::forget_retired() {
   auto retired = std::move(*retired_);
   retired_->clear();
   for (auto& [id, key] : retired) {
+    clocks_.erase(id);
     if (auto found = jobs_by_key_.find(key); found != jobs_by_key_.end() && found->second.expired())
       jobs_by_key_.erase(found);
     for (Slot& slot : slots_)
@@ -121,32 +161,16 @@ void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t
   auto batch = std::make_shared<Batch>();
   batch->job = std::move(job);
   batch->tasks = std::move(tasks);
-  batch->chunksize = std::max<std::uint64_t>(chunksize, 1);
+  batch->chunksize = chunksize;
   batch->sink = std::move(sink);
+  if (auto remaining = batch->tasks->remaining()) {
+    batch->sized = true;
+    queued_known_ += *remaining;
+  } else {
+    ++queued_unsized_;
+  }
   queue_.push_back(std::move(batch));
   // Hand out at once: the master may not call into the pool again until get().
-  progress();
-}
-
-void Engine::submit_map(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t chunksize,
-                        std::shared_ptr<ResultSink> sink) {
-  if (tasks->exhausted()) {
-    sink->set_total(0);
-    return;
-  }
-  if (pool_size_ == 0) {
-    submit(std::move(job), std::move(tasks), chunksize, std::move(sink));
-    return;
-  }
-  auto op = std::make_unique<MapOp>();
-  op->job = std::move(job);
-  op->tasks = std::move(tasks);
-  op->chunksize = std::max<std::uint64_t>(chunksize, 1);
-  op->sink = std::move(sink);
-  op->pool_size = pool_size_;
-  maps_.push_back(std::move(op));
-  // Start the collectives now: the small messages go out eagerly, so the
-  // workers run the whole map while the master does other work until get().
   progress();
 }
 
@@ -195,7 +219,7 @@ bool Engine::progress() {
 bool Engine::wait_until(const std::function<bool()>& done, Deadline deadline) {
   Backoff backoff;
   while (!done()) {
-    if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
+    if (deadline && Clock::now() >= *deadline) return false;
     // Every round, busy or not: a steady stream of results must not hide a signal.
     if (wait_hook_) wait_hook_();
     if (progress()) {
@@ -203,6 +227,15 @@ bool Engine::wait_until(const std::function<bool()>& done, Deadline deadline) {
       continue;
     }
     if (task_timeout_ > 0) check_stalls();
+    // Every worker holds enough queued work: sleep through half of the
+    // smallest queue, then look again (results are taken on waking).
+    if (auto nap = planned_sleep()) {
+      if (deadline) nap = std::min(*nap, std::chrono::duration<double>(*deadline - Clock::now()).count());
+      sleep_seconds(*nap);
+      backoff.reset();
+      continue;
+    }
+    if (policy_ == WaitPolicy::kBlock) continue;  // a core of its own: spin
     backoff.pause();
   }
   return true;
@@ -210,56 +243,137 @@ bool Engine::wait_until(const std::function<bool()>& done, Deadline deadline) {
 
 bool Engine::busy() const noexcept { return !queue_.empty() || !chunks_.empty() || !maps_.empty(); }
 
-bool Engine::hand_out() {
-  bool moved = false;
+std::optional<double> Engine::per_task(std::uint64_t job_id) const {
+  auto found = clocks_.find(job_id);
+  if (found == clocks_.end()) return std::nullopt;
+  return found->second.per_task();
+}
+
+double Engine::queued_work(const Slot& slot, Clock::time_point now) const {
+  // The worker has been running its queue since it last reported.
+  const double ran = std::chrono::duration<double>(now - slot.last_heard).count();
+  return std::max(0.0, slot.queued - ran);
+}
+
+bool Engine::has_room(const Slot& slot, Clock::time_point now) const {
+  if (slot.in_flight == 0) return true;
+  if (depth_ > 0) return slot.in_flight < depth_;
+  if (slot.in_flight >= kMaxDepth) return false;
+  if (slot.unestimated > 0) return slot.in_flight < 2;
+  return queued_work(slot, now) < kPrefetchSeconds;
+}
+
+Engine::Slot* Engine::pick_slot(Clock::time_point now) {
   const std::size_t first = first_slot();
   const std::size_t count_slots = end_slot() - first;
   if (next_slot_ < first || next_slot_ >= end_slot()) next_slot_ = first;
+  // The least loaded worker with room, ties broken round-robin so work spreads.
+  Slot* chosen = nullptr;
+  std::size_t chosen_index = 0;
+  double chosen_load = 0;
+  for (std::size_t step = 0; step < count_slots; ++step) {
+    const std::size_t index = first + (next_slot_ - first + step) % count_slots;
+    Slot& candidate = slots_[index];
+    if (!has_room(candidate, now)) continue;
+    const double load = candidate.unestimated > 0 ? 1e9 * candidate.in_flight
+                                                  : candidate.in_flight + queued_work(candidate, now);
+    if (!chosen || load < chosen_load) {
+      chosen = &candidate;
+      chosen_index = index;
+      chosen_load = load;
+    }
+  }
+  if (chosen) next_slot_ = first + (chosen_index - first + 1) % count_slots;
+  return chosen;
+}
+
+std::optional<double> Engine::planned_sleep() const {
+  // A collective in progress, or a send still going, needs the master's calls.
+  if (!maps_.empty() || !outbox_.empty()) return std::nullopt;
+  const auto now = Clock::now();
+  double smallest = std::numeric_limits<double>::infinity();
+  for (std::size_t index = first_slot(); index < end_slot(); ++index) {
+    const Slot& slot = slots_[index];
+    if (slot.in_flight == 0) continue;
+    if (slot.unestimated > 0) return std::nullopt;
+    smallest = std::min(smallest, queued_work(slot, now));
+  }
+  if (!(smallest / 2 >= kMinPlannedSleep)) return std::nullopt;
+  return std::min(smallest / 2, kMaxPlannedSleep);
+}
+
+void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position) {
+  Slot& slot = slots_[chunk.slot];
+  if (slot.in_flight == 0) slot.last_heard = Clock::now();
+  slot.first_index.push_back(first_position);
+  slot.in_flight += 1;
+  if (chunk.estimated)
+    slot.queued += chunk.per_task * static_cast<double>(chunk.left);
+  else
+    slot.unestimated += 1;
+  (slot.rank == 0 ? local_chunks_ : remote_chunks_) += 1;
+  chunks_.emplace(chunk_id, std::move(chunk));
+}
+
+bool Engine::hand_out() {
+  bool moved = false;
+  const auto now = Clock::now();
+  const std::size_t workers = end_slot() - first_slot();
   for (;;) {
     auto batch_it = std::find_if(queue_.begin(), queue_.end(), [](const auto& batch) { return batch->ready(); });
     if (batch_it == queue_.end()) break;
-    // The least loaded worker, ties broken round-robin so work spreads.
-    Slot* chosen = nullptr;
-    std::size_t chosen_index = 0;
-    for (std::size_t step = 0; step < count_slots; ++step) {
-      const std::size_t index = first + (next_slot_ - first + step) % count_slots;
-      Slot& candidate = slots_[index];
-      if (candidate.in_flight >= depth_) continue;
-      if (!chosen || candidate.in_flight < chosen->in_flight) {
-        chosen = &candidate;
-        chosen_index = index;
-      }
-    }
+    Slot* chosen = pick_slot(now);
     if (!chosen) break;
-    next_slot_ = first + (chosen_index - first + 1) % count_slots;
 
-    Batch& batch = **batch_it;
-    ensure_job(*chosen, *batch.job);
+    const JobPtr job = (*batch_it)->job;
+    const ArgKind kind = (*batch_it)->tasks->kind();
+    const std::uint64_t chunksize = (*batch_it)->chunksize;
+    const std::optional<double> estimate = per_task(job->id);
+    std::uint64_t want = chunksize;
+    if (want == 0)
+      want = auto_chunk(estimate, queued_unsized_ == 0 ? std::optional<std::uint64_t>(queued_known_) : std::nullopt,
+                        workers);
+    ensure_job(*chosen, *job);
     const std::uint64_t chunk_id = next_chunk_++;
     ByteWriter out;
     const std::size_t header_at = out.size();
-    write(out, ChunkHeader{batch.job->id, chunk_id, 0, batch.tasks->kind()});
-    const std::size_t tasks_at = out.size();
-    const std::uint64_t count = batch.tasks->take(batch.chunksize, batch.next, out);
-    const bool exhausted = batch.tasks->exhausted();
-    if (count > 0) {
-      out.patch(header_at + 2 * sizeof(std::uint64_t), count);
-      if (chosen->in_flight == 0) chosen->last_heard = std::chrono::steady_clock::now();
-      // The first task's index (every task starts with it), for a stall's message.
-      ByteReader first_task(out.view().substr(tasks_at), /*framed=*/false);
-      chosen->first_index.push_back(first_task.value<std::uint64_t>());
-      send(*chosen, kTasks, std::move(out).finish());
-      chunks_.emplace(chunk_id, Chunk{*batch_it, batch.next, count, chosen_index});
-      (chosen->rank == 0 ? local_chunks_ : remote_chunks_) += 1;
-      chosen->in_flight += 1;
-      batch.next += count;
-      batch.in_flight += count;
-      moved = true;
-    }
-    if (exhausted) {
+    write(out, ChunkHeader{job->id, chunk_id, 0, kind});
+    Chunk chunk;
+    chunk.job_id = job->id;
+    chunk.slot = static_cast<std::size_t>(chosen - slots_.data());
+    chunk.estimated = estimate.has_value();
+    chunk.per_task = estimate.value_or(0);
+    // Tasks of this job from this batch and the queued batches right after
+    // it (apply_async calls), in order, into one message.
+    for (auto it = batch_it; it != queue_.end() && chunk.left < want;) {
+      Batch& batch = **it;
+      if (batch.job != job || batch.tasks->kind() != kind || batch.chunksize != chunksize || !batch.ready()) break;
+      std::uint64_t take = want - chunk.left;
+      // A stream's window bounds what is out: take half of what it still
+      // accepts, so the other workers get some too.
+      if (take > 1 && !batch.sink->wants_more(batch.in_flight + take - 1)) {
+        while (take > 1 && !batch.sink->wants_more(batch.in_flight + take - 1)) take /= 2;
+        take = std::max<std::uint64_t>(1, take / 2);
+      }
+      const std::uint64_t got = batch.tasks->take(take, batch.next, out);
+      if (got > 0) {
+        chunk.segments.push_back(Segment{*it, batch.next, got});
+        batch.next += got;
+        batch.in_flight += got;
+        chunk.left += got;
+        if (batch.sized) queued_known_ -= std::min(queued_known_, got);
+      }
+      if (!batch.tasks->exhausted()) break;  // the chunk is full, or the window is
       batch.sink->set_total(batch.next);
-      queue_.erase(batch_it);
+      if (!batch.sized) --queued_unsized_;
+      it = queue_.erase(it);
     }
+    if (chunk.left == 0) continue;
+    out.patch(header_at + 2 * sizeof(std::uint64_t), chunk.left);
+    send(*chosen, kTasks, std::move(out).finish());
+    const std::uint64_t first_position = chunk.segments.front().first;
+    add_chunk(chunk_id, std::move(chunk), first_position);
+    moved = true;
   }
   return moved;
 }
@@ -275,7 +389,18 @@ bool Engine::receive_results() {
     // pulled in shows up only on the next one. Ask again before giving up.
     if (!flag) MPI_Improbe(MPI_ANY_SOURCE, kResults, comm_, &flag, &message, &status);
     if (!flag) break;
-    take_results(receive_matched(comm_, message, status), status.MPI_SOURCE);
+    int size = 0;
+    MPI_Get_count(&status, MPI_BYTE, &size);
+    if (static_cast<std::size_t>(size) < max_piece_bytes()) {
+      // One piece: into a buffer kept from round to round, so a stream of
+      // large results does not map (and fault in) fresh memory per message.
+      if (inbox_.size() < static_cast<std::size_t>(size)) inbox_.resize(static_cast<std::size_t>(size));
+      MPI_Mrecv(inbox_.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE);
+      take_results(std::string_view(inbox_.data(), static_cast<std::size_t>(size)), status.MPI_SOURCE);
+      if (inbox_.size() > kKeptInbox) std::string().swap(inbox_);
+    } else {
+      take_results(receive_matched(comm_, message, status), status.MPI_SOURCE);
+    }
     moved = true;
   }
   while (local_chunks_ > 0) {
@@ -287,30 +412,81 @@ bool Engine::receive_results() {
   return moved;
 }
 
-void Engine::take_results(const std::string& message, int rank) {
+void Engine::take_results(std::string_view message, int rank) {
   ByteReader in(message);
   const ResultsHeader header = read_results_header(in);
   auto found = chunks_.find(header.chunk_id);
-  if (found == chunks_.end())
+  if (found == chunks_.end() || header.count > found->second.left)
     throw RuntimeError("rankpool: results for an unknown chunk from rank " + std::to_string(rank));
-  Chunk chunk = std::move(found->second);
-  chunks_.erase(found);
-  Slot& slot = slots_[chunk.slot];
-  (slot.rank == 0 ? local_chunks_ : remote_chunks_) -= 1;
-  slot.in_flight -= 1;
-  if (!slot.first_index.empty()) slot.first_index.pop_front();
-  slot.last_heard = std::chrono::steady_clock::now();
-  chunk.batch->in_flight -= chunk.count;
+  Chunk& chunk = found->second;
+  // Read every record first: a callback may submit work, which must find the books settled.
+  std::vector<TaskResult> results;
+  results.reserve(header.count);
+  double first_start = std::numeric_limits<double>::infinity();
+  double last_end = -first_start;
+  std::size_t segment = 0;
+  std::uint64_t offset = 0;
   for (std::uint64_t i = 0; i < header.count; ++i) {
     TaskRecord record = read_record(in);
-    deliver(*chunk.batch, TaskResult{chunk.first + i, record.index, rank, record.ok, std::move(record.payload),
-                                     record.start, record.end, false, std::move(record.error_type)});
+    first_start = std::min(first_start, record.start);
+    last_end = std::max(last_end, record.end);
+    std::uint64_t position = 0;
+    if (chunk.cursor) {
+      position = chunk.cursor->next();
+    } else {
+      while (offset == chunk.segments[segment].count) {
+        ++segment;
+        offset = 0;
+      }
+      position = chunk.segments[segment].first + offset++;
+    }
+    results.push_back(TaskResult{position, record.index, rank, record.ok, std::move(record.payload), record.start,
+                                 record.end, false, std::move(record.error_type)});
+  }
+  if (header.count > 0) clocks_[chunk.job_id].add(last_end - first_start, header.count);
+  std::shared_ptr<MapOp> map = chunk.map;
+  std::vector<Segment> segments;
+  if (!map) segments = std::move(chunk.segments);
+  settle(found, header.count, Clock::now());  // may erase the chunk
+  if (map) {
+    for (TaskResult& result : results) {
+      if (observer_) observer_(result, map->job->name);
+      map->sink->deliver(std::move(result));
+    }
+    return;
+  }
+  std::size_t at = 0;
+  for (Segment& part : segments) {
+    part.batch->in_flight -= part.count;
+    for (std::uint64_t i = 0; i < part.count; ++i, ++at) {
+      if (observer_) observer_(results[at], part.batch->job->name);
+      part.batch->sink->deliver(std::move(results[at]));
+    }
   }
 }
 
-void Engine::deliver(Batch& batch, TaskResult&& result) {
-  if (observer_) observer_(result, batch.job->name);
-  batch.sink->deliver(std::move(result));
+void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now) {
+  Chunk& chunk = found->second;
+  Slot& slot = slots_[chunk.slot];
+  slot.last_heard = now;
+  chunk.left -= tasks;
+  if (chunk.estimated) slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks));
+  if (chunk.left > 0) {
+    // A map share handed out before its job had an estimate gets one now.
+    if (auto estimate = chunk.estimated ? std::nullopt : per_task(chunk.job_id)) {
+      chunk.estimated = true;
+      chunk.per_task = *estimate;
+      slot.unestimated -= 1;
+      slot.queued += *estimate * static_cast<double>(chunk.left);
+    }
+    return;
+  }
+  if (!chunk.estimated) slot.unestimated -= 1;
+  if (slot.in_flight == 1) slot.queued = 0;  // no drift from estimates that changed
+  slot.in_flight -= 1;
+  if (!slot.first_index.empty()) slot.first_index.pop_front();
+  (slot.rank == 0 ? local_chunks_ : remote_chunks_) -= 1;
+  chunks_.erase(found);
 }
 
 void Engine::cancel_queued() {
@@ -333,6 +509,8 @@ void Engine::cancel_queued() {
     }
     batch->sink->set_total(batch->next);
   }
+  queued_known_ = 0;
+  queued_unsized_ = 0;
 }
 
 void Engine::check_stalls() const {
@@ -348,106 +526,6 @@ void Engine::check_stalls() const {
                      " s while holding task " + std::to_string(slot.first_index.empty() ? 0 : slot.first_index.front()) +
                      " (--task-timeout " + std::to_string(static_cast<long long>(task_timeout_)) + ")");
   }
-}
-
-bool Engine::progress_maps() {
-  // Collectives on one communicator must be posted in the same order on every
-  // rank, and a worker finishes one map before it reads the next: so do we.
-  MapOp& op = *maps_.front();
-  if (op.phase == MapOp::Phase::kQueued) {
-    start_map(op);
-    return true;
-  }
-  bool moved = finish_map_phase(op);
-  if (op.phase == MapOp::Phase::kDone) maps_.pop_front();
-  return moved;
-}
-
-void Engine::start_map(MapOp& op) {
-  const int pool = op.pool_size;
-  const auto workers = static_cast<std::size_t>(pool);
-  // Deal chunks out cyclically: task cost often grows with the index, and
-  // contiguous blocks would leave the last worker with the heaviest share.
-  std::vector<ByteWriter> shares(workers, ByteWriter(/*framed=*/false));
-  op.positions.assign(workers + 1, {});
-  std::uint64_t position = 0;
-  for (std::uint64_t chunk = 0; !op.tasks->exhausted(); ++chunk) {
-    const std::size_t w = chunk % workers;
-    const std::uint64_t count = op.tasks->take(op.chunksize, position, shares[w]);
-    if (count == 0) break;
-    for (std::uint64_t i = 0; i < count; ++i) op.positions[w + 1].push_back(position + i);
-    position += count;
-  }
-  op.sink->set_total(position);
-  op.send_counts.assign(workers + 1, 0);
-  op.send_displs.assign(workers + 1, 0);
-  std::uint64_t units = 0;
-  for (std::size_t w = 0; w < workers; ++w) {
-    shares[w].pad_to_units();
-    const std::uint64_t share_units = shares[w].size() / kUnitBytes;
-    if (share_units > INT_MAX || units > INT_MAX)
-      throw RuntimeError("map arguments exceed 128 GiB per worker; use imap, which streams them");
-    op.send_counts[w + 1] = static_cast<int>(share_units);
-    op.send_displs[w + 1] = static_cast<int>(units);
-    units += share_units;
-  }
-  op.scattered.reserve(units * kUnitBytes);
-  for (auto& share : shares) op.scattered += std::move(share).finish();
-  for (int w = 1; w <= pool; ++w) {
-    Slot& slot = slots_[static_cast<std::size_t>(w)];
-    ensure_job(slot, *op.job);
-    ByteWriter header;
-    write(header, MapHeader{op.job->id, static_cast<std::uint64_t>(pool), op.positions[static_cast<std::size_t>(w)].size(),
-                            static_cast<std::uint64_t>(op.send_counts[static_cast<std::size_t>(w)]), op.tasks->kind()});
-    send(slot, kMap, std::move(header).finish());
-  }
-  op.comm = collectives_.pool(pool);
-  MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0, collectives_.unit(),
-                0, op.comm, &op.requests[0]);
-  op.sizes.assign(workers + 1, 0);
-  MPI_Igather(&op.no_records, 1, MPI_UINT64_T, op.sizes.data(), 1, MPI_UINT64_T, 0, op.comm, &op.requests[1]);
-  op.phase = MapOp::Phase::kSizes;
-}
-
-bool Engine::finish_map_phase(MapOp& op) {
-  int done = 0;
-  if (op.phase == MapOp::Phase::kSizes) {
-    MPI_Testall(2, op.requests, &done, MPI_STATUSES_IGNORE);
-    if (!done) return false;
-    std::string().swap(op.scattered);
-    op.unit_counts.assign(op.sizes.size(), 0);
-    op.unit_displs.assign(op.sizes.size(), 0);
-    std::uint64_t offset = 0;
-    for (std::size_t w = 0; w < op.sizes.size(); ++w) {
-      const std::uint64_t units = op.sizes[w] / kUnitBytes;
-      if (units > INT_MAX || offset > INT_MAX)
-        throw RuntimeError("map results exceed 128 GiB; use imap, which streams them");
-      op.unit_counts[w] = static_cast<int>(units);
-      op.unit_displs[w] = static_cast<int>(offset);
-      offset += units;
-    }
-    op.received.assign(offset * kUnitBytes, '\0');
-    MPI_Igatherv(nullptr, 0, collectives_.unit(), op.received.data(), op.unit_counts.data(), op.unit_displs.data(),
-                 collectives_.unit(), 0, op.comm, &op.requests[0]);
-    op.phase = MapOp::Phase::kData;
-    return true;
-  }
-  MPI_Test(&op.requests[0], &done, MPI_STATUS_IGNORE);
-  if (!done) return false;
-  op.phase = MapOp::Phase::kDone;
-  for (std::size_t w = 1; w < op.sizes.size(); ++w) {
-    ByteReader reader(std::string_view(op.received).substr(static_cast<std::size_t>(op.unit_displs[w]) * kUnitBytes,
-                                                           op.sizes[w]),
-                      /*framed=*/false);
-    for (std::uint64_t position : op.positions[w]) {
-      TaskRecord record = read_record(reader);
-      TaskResult result{position, record.index, static_cast<int>(w), record.ok, std::move(record.payload),
-                        record.start, record.end, false, std::move(record.error_type)};
-      if (observer_) observer_(result, op.job->name);
-      op.sink->deliver(std::move(result));
-    }
-  }
-  return true;
 }
 
 void Engine::stop_workers(int exit_code) {

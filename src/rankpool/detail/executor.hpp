@@ -23,6 +23,11 @@ class Executor {
   void load(const JobSpec& spec);
   /// Drops a job no task will use again.
   void forget(std::uint64_t job_id) { jobs_.erase(job_id); }
+  /// Whether the job runs a chunk in one call (run_many), overlapping its tasks.
+  bool runs_many(std::uint64_t job_id) const {
+    auto found = jobs_.find(job_id);
+    return found != jobs_.end() && found->second.runner && found->second.runner->runs_many();
+  }
   /// Runs tasks of a loaded job and appends one record per task to `out`.
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
   /// Handles one message from the master (kJob, kForget, kTasks); for kTasks

@@ -10,10 +10,12 @@
 /// | kForget  | master → worker | u64 job id: no task of that job will come again             |
 /// | kTasks   | master → worker | ChunkHeader (job id, chunk id, n, argument kind), n tasks   |
 /// | kResults | worker → master | ResultsHeader (chunk id, n), n task records                 |
-/// | kMap     | master → worker | MapHeader (job id, pool size, n, units, kind); then, on the |
-/// |          |                 | pool communicator: Iscatterv(tasks, in 64-byte units),      |
-/// |          |                 | Igather(record bytes), Igatherv(records, in 64-byte units)  |
+/// | kMap     | master → worker | MapHeader (job id, pool size, n, units, kind, chunk id,     |
+/// |          |                 | deal chunk, blocking); then, on the pool communicator,      |
+/// |          |                 | (I)scatterv(tasks, in 64-byte units); the worker answers    |
+/// |          |                 | with kResults for that chunk id as its tasks finish         |
 /// | kStop    | master → worker | i32: the exit code the worker returns                       |
+/// | kWait    | master → worker | u8: 1 if the worker may block (spin) while idle, else 0     |
 /// | kPiece   | either          | the rest of a message larger than one piece (transport.hpp) |
 ///
 /// Every point-to-point message starts with its total length (u64), so one
@@ -21,8 +23,9 @@
 /// else n × (u64 index, u64 length, encoded argument). A task record: u64
 /// index, u8 ok, f64 start, f64 end (system-clock seconds), sized payload
 /// (the encoded result, or the error message), sized error type (failures
-/// only). A worker answers each kTasks with one kResults, in order; MPI's
-/// non-overtaking rule keeps a kJob ahead of the tasks that use it.
+/// only). A worker answers each kTasks with one kResults, in order, and a
+/// kMap with kResults of its share in order, a few at a time; MPI's
+/// non-overtaking rule keeps a kJob (and a kWait) ahead of the tasks after it.
 
 #include <cstdint>
 #include <cstring>
@@ -34,7 +37,7 @@
 
 namespace rankpool::detail {
 
-enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15, kForget = 16, kPiece = 17 };
+enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15, kForget = 16, kPiece = 17, kWait = 18 };
 
 /// Bytes of the length every point-to-point message starts with.
 inline constexpr std::size_t kFrameBytes = 8;
@@ -143,6 +146,9 @@ struct MapHeader {
   std::uint64_t count = 0;  ///< tasks for this worker
   std::uint64_t units = 0;  ///< collective units its tasks take
   ArgKind kind = ArgKind::kIndex;
+  std::uint64_t chunk_id = 0;  ///< what the worker's kResults for its share carry
+  std::uint64_t deal = 1;      ///< tasks per dealt chunk: the worker runs them this many at a time
+  bool blocking = false;       ///< the scatter is MPI_Scatterv, else MPI_Iscatterv
   bool operator==(const MapHeader&) const = default;
 };
 
@@ -212,6 +218,9 @@ inline void write(ByteWriter& out, const MapHeader& header) {
   out.value(header.count);
   out.value(header.units);
   out.value(header.kind);
+  out.value(header.chunk_id);
+  out.value(header.deal);
+  out.value<std::uint8_t>(header.blocking ? 1 : 0);
 }
 inline MapHeader read_map_header(ByteReader& in) {
   MapHeader header;
@@ -220,6 +229,9 @@ inline MapHeader read_map_header(ByteReader& in) {
   header.count = in.value<std::uint64_t>();
   header.units = in.value<std::uint64_t>();
   header.kind = in.value<ArgKind>();
+  header.chunk_id = in.value<std::uint64_t>();
+  header.deal = in.value<std::uint64_t>();
+  header.blocking = in.value<std::uint8_t>() != 0;
   return header;
 }
 
@@ -259,7 +271,7 @@ inline TaskRecord read_record(ByteReader& in) {
   return record;
 }
 
-/// Forget and Stop carry one value.
+/// Forget, Stop and Wait carry one value.
 template <class T>
 std::string encode_value(T value) {
   ByteWriter out;

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/clock.hpp"
 #include "rankpool/detail/protocol.hpp"
+#include "rankpool/detail/schedule.hpp"
 
 namespace rankpool::detail {
 
@@ -15,6 +18,18 @@ int rank_of(MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   return rank;
+}
+
+/// Tasks [first, first + count) of `tasks`.
+TaskList slice(const TaskList& tasks, std::size_t first, std::size_t count) {
+  TaskList part;
+  part.kind = tasks.kind;
+  part.indices.assign(tasks.indices.begin() + static_cast<std::ptrdiff_t>(first),
+                      tasks.indices.begin() + static_cast<std::ptrdiff_t>(first + count));
+  if (tasks.kind == ArgKind::kTyped)
+    part.args.assign(tasks.args.begin() + static_cast<std::ptrdiff_t>(first),
+                     tasks.args.begin() + static_cast<std::ptrdiff_t>(first + count));
+  return part;
 }
 
 }  // namespace
@@ -29,13 +44,17 @@ int Worker::serve() {
     int flag = 0;
     MPI_Message matched;
     MPI_Status status;
-    MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
-    // A probe matches before it progresses: ask twice before sleeping.
-    if (!flag) MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
-    if (!flag) {
-      if (!outbox_.empty()) outbox_.reap();
-      backoff.pause();
-      continue;
+    if (block_) {
+      MPI_Mprobe(0, MPI_ANY_TAG, comm_, &matched, &status);
+    } else {
+      MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
+      // A probe matches before it progresses: ask twice before sleeping.
+      if (!flag) MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
+      if (!flag) {
+        if (!outbox_.empty()) outbox_.reap();
+        backoff.pause();
+        continue;
+      }
     }
     backoff.reset();
     const int tag = status.MPI_TAG;
@@ -43,6 +62,9 @@ int Worker::serve() {
     switch (tag) {
       case kMap:
         run_map(message);
+        break;
+      case kWait:
+        block_ = decode_value<std::uint8_t>(message) != 0;
         break;
       case kStop:
         outbox_.drain();
@@ -57,6 +79,13 @@ int Worker::serve() {
   }
 }
 
+void Worker::wait(MPI_Request& request) {
+  if (block_)
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+  else
+    wait_with_backoff(request);
+}
+
 void Worker::run_map(std::string_view message) {
   ByteReader in(message);
   const MapHeader header = read_map_header(in);
@@ -64,23 +93,41 @@ void Worker::run_map(std::string_view message) {
   MPI_Datatype unit = collectives_.unit();
 
   std::string scattered(header.units * kUnitBytes, '\0');
-  MPI_Request request;
-  MPI_Iscatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0,
-                comm, &request);
-  wait_with_backoff(request);
+  if (header.blocking) {
+    MPI_Scatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm);
+  } else {
+    MPI_Request request;
+    MPI_Iscatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm,
+                  &request);
+    wait(request);
+  }
+  if (header.count == 0) return;
 
   ByteReader tasks_in(scattered, /*framed=*/false);
   const TaskList tasks = read_tasks(tasks_in, header.kind, header.count);
-  ByteWriter records(/*framed=*/false);
-  executor_.run(header.job_id, tasks, records);
-  records.pad_to_units();
-  std::string bytes = std::move(records).finish();
-  std::uint64_t size = bytes.size();
-  MPI_Igather(&size, 1, MPI_UINT64_T, nullptr, 1, MPI_UINT64_T, 0, comm, &request);
-  wait_with_backoff(request);
-  MPI_Igatherv(bytes.data(), static_cast<int>(bytes.size() / kUnitBytes), unit, nullptr, nullptr, nullptr,
-               unit, 0, comm, &request);
-  wait_with_backoff(request);
+  // Run the share a dealt chunk at a time (all at once for a job that
+  // overlaps its tasks) and send the results as they come, a message per
+  // kChunkSeconds of work or so: no tail of results after the last task.
+  const std::size_t step =
+      executor_.runs_many(header.job_id) ? tasks.size() : static_cast<std::size_t>(std::max<std::uint64_t>(header.deal, 1));
+  std::size_t sent = 0;
+  ByteWriter out;
+  write(out, ResultsHeader{header.chunk_id, 0});
+  double since = wall_seconds();
+  for (std::size_t done = 0; done < tasks.size();) {
+    const std::size_t count = std::min(step, tasks.size() - done);
+    executor_.run(header.job_id, count == tasks.size() ? tasks : slice(tasks, done, count), out);
+    done += count;
+    const double now = wall_seconds();
+    if (done < tasks.size() && now - since < kChunkSeconds) continue;
+    out.patch(kFrameBytes + sizeof(std::uint64_t), static_cast<std::uint64_t>(done - sent));
+    outbox_.reap();
+    outbox_.post(0, kResults, std::move(out).finish());
+    out = ByteWriter();
+    write(out, ResultsHeader{header.chunk_id, 0});
+    sent = done;
+    since = now;
+  }
 }
 
 }  // namespace rankpool::detail

@@ -25,12 +25,15 @@ class Worker {
 
  private:
   void run_map(std::string_view message);
+  /// Waits for `request`: MPI_Wait when the master said the worker may block, else with backoff.
+  void wait(MPI_Request& request);
 
   MPI_Comm comm_;
   int rank_ = 0;
   Executor executor_;
   Outbox outbox_;
   Collectives collectives_;
+  bool block_ = false;  // kWait: a core of its own, so waits may block (and spin)
 };
 
 }  // namespace rankpool::detail

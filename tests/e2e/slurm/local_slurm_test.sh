@@ -2,7 +2,7 @@
 # local_slurm_test.sh - stands up a one-node Slurm on localhost, submits the
 # job scripts of hpc/slurm/ with sbatch, checks what they wrote, tears it down.
 #
-#   tests/e2e/slurm/local_slurm_test.sh            (as root; about 10 s)
+#   tests/e2e/slurm/local_slurm_test.sh            (as root; about 30 s)
 #
 # Cases (each PASS, FAIL or SKIPPED; exit 1 on any FAIL, 2 when Slurm cannot start):
 #   factorial-srun     factorial.sbatch, LAUNCHER=srun (srun --mpi=pmix), 3 ranks on the node's CPUs
@@ -11,6 +11,10 @@
 #   compare-srun       compare.sbatch factorial, LAUNCHER=srun
 #   exec-srun          exec.sbatch, LAUNCHER=srun: 60 commands, one row each in task order, run on
 #                      the workers with their RANKPOOL_* variables and no OMPI_*/PMIX_* variable
+#   factorial-requeue  factorial.sbatch, LAUNCHER=srun, alone on the node: drained while it runs
+#                      (scancel --signal=USR1 --batch, what --signal=B:USR1@T sends before the
+#                      time limit), it requeues itself, its second run resumes, and its output is
+#                      byte-identical to an uninterrupted run's (run beside it with mpirun)
 # A case whose subcommand the binary lacks is SKIPPED, and says so.
 #
 # Environment:
@@ -20,6 +24,7 @@
 #                        or auth/none + cred/none (no munge at all)
 #   KEEP_WORKDIR=1       keep the temp dir (configs, logs, outputs) even on success
 #   RANKPOOL_SLURM_JOBS_BUDGET_S  seconds from start by which every job must be done [130]
+#   RANKPOOL_SLURM_REQUEUE_UPTO   factorial-requeue's n = 1..N (cpp_int backend) [4000]
 #
 # Needs root (slurmd launches the job steps). Installs slurmctld slurmd
 # slurm-client munge with apt-get when they are missing. Every wait is bounded;

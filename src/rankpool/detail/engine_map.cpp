@@ -1,0 +1,120 @@
+// The engine's map: one scatter of every task (a collective), chunks dealt
+// zig-zag, results back point-to-point as each worker's tasks finish.
+#include <climits>
+
+#include "rankpool/detail/engine.hpp"
+#include "rankpool/detail/engine_parts.hpp"
+#include "rankpool/detail/protocol.hpp"
+
+namespace rankpool::detail {
+
+void Engine::submit_map(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t chunksize,
+                        std::shared_ptr<ResultSink> sink, bool blocking) {
+  if (tasks->exhausted()) {
+    sink->set_total(0);
+    return;
+  }
+  if (pool_size_ == 0) {
+    submit(std::move(job), std::move(tasks), chunksize, std::move(sink));
+    return;
+  }
+  auto op = std::make_shared<MapOp>();
+  op->job = std::move(job);
+  op->tasks = std::move(tasks);
+  op->chunksize = chunksize;
+  op->sink = std::move(sink);
+  op->pool_size = pool_size_;
+  op->blocking = blocking && policy_ == WaitPolicy::kBlock;
+  maps_.push_back(std::move(op));
+  // Start the scatter now: the workers run the whole map while the master
+  // does other work until get().
+  progress();
+}
+
+bool Engine::progress_maps() {
+  // Collectives on one communicator must be posted in the same order on every
+  // rank, and a worker finishes one map before it reads the next: so do we.
+  MapOp& op = *maps_.front();
+  if (op.phase == MapOp::Phase::kQueued) {
+    start_map(maps_.front());
+  } else {
+    int done = 0;
+    MPI_Test(&op.request, &done, MPI_STATUS_IGNORE);
+    if (!done) return false;
+    op.phase = MapOp::Phase::kDone;
+  }
+  if (op.phase == MapOp::Phase::kDone) {
+    std::string().swap(op.scattered);
+    maps_.pop_front();
+  }
+  return true;
+}
+
+void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
+  MapOp& op = *shared;
+  const int pool = op.pool_size;
+  const auto workers = static_cast<std::size_t>(pool);
+  const std::uint64_t deal = op.chunksize > 0 ? op.chunksize : auto_map_chunk(op.tasks->remaining(), workers);
+  // Deal chunks zig-zag: task cost often drifts along the list, and a cyclic
+  // deal would give the last worker the costlier chunk of every round.
+  std::vector<ByteWriter> shares(workers, ByteWriter(/*framed=*/false));
+  std::vector<std::uint64_t> counts(workers, 0);
+  std::uint64_t position = 0;
+  for (std::uint64_t chunk = 0; !op.tasks->exhausted(); ++chunk) {
+    const std::size_t w = zigzag_worker(chunk, workers);
+    const std::uint64_t count = op.tasks->take(deal, position, shares[w]);
+    counts[w] += count;
+    position += count;
+    if (count < deal) break;
+  }
+  op.sink->set_total(position);
+  op.send_counts.assign(workers + 1, 0);
+  op.send_displs.assign(workers + 1, 0);
+  std::uint64_t units = 0;
+  for (std::size_t w = 0; w < workers; ++w) {
+    shares[w].pad_to_units();
+    const std::uint64_t share_units = shares[w].size() / kUnitBytes;
+    if (share_units > INT_MAX || units > INT_MAX)
+      throw RuntimeError("map arguments exceed 128 GiB per worker; use imap, which streams them");
+    op.send_counts[w + 1] = static_cast<int>(share_units);
+    op.send_displs[w + 1] = static_cast<int>(units);
+    units += share_units;
+  }
+  op.scattered.reserve(units * kUnitBytes);
+  for (auto& share : shares) op.scattered += std::move(share).finish();
+  const std::optional<double> estimate = per_task(op.job->id);
+  for (std::size_t w = 0; w < workers; ++w) {
+    Slot& slot = slots_[w + 1];
+    ensure_job(slot, *op.job);
+    const std::uint64_t chunk_id = next_chunk_++;
+    ByteWriter header;
+    write(header, MapHeader{op.job->id, static_cast<std::uint64_t>(pool), counts[w],
+                            static_cast<std::uint64_t>(op.send_counts[w + 1]), op.tasks->kind(), chunk_id, deal,
+                            op.blocking});
+    send(slot, kMap, std::move(header).finish());
+    if (counts[w] == 0) continue;
+    // The worker's share is one chunk whose results come a few at a time.
+    Chunk share;
+    share.map = shared;
+    share.cursor.emplace(w, workers, deal);
+    share.job_id = op.job->id;
+    share.left = counts[w];
+    share.slot = w + 1;
+    share.estimated = estimate.has_value();
+    share.per_task = estimate.value_or(0);
+    add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next());
+  }
+  MPI_Comm comm = collectives_.pool(pool);
+  if (op.blocking) {
+    // A synchronous map under WaitPolicy::kBlock: the blocking collective.
+    MPI_Scatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
+                 collectives_.unit(), 0, comm);
+    op.phase = MapOp::Phase::kDone;
+    return;
+  }
+  MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
+                collectives_.unit(), 0, comm, &op.request);
+  op.phase = MapOp::Phase::kScatter;
+}
+
+}  // namespace rankpool::detail
