@@ -28,11 +28,13 @@ from benchlib import (LIB, PY, CpuMeter, common_args, fmt, footer, json_lines, l
                       run, run_json, show, start, table)
 
 VARIANTS = ['apply', 'apply_async', 'map', 'map_async', 'imap', 'imap_unordered']
-# label (ms), tasks, rankpool's band of n (GMP mpz_fac_ui), the peers' band (math.factorial).
+# label (ms), tasks, rankpool's band of n (GMP mpz_fac_ui), the peers' band (math.factorial). The bands
+# give about the label's milliseconds per task on the quiet 2-vCPU VM (calibrated against per_task.sh's
+# quiet 0.55 ms for n = 20000-26000); a busy machine shows more: the tables print the grain measured.
 GRAINS = [
-    ('0.1', 20005, (2500, 6500), (1200, 1900)),
-    ('0.5', 8002, (12500, 16500), (3500, 4200)),
-    ('2', 4001, (30000, 34000), (7500, 8200)),
+    ('0.1', 20005, (5500, 9500), (2200, 2900)),
+    ('0.5', 8002, (20000, 24000), (6000, 6700)),
+    ('2', 4001, (52000, 56000), (13000, 13700)),
 ]
 PEER_COLUMNS = [('python-pool', 'map', 'Pool `map`'),
                 ('python-pool', 'imap_unordered', 'Pool `imap_unordered`'),
