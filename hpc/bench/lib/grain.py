@@ -25,7 +25,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (LIB, PY, CpuMeter, common_args, fmt, footer, json_lines, log, rankpool_bin, rel,  # noqa: E402
-                      run, run_json, show, start, table)
+                      run, run_json_retry, show, start, table)
 
 VARIANTS = ['apply', 'apply_async', 'map', 'map_async', 'imap', 'imap_unordered']
 # label (ms), tasks, rankpool's band of n (GMP mpz_fac_ui), the peers' band (math.factorial). The bands
@@ -139,11 +139,15 @@ def main():
         for label, count, band, _ in grains:
             spec = numbers_spec(count, band)
             cmd = [bin_, 'factorial', '--numbers', spec, '--variant', 'serial', '--json']
-            rec = run_json(cmd, timeout=3600)
+            rec = run_json_retry(cmd, timeout=3600)
             assert rec['completed'] == count, rec
             serial.setdefault(label, []).append(rec['wall_seconds'])
             cmds[(label, 'serial')] = short(show(cmd), spec, count, band)
-            wall, others = ceiling_run(bin_, band_list(count, band), k)
+            try:
+                wall, others = ceiling_run(bin_, band_list(count, band), k)
+            except RuntimeError as e:
+                log(f'{e}; trying again')
+                wall, others = ceiling_run(bin_, band_list(count, band), k)
             ceiling.setdefault(label, []).append((wall, others))
             log(f'grain {label} ms (run {rep + 1}/{repeat}): serial {serial[label][-1]:.3f} s, '
                 f'{k} bare processes {wall:.3f} s')
@@ -154,7 +158,7 @@ def main():
                         cmd += ['--wait', policy]
                     full = mpirun(np_, args.bind, *cmd)
                     with CpuMeter() as meter:
-                        rec = run_json(full, timeout=3600)
+                        rec = run_json_retry(full, timeout=3600)
                     assert rec['completed'] == count, rec
                     rec['others'] = meter.others_share()
                     rows.setdefault((label, policy, variant), []).append(rec)
@@ -173,7 +177,11 @@ def main():
                     mpirun(np_, args.bind, PY, '-m', 'mpi4py.futures', os.path.join(LIB, 'grain_peers.py'), 'mpi4py',
                            '--repeat', str(repeat), *gspecs)):
             log(f'grain: peers: {show(cmd)[:120]} ...')
-            out, _, _ = run(cmd, timeout=3600)
+            try:
+                out, _, _ = run(cmd, timeout=3600)
+            except RuntimeError as e:
+                log(f'grain: peer run failed, trying again: {str(e)[:600]}')
+                out, _, _ = run(cmd, timeout=3600)
             peer_cmds.append(show(cmd))
             for rec in json_lines(out):
                 if not rec['ok']:
