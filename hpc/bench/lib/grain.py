@@ -102,7 +102,7 @@ def main():
     ap.add_argument('--grains', default=','.join(g[0] for g in GRAINS),
                     help='comma list of grains in ms among ' + ', '.join(g[0] for g in GRAINS))
     ap.add_argument('--scale', type=float, default=None,
-                    help='multiply every task count (default 1; --quick 0.2); e.g. 8 with --np 16')
+                    help='multiply every task count (default 1; --quick 0.2); e.g. 4 with --np 16')
     ap.add_argument('--variants', default=','.join(VARIANTS))
     ap.add_argument('--bind', default='none', help="mpirun --bind-to (default none; 'default': no option)")
     ap.add_argument('--no-peers', action='store_true')
@@ -265,7 +265,7 @@ def main():
     for c in peer_cmds:
         print(f'- peer: `{c}`')
     if np_ == 3:
-        print('- 16 ranks (on a machine with ≥ 16 cores): `hpc/bench/grain.sh --np 16 --scale 8 '
+        print('- 16 ranks (on a machine with ≥ 16 cores): `hpc/bench/grain.sh --np 16 --scale 4 '
               '--wait default,block,backoff`')
     footer()
 
