@@ -5,11 +5,12 @@
 # Python Pool (map, imap_unordered) and mpi4py.futures (map, chunksize 1 and 16) beside it.
 #   hpc/bench/grain.sh [--quick] [--np N] [--wait default,block,backoff] [--grains 0.1,0.5,2]
 #                      [--scale F] [--variants LIST] [--no-peers] [--repeat R] [--wait-quiet LOAD]
-# 16 ranks (a machine with >= 16 cores): hpc/bench/grain.sh --np 16 --scale 8 --wait default,block,backoff
+#   RANKPOOL_BASELINE_BIN=/path/to/older/rankpool hpc/bench/grain.sh   # both binaries' rows in one run
+# 16 ranks (a machine with >= 16 cores): hpc/bench/grain.sh --np 16 --scale 4 --wait default,block,backoff
 # Markdown on stdout, progress on stderr. Default ~4-5 min on 2 cores; --quick ~1 min.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../env.sh"
 export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
+export BENCH_COMMAND="${RANKPOOL_BASELINE_BIN:+RANKPOOL_BASELINE_BIN=$RANKPOOL_BASELINE_BIN }hpc/bench/$(basename "$0")${*:+ $*}"
 exec /usr/bin/python3 "$here/lib/grain.py" "$@"

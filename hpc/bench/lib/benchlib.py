@@ -94,6 +94,19 @@ def run_json(cmd, env=None, timeout=900):
     return records[-1]
 
 
+def run_json_retry(cmd, env=None, timeout=900, tries=2):
+    """run_json, tried again (with a note on stderr) when the command fails: on a
+    shared machine another user's clean-up may kill a run's processes."""
+    for attempt in range(1, tries + 1):
+        try:
+            return run_json(cmd, env=env, timeout=timeout)
+        except RuntimeError as e:
+            if attempt == tries:
+                raise
+            log(f'bench: run failed, trying again ({attempt}/{tries - 1}): {str(e)[:600]}')
+    raise AssertionError('unreachable')
+
+
 def mpirun(np_, *args):
     return ['mpirun', '-np', str(np_), *args]
 

@@ -16,12 +16,11 @@ the option.
 """
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LIB, common_args, fmt, footer, log, median, rankpool_bin, rel, run, run_json,  # noqa: E402
+from benchlib import (LIB, common_args, fmt, footer, log, median, rankpool_bin, rel, run, run_json_retry,  # noqa: E402
                       show, start, table)
 
 
@@ -86,7 +85,7 @@ def main():
         for rep in range(repeat):
             shift = rep % len(everything)   # each round starts with another row: no fixed position
             for label, cmd, _ in everything[shift:] + everything[:shift]:
-                rec = run_json(cmd, timeout=1800)
+                rec = run_json_retry(cmd, timeout=1800)
                 if rec.get('completed', rec.get('tasks')) != tasks or rec.get('ok') is False:
                     raise RuntimeError(f'dispatch_bare: incomplete run: {rec}')
                 us[label].append(rec['us_per_task'])

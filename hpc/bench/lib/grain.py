@@ -25,14 +25,16 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (LIB, PY, CpuMeter, common_args, fmt, footer, json_lines, log, rankpool_bin, rel,  # noqa: E402
-                      run, run_json, show, start, table)
+                      run, run_json_retry, show, start, table)
 
 VARIANTS = ['apply', 'apply_async', 'map', 'map_async', 'imap', 'imap_unordered']
-# label (ms), tasks, rankpool's band of n (GMP mpz_fac_ui), the peers' band (math.factorial).
+# label (ms), tasks, rankpool's band of n (GMP mpz_fac_ui), the peers' band (math.factorial). The bands
+# give about the label's milliseconds per task on the quiet 2-vCPU VM (calibrated against per_task.sh's
+# quiet 0.55 ms for n = 20000-26000); a busy machine shows more: the tables print the grain measured.
 GRAINS = [
-    ('0.1', 20005, (2500, 6500), (1200, 1900)),
-    ('0.5', 8002, (12500, 16500), (3500, 4200)),
-    ('2', 4001, (30000, 34000), (7500, 8200)),
+    ('0.1', 20005, (5500, 9500), (2200, 2900)),
+    ('0.5', 8002, (20000, 24000), (6000, 6700)),
+    ('2', 4001, (52000, 56000), (13000, 13700)),
 ]
 PEER_COLUMNS = [('python-pool', 'map', 'Pool `map`'),
                 ('python-pool', 'imap_unordered', 'Pool `imap_unordered`'),
@@ -100,10 +102,12 @@ def main():
     ap.add_argument('--grains', default=','.join(g[0] for g in GRAINS),
                     help='comma list of grains in ms among ' + ', '.join(g[0] for g in GRAINS))
     ap.add_argument('--scale', type=float, default=None,
-                    help='multiply every task count (default 1; --quick 0.2); e.g. 8 with --np 16')
+                    help='multiply every task count (default 1; --quick 0.2); e.g. 4 with --np 16')
     ap.add_argument('--variants', default=','.join(VARIANTS))
     ap.add_argument('--bind', default='none', help="mpirun --bind-to (default none; 'default': no option)")
     ap.add_argument('--no-peers', action='store_true')
+    ap.epilog = ('RANKPOOL_BASELINE_BIN=path adds the same rows for a second (older) rankpool binary, '
+                 'with its own serial run and ceiling, in the same rounds.')
     args = ap.parse_args()
     repeat = args.repeat or 2
     scale = args.scale if args.scale is not None else (0.2 if args.quick else 1.0)
@@ -121,43 +125,60 @@ def main():
     grains = [(label, max(k, int(round(count * scale))), band, pband) for label, count, band, pband in grains]
     start(args, f'Task grain: % of the machine\'s ceiling, master + {k} workers on {os.cpu_count()} cores')
     bin_ = rankpool_bin()
+    bins = [('current', bin_)]
+    base = os.environ.get('RANKPOOL_BASELINE_BIN')
+    if base:
+        if not os.access(base, os.X_OK):
+            sys.exit(f'grain: RANKPOOL_BASELINE_BIN={base} is not an executable')
+        bins.append(('baseline', os.path.abspath(base)))
 
-    policies = args.wait.split(',')
-    skipped = []
-    if any(p != 'default' for p in policies) and not supports_wait(bin_):
-        skipped = [p for p in policies if p != 'default']
-        policies = [p for p in policies if p == 'default'] or []
-        log(f'grain: `{rel(bin_)} factorial --help` has no --wait: skipping {", ".join(skipped)}')
+    # one row set per (binary, wait policy); --wait is passed only where the binary has it
+    configs = []    # (row name, who, binary, policy)
+    notes = []
+    for who, b in bins:
+        has = supports_wait(b)
+        for policy in args.wait.split(','):
+            if policy != 'default' and not has:
+                notes.append(f'`--wait {policy}` asked for but `{rel(b)} factorial --help` has no `--wait` option: '
+                             'those rows are skipped.')
+                log(f'grain: {rel(b)} has no --wait: skipping --wait {policy}')
+                continue
+            configs.append((policy if who == 'current' else f'baseline, {policy}', who, b, policy))
 
-    serial = {}     # grain -> [wall]
-    ceiling = {}    # grain -> [(wall, others)]
-    rows = {}       # (grain, policy, variant) -> [record]
+    serial = {}     # (who, grain) -> [wall]
+    ceiling = {}    # (who, grain) -> [(wall, others)]
+    rows = {}       # (grain, row name, variant) -> [record]
     cmds = {}
     for rep in range(repeat):
         for label, count, band, _ in grains:
             spec = numbers_spec(count, band)
-            cmd = [bin_, 'factorial', '--numbers', spec, '--variant', 'serial', '--json']
-            rec = run_json(cmd, timeout=3600)
-            assert rec['completed'] == count, rec
-            serial.setdefault(label, []).append(rec['wall_seconds'])
-            cmds[(label, 'serial')] = short(show(cmd), spec, count, band)
-            wall, others = ceiling_run(bin_, band_list(count, band), k)
-            ceiling.setdefault(label, []).append((wall, others))
-            log(f'grain {label} ms (run {rep + 1}/{repeat}): serial {serial[label][-1]:.3f} s, '
-                f'{k} bare processes {wall:.3f} s')
-            for policy in policies:
+            for who, b in bins:
+                cmd = [b, 'factorial', '--numbers', spec, '--variant', 'serial', '--json']
+                rec = run_json_retry(cmd, timeout=3600)
+                assert rec['completed'] == count, rec
+                serial.setdefault((who, label), []).append(rec['wall_seconds'])
+                cmds[(label, who, 'serial')] = short(show(cmd), spec, count, band)
+                try:
+                    wall, others = ceiling_run(b, band_list(count, band), k)
+                except RuntimeError as e:
+                    log(f'{e}; trying again')
+                    wall, others = ceiling_run(b, band_list(count, band), k)
+                ceiling.setdefault((who, label), []).append((wall, others))
+                log(f'grain {label} ms (run {rep + 1}/{repeat}, {who}): serial {serial[(who, label)][-1]:.3f} s, '
+                    f'{k} bare processes {wall:.3f} s')
+            for name, who, b, policy in configs:
                 for variant in variants:
-                    cmd = [bin_, 'factorial', '--numbers', spec, '--variant', variant, '--json']
+                    cmd = [b, 'factorial', '--numbers', spec, '--variant', variant, '--json']
                     if policy != 'default':
                         cmd += ['--wait', policy]
                     full = mpirun(np_, args.bind, *cmd)
                     with CpuMeter() as meter:
-                        rec = run_json(full, timeout=3600)
+                        rec = run_json_retry(full, timeout=3600)
                     assert rec['completed'] == count, rec
                     rec['others'] = meter.others_share()
-                    rows.setdefault((label, policy, variant), []).append(rec)
-                    cmds[(label, policy, variant)] = short(show(full), spec, count, band)
-                    log(f'  {policy:8s} {variant:15s} {rec["wall_seconds"]:.3f} s')
+                    rows.setdefault((label, name, variant), []).append(rec)
+                    cmds[(label, name, variant)] = short(show(full), spec, count, band)
+                    log(f'  {name:18s} {variant:15s} {rec["wall_seconds"]:.3f} s')
 
     peers = {}
     peer_cmds = []
@@ -171,7 +192,11 @@ def main():
                     mpirun(np_, args.bind, PY, '-m', 'mpi4py.futures', os.path.join(LIB, 'grain_peers.py'), 'mpi4py',
                            '--repeat', str(repeat), *gspecs)):
             log(f'grain: peers: {show(cmd)[:120]} ...')
-            out, _, _ = run(cmd, timeout=3600)
+            try:
+                out, _, _ = run(cmd, timeout=3600)
+            except RuntimeError as e:
+                log(f'grain: peer run failed, trying again: {str(e)[:600]}')
+                out, _, _ = run(cmd, timeout=3600)
             peer_cmds.append(show(cmd))
             for rec in json_lines(out):
                 if not rec['ok']:
@@ -183,25 +208,23 @@ def main():
     def best_wall(recs):
         return min(r['wall_seconds'] for r in recs)
 
-    head = ['task grain', 'rankpool `--wait`'] + [f'`{v}`' for v in variants]
+    head = ['task grain', 'rankpool (`--wait`)'] + [f'`{v}`' for v in variants]
     if peers:
         head += [c[2] for c in PEER_COLUMNS]
     out_rows = []
     detail = []
     for label, count, band, pband in grains:
-        s = min(serial[label])
-        ctl = min(w for w, _ in ceiling[label])
-        ceil_speed = s / ctl
-        grain_ms = s / count * 1e3
-        for i, policy in enumerate(policies or ['default']):
-            row = [f'{fmt(grain_ms, 2)} ms ({count:,} tasks)' if i == 0 else '',
-                   policy if policies else '–']
+        grain_ms = min(serial[('current', label)]) / count * 1e3
+        for i, (name, who, _, _) in enumerate(configs):
+            ctl = min(w for w, _ in ceiling[(who, label)])
+            row = [f'{fmt(grain_ms, 2)} ms ({count:,} tasks)' if i == 0 else '', name]
             for variant in variants:
-                recs = rows.get((label, policy, variant))
+                recs = rows.get((label, name, variant))
                 row.append(f'{100 * ctl / best_wall(recs):.0f} %' if recs else '–')
             if peers:
                 if i == 0:
                     ps = peers.get(('python', 'serial', label))
+                    ceil_speed = min(serial[('current', label)]) / ctl
                     for peer, pv, _ in PEER_COLUMNS:
                         p = peers.get((peer, pv, label))
                         row.append(f'{100 * (ps["wall_s"] / p["wall_s"]) / ceil_speed:.0f} %' if p and ps else '–')
@@ -209,18 +232,27 @@ def main():
                     row += [''] * len(PEER_COLUMNS)
             out_rows.append(row)
         ps = peers.get(('python', 'serial', label))
-        detail.append([f'{label} ms', f'{count:,}', f'{band[0]}–{band[1]}', fmt(s), fmt(grain_ms, 3),
-                       fmt(ctl), fmt(ceil_speed) + '×', f'{100 * max(o for _, o in ceiling[label]):.1f} %',
-                       f'{pband[0]}–{pband[1]}' if ps else '–', fmt(ps['wall_s']) if ps else '–',
-                       fmt(ps['ms_per_task'], 3) if ps else '–'])
+        for who, _ in bins:
+            s_ = min(serial[(who, label)])
+            ctl = min(w for w, _ in ceiling[(who, label)])
+            detail.append([f'{label} ms' + (f' ({who})' if base else ''), f'{count:,}', f'{band[0]}–{band[1]}',
+                           fmt(s_), fmt(s_ / count * 1e3, 3), fmt(ctl), fmt(s_ / ctl) + '×',
+                           f'{100 * max(o for _, o in ceiling[(who, label)]):.1f} %',
+                           f'{pband[0]}–{pband[1]}' if ps else '–', fmt(ps['wall_s']) if ps else '–',
+                           fmt(ps['ms_per_task'], 3) if ps else '–'])
     print(f'% of ceiling = speed-up over serial ÷ the ceiling speed-up ({k} bare serial processes, each one of '
           f'{k} cyclic shares of the list, measured in this run); rankpool rows at default settings, best of {repeat}; '
           'peers: their speed-up over their own serial loop ÷ the same ceiling.\n')
     print(table(head, out_rows, 'll' + 'r' * (len(head) - 2)))
     print()
-    if skipped:
-        print(f'`--wait {",".join(skipped)}` asked for but `rankpool factorial --help` has no `--wait` option: '
-              'those rows are skipped.\n')
+    busiest = max([o for v in ceiling.values() for _, o in v] +
+                  [r['others'] for v in rows.values() for r in v])
+    if busiest > 0.1:
+        print(f'**Warning**: other processes took up to {100 * busiest:.0f} % of the machine during these runs, '
+              'so the ceiling and the rows saw different machines; treat the percentages as noise and re-run '
+              'on a quiet machine (`--wait-quiet 1`).\n')
+    for n in dict.fromkeys(notes):
+        print(f'{n}\n')
     print('Per grain: rankpool serial and the ceiling (best of runs), and the peers\' serial loop.\n')
     print(table(['grain', 'tasks', 'rankpool n band', 'serial s', 'ms per task', f'{k} bare processes s',
                  'ceiling speed-up', "others' CPU during the ceiling runs, max % of machine", 'peer n band',
@@ -231,31 +263,32 @@ def main():
           "and the other processes' CPU during the best run (share of the machine).\n")
     det = []
     for label, count, _, _ in grains:
-        s = min(serial[label])
-        for policy in policies:
+        for name, who, _, _ in configs:
+            s_ = min(serial[(who, label)])
             for variant in variants:
-                recs = rows.get((label, policy, variant))
+                recs = rows.get((label, name, variant))
                 if not recs:
                     continue
                 b = min(recs, key=lambda r: r['wall_seconds'])
-                det.append([f'{label} ms', policy, f'`{variant}`', ' / '.join(fmt(r['wall_seconds']) for r in recs),
-                            fmt(s / b['wall_seconds']) + '×',
+                det.append([f'{label} ms', name, f'`{variant}`', ' / '.join(fmt(r['wall_seconds']) for r in recs),
+                            fmt(s_ / b['wall_seconds']) + '×',
                             f'{100 * b["master_cpu_seconds"] / b["wall_seconds"]:.1f} %',
                             f'{100 * b["others"]:.1f} %'])
-    print(table(['grain', '--wait', 'variant', 'wall s (each run)', 'speed-up (best)', 'master CPU ÷ wall',
-                 "others' CPU"], det, 'lllrrrr'))
+    print(table(['grain', 'rankpool (`--wait`)', 'variant', 'wall s (each run)', 'speed-up (best)',
+                 'master CPU ÷ wall', "others' CPU"], det, 'lllrrrr'))
     print()
     print('### Commands\n')
     for label, count, band, _ in grains:
-        print(f'- {label} ms serial: `{cmds[(label, "serial")]}`')
-        print(f'- {label} ms ceiling: {k} × `{rel(bin_)} factorial --numbers <one of {k} cyclic shares of the list> '
-              '--variant serial --json` at once')
-        for policy in policies:
-            print(f'- {label} ms rankpool (every variant alike): `{cmds[(label, policy, variants[0])]}`')
+        for who, b in bins:
+            print(f'- {label} ms serial ({who}): `{cmds[(label, who, "serial")]}`')
+            print(f'- {label} ms ceiling ({who}): {k} × `{rel(b)} factorial --numbers <one of {k} cyclic shares of '
+                  'the list> --variant serial --json` at once')
+        for name, _, _, _ in configs:
+            print(f'- {label} ms rankpool {name} (every variant alike): `{cmds[(label, name, variants[0])]}`')
     for c in peer_cmds:
         print(f'- peer: `{c}`')
     if np_ == 3:
-        print('- 16 ranks (on a machine with ≥ 16 cores): `hpc/bench/grain.sh --np 16 --scale 8 '
+        print('- 16 ranks (on a machine with ≥ 16 cores): `hpc/bench/grain.sh --np 16 --scale 4 '
               '--wait default,block,backoff`')
     footer()
 

@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (common_args, fmt, footer, json_lines, log, master_rss_kb, median, mpirun, rankpool_bin,  # noqa: E402
-                      run, run_json, show, start, table)
+                      run, run_json_retry, show, start, table)
 
 IDLE_VARIANTS = ['apply', 'apply_async', 'map', 'imap', 'imap_unordered']
 
@@ -30,14 +30,14 @@ def has_wait(bin_):
 
 def idle_section(bin_, args, policies):
     base_cmd = mpirun(3, bin_, 'sleep', '--tasks', '2', '--seconds', '0', '--variant', 'apply_async', '--json')
-    base = median([run_json(base_cmd)['master_cpu_seconds'] for _ in range(3)])
+    base = median([run_json_retry(base_cmd)['master_cpu_seconds'] for _ in range(3)])
     rows, cmds = [], [f'start-up and shut-down only (median of 3): `{show(base_cmd)}`']
     verdicts = []
     for policy in policies:
         for variant in IDLE_VARIANTS:
             cmd = mpirun(3, bin_, 'sleep', '--tasks', str(args.idle_tasks), '--seconds', str(args.idle_seconds),
                          '--variant', variant, '--json', *(['--wait', policy] if policy != 'default' else []))
-            rec = run_json(cmd)
+            rec = run_json_retry(cmd)
             net = max(0.0, rec['master_cpu_seconds'] - base)
             share = net / rec['wall_seconds']
             rows.append([policy, f'`{variant}`', fmt(rec['wall_seconds']), fmt(rec['master_cpu_seconds']),
