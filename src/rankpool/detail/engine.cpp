@@ -81,6 +81,7 @@ Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::
   WaitPolicy asked = WaitPolicy::kAuto;
   if (const char* word = std::getenv("RANKPOOL_WAIT")) asked = parse_wait_policy(word).value_or(WaitPolicy::kAuto);
   set_wait_policy(asked);
+  if (const char* d = std::getenv("RANKPOOL_XDEPTH")) depth_ = std::atoi(d);  // XXX experiment
 }
 
 Engine::~Engine() = default;
@@ -170,8 +171,20 @@ void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t
     ++queued_unsized_;
   }
   queue_.push_back(std::move(batch));
-  // Hand out at once: the master may not call into the pool again until get().
-  progress();
+  // Hand out at once: the master may not call into the pool again until
+  // get(). But look for results only when a worker may be running low: in a
+  // loop of submissions an empty probe per call costs more than the call
+  // (Open MPI yields the core on every probe that finds nothing).
+  const auto now = Clock::now();
+  if (now >= next_receive_) {
+    progress();
+    const double wait = std::min(half_smallest_queue().value_or(0), kMaxPlannedSleep);
+    next_receive_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
+  } else if (!in_progress_) {
+    in_progress_ = true;
+    hand_out();
+    in_progress_ = false;
+  }
 }
 
 void Engine::run_inline(const JobPtr& job, TaskSource& tasks, ResultSink& sink) {
@@ -208,9 +221,10 @@ bool Engine::progress() {
     ~Guard() { flag = false; }
   } guard(in_progress_);
   bool moved = false;
+  // A finished scatter frees its buffer before its results come in.
+  if (!maps_.empty()) moved |= progress_maps();
   if (!chunks_.empty()) moved |= receive_results();
   if (!queue_.empty()) moved |= hand_out();
-  if (!maps_.empty()) moved |= progress_maps();
   if (!retired_->empty()) forget_retired();
   if (!outbox_.empty()) outbox_.reap();
   return moved;
@@ -286,7 +300,7 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
   return chosen;
 }
 
-std::optional<double> Engine::planned_sleep() const {
+std::optional<double> Engine::half_smallest_queue() const {
   // A collective in progress, or a send still going, needs the master's calls.
   if (!maps_.empty() || !outbox_.empty()) return std::nullopt;
   const auto now = Clock::now();
@@ -297,8 +311,14 @@ std::optional<double> Engine::planned_sleep() const {
     if (slot.unestimated > 0) return std::nullopt;
     smallest = std::min(smallest, queued_work(slot, now));
   }
-  if (!(smallest / 2 >= kMinPlannedSleep)) return std::nullopt;
-  return std::min(smallest / 2, kMaxPlannedSleep);
+  if (smallest == std::numeric_limits<double>::infinity()) return std::nullopt;
+  return smallest / 2;
+}
+
+std::optional<double> Engine::planned_sleep() const {
+  const std::optional<double> half = half_smallest_queue();
+  if (!half || *half < kMinPlannedSleep) return std::nullopt;
+  return std::min(*half, kMaxPlannedSleep);
 }
 
 void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position) {
@@ -418,9 +438,16 @@ void Engine::take_results(std::string_view message, int rank) {
   if (found == chunks_.end() || header.count > found->second.left)
     throw RuntimeError("rankpool: results for an unknown chunk from rank " + std::to_string(rank));
   Chunk& chunk = found->second;
-  // Read every record first: a callback may submit work, which must find the books settled.
-  std::vector<TaskResult> results;
-  results.reserve(header.count);
+  const std::shared_ptr<MapOp> map = chunk.map;
+  const std::uint64_t job_id = chunk.job_id;
+  std::optional<ZigZagCursor> cursor = chunk.cursor;  // the positions of this message's records
+  if (chunk.cursor)
+    for (std::uint64_t i = 0; i < header.count; ++i) chunk.cursor->next();
+  std::vector<Segment> segments;
+  if (!map) segments = std::move(chunk.segments);  // one message answers a dynamic chunk
+  // Settle the books before any callback runs: one may submit work.
+  settle(found, header.count, Clock::now());
+  for (const Segment& part : segments) part.batch->in_flight -= part.count;
   double first_start = std::numeric_limits<double>::infinity();
   double last_end = -first_start;
   std::size_t segment = 0;
@@ -430,38 +457,23 @@ void Engine::take_results(std::string_view message, int rank) {
     first_start = std::min(first_start, record.start);
     last_end = std::max(last_end, record.end);
     std::uint64_t position = 0;
-    if (chunk.cursor) {
-      position = chunk.cursor->next();
+    if (cursor) {
+      position = cursor->next();
     } else {
-      while (offset == chunk.segments[segment].count) {
+      while (offset == segments[segment].count) {
         ++segment;
         offset = 0;
       }
-      position = chunk.segments[segment].first + offset++;
+      position = segments[segment].first + offset++;
     }
-    results.push_back(TaskResult{position, record.index, rank, record.ok, std::move(record.payload), record.start,
-                                 record.end, false, std::move(record.error_type)});
+    TaskResult result{position, record.index, rank, record.ok, std::move(record.payload), record.start,
+                      record.end, false, std::move(record.error_type)};
+    const JobEntry& job = map ? *map->job : *segments[segment].batch->job;
+    ResultSink& sink = map ? *map->sink : *segments[segment].batch->sink;
+    if (observer_) observer_(result, job.name);
+    sink.deliver(std::move(result));
   }
-  if (header.count > 0) clocks_[chunk.job_id].add(last_end - first_start, header.count);
-  std::shared_ptr<MapOp> map = chunk.map;
-  std::vector<Segment> segments;
-  if (!map) segments = std::move(chunk.segments);
-  settle(found, header.count, Clock::now());  // may erase the chunk
-  if (map) {
-    for (TaskResult& result : results) {
-      if (observer_) observer_(result, map->job->name);
-      map->sink->deliver(std::move(result));
-    }
-    return;
-  }
-  std::size_t at = 0;
-  for (Segment& part : segments) {
-    part.batch->in_flight -= part.count;
-    for (std::uint64_t i = 0; i < part.count; ++i, ++at) {
-      if (observer_) observer_(results[at], part.batch->job->name);
-      part.batch->sink->deliver(std::move(results[at]));
-    }
-  }
+  if (header.count > 0) clocks_[job_id].add(last_end - first_start, header.count);
 }
 
 void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now) {

@@ -175,11 +175,14 @@ class Engine {
   Slot* pick_slot(Clock::time_point now);
   bool has_room(const Slot& slot, Clock::time_point now) const;
   double queued_work(const Slot& slot, Clock::time_point now) const;
+  std::optional<double> half_smallest_queue() const;
   std::optional<double> planned_sleep() const;
   std::optional<double> per_task(std::uint64_t job_id) const;
   void add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position);
   bool progress_maps();
   void start_map(const std::shared_ptr<MapOp>& op);
+  void deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, std::vector<std::uint64_t>& counts);
+  void deal_tasks(MapOp& op, std::uint64_t deal, std::vector<std::uint64_t>& counts);
   void check_stalls() const;
 
   boost::mpi::communicator comm_;
@@ -216,6 +219,7 @@ class Engine {
   std::deque<std::shared_ptr<MapOp>> maps_;
   Collectives collectives_;
   std::size_t next_slot_ = 0;
+  Clock::time_point next_receive_{};  // submit() looks for results from then on
   bool in_progress_ = false;
 };
 
