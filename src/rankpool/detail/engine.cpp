@@ -81,7 +81,6 @@ Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::
   WaitPolicy asked = WaitPolicy::kAuto;
   if (const char* word = std::getenv("RANKPOOL_WAIT")) asked = parse_wait_policy(word).value_or(WaitPolicy::kAuto);
   set_wait_policy(asked);
-  if (const char* d = std::getenv("RANKPOOL_XDEPTH")) depth_ = std::atoi(d);  // XXX experiment
 }
 
 Engine::~Engine() = default;
