@@ -24,6 +24,8 @@ namespace {
 constexpr double kMinPlannedSleep = 100e-6;
 /// The master looks at the pool at least this often (wait hooks, signals).
 constexpr double kMaxPlannedSleep = 20e-3;
+/// ... and at most this long while a send is still going.
+constexpr double kMaxSleepWhileSending = 1e-3;
 /// The receive buffer is kept between messages up to this size.
 constexpr std::size_t kKeptInbox = std::size_t{64} << 20;
 
@@ -300,8 +302,8 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
 }
 
 std::optional<double> Engine::half_smallest_queue() const {
-  // A collective in progress, or a send still going, needs the master's calls.
-  if (!maps_.empty() || !outbox_.empty()) return std::nullopt;
+  // A collective in progress needs the master's calls.
+  if (!maps_.empty()) return std::nullopt;
   const auto now = Clock::now();
   double smallest = std::numeric_limits<double>::infinity();
   for (std::size_t index = first_slot(); index < end_slot(); ++index) {
@@ -317,7 +319,9 @@ std::optional<double> Engine::half_smallest_queue() const {
 std::optional<double> Engine::planned_sleep() const {
   const std::optional<double> half = half_smallest_queue();
   if (!half || *half < kMinPlannedSleep) return std::nullopt;
-  return std::min(*half, kMaxPlannedSleep);
+  // A send not yet done may need the master's calls to go on (a large one
+  // over TCP); a small one is only waiting for MPI to mark it done.
+  return std::min(*half, outbox_.empty() ? kMaxPlannedSleep : kMaxSleepWhileSending);
 }
 
 void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position) {
