@@ -181,8 +181,8 @@ class Engine {
   void add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position);
   bool progress_maps();
   void start_map(const std::shared_ptr<MapOp>& op);
-  void deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, std::vector<std::uint64_t>& counts);
-  void deal_tasks(MapOp& op, std::uint64_t deal, std::vector<std::uint64_t>& counts);
+  std::uint64_t deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, std::vector<std::uint64_t>& counts);
+  std::uint64_t deal_tasks(MapOp& op, std::uint64_t limit, std::uint64_t deal, std::vector<std::uint64_t>& counts);
   void check_stalls() const;
 
   boost::mpi::communicator comm_;

@@ -70,7 +70,8 @@ void lay_out(std::vector<int>& send_counts, std::vector<int>& send_displs, const
 
 }  // namespace
 
-void Engine::deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, std::vector<std::uint64_t>& counts) {
+std::uint64_t Engine::deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal,
+                                   std::vector<std::uint64_t>& counts) {
   // Index tasks are 8 bytes each: place every chunk straight into the
   // scatter buffer, which is then the only copy of the tasks.
   const std::size_t workers = counts.size();
@@ -94,21 +95,22 @@ void Engine::deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, st
     at[w] += bytes_of.size();
     position += count;
   }
-  op.sink->set_total(position);
+  return position;
 }
 
-void Engine::deal_tasks(MapOp& op, std::uint64_t deal, std::vector<std::uint64_t>& counts) {
+std::uint64_t Engine::deal_tasks(MapOp& op, std::uint64_t limit, std::uint64_t deal,
+                                 std::vector<std::uint64_t>& counts) {
   const std::size_t workers = counts.size();
   std::vector<ByteWriter> shares(workers, ByteWriter(/*framed=*/false));
   std::uint64_t position = 0;
-  for (std::uint64_t chunk = 0; !op.tasks->exhausted(); ++chunk) {
+  for (std::uint64_t chunk = 0; position < limit && !op.tasks->exhausted(); ++chunk) {
     const std::size_t w = zigzag_worker(chunk, workers);
-    const std::uint64_t count = op.tasks->take(deal, position, shares[w]);
+    const std::uint64_t want = std::min(deal, limit - position);
+    const std::uint64_t count = op.tasks->take(want, position, shares[w]);
     counts[w] += count;
     position += count;
-    if (count < deal) break;
+    if (count < want) break;
   }
-  op.sink->set_total(position);
   std::vector<std::uint64_t> bytes(workers);
   for (std::size_t w = 0; w < workers; ++w) {
     shares[w].pad_to_units();
@@ -119,6 +121,7 @@ void Engine::deal_tasks(MapOp& op, std::uint64_t deal, std::vector<std::uint64_t
   for (std::uint64_t size : bytes) all += size;
   op.scattered.reserve(all);
   for (auto& share : shares) op.scattered += std::move(share).finish();
+  return position;
 }
 
 void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
@@ -128,12 +131,14 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   const std::uint64_t deal = op.chunksize > 0 ? op.chunksize : auto_map_chunk(op.tasks->remaining(), workers);
   // Deal chunks zig-zag: task cost often drifts along the list, and a cyclic
   // deal would give the last worker the costlier chunk of every round.
+  // The last eighth of a sized list goes out dynamically, as workers run low.
   std::vector<std::uint64_t> counts(workers, 0);
   const std::optional<std::uint64_t> total = op.tasks->remaining();
-  if (total && op.tasks->kind() == ArgKind::kIndex)
-    deal_indices(op, *total, deal, counts);
-  else
-    deal_tasks(op, deal, counts);
+  const std::uint64_t tail = total ? map_tail(*total, workers) : 0;
+  const std::uint64_t dealt = total && op.tasks->kind() == ArgKind::kIndex
+                                  ? deal_indices(op, *total - tail, deal, counts)
+                                  : deal_tasks(op, total ? *total - tail : UINT64_MAX, deal, counts);
+  op.sink->set_total(tail > 0 ? *total : dealt);
   const std::optional<double> estimate = per_task(op.job->id);
   for (std::size_t w = 0; w < workers; ++w) {
     Slot& slot = slots_[w + 1];
@@ -155,6 +160,17 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
     share.estimated = estimate.has_value();
     share.per_task = estimate.value_or(0);
     add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next());
+  }
+  if (tail > 0) {
+    auto rest = std::make_shared<Batch>();
+    rest->job = op.job;
+    rest->tasks = std::move(op.tasks);
+    rest->chunksize = op.chunksize;
+    rest->next = dealt;
+    rest->sized = true;
+    rest->sink = op.sink;
+    queued_known_ += tail;
+    queue_.push_back(std::move(rest));
   }
   MPI_Comm comm = collectives_.pool(pool);
   if (op.blocking) {

@@ -73,6 +73,13 @@ inline std::uint64_t auto_map_chunk(std::optional<std::uint64_t> tasks, std::siz
   return std::max<std::uint64_t>(1, (*tasks + chunks - 1) / chunks);
 }
 
+/// map's tasks handed out dynamically after the scattered ones: the last
+/// eighth of a list of known size (none for a short one), so workers that
+/// ran slow (a busy core, costlier tasks) do not hold up the end.
+inline std::uint64_t map_tail(std::uint64_t tasks, std::size_t workers) noexcept {
+  return tasks >= 16 * std::max<std::uint64_t>(workers, 1) ? tasks / 8 : 0;
+}
+
 /// The worker (0-based) that gets chunk `chunk` of a zig-zag deal: 0, 1, …,
 /// P-1, P-1, …, 1, 0, 0, 1, … Where task cost grows along the list, a cyclic
 /// deal would give the last worker the costliest chunk of every round.
