@@ -20,6 +20,15 @@ namespace rankpool::detail {
 
 namespace {
 
+/// Marks a round of the engine's (a callback inside it may submit work, which waits for the round).
+struct InRound {
+  bool& flag;
+  explicit InRound(bool& in_round) : flag(in_round) { flag = true; }
+  ~InRound() { flag = false; }
+  InRound(const InRound&) = delete;
+  InRound& operator=(const InRound&) = delete;
+};
+
 /// A planned sleep shorter than this is not worth a wake-up: poll instead.
 constexpr double kMinPlannedSleep = 100e-6;
 /// The master looks at the pool at least this often (wait hooks, signals).
@@ -173,19 +182,21 @@ void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t
   }
   queue_.push_back(std::move(batch));
   // Hand out at once: the master may not call into the pool again until
-  // get(). But look for results only when a worker may be running low: in a
-  // loop of submissions an empty probe per call costs more than the call
-  // (Open MPI yields the core on every probe that finds nothing).
-  const auto now = Clock::now();
-  if (now >= next_receive_) {
-    progress();
-    const double wait = std::min(half_smallest_queue().value_or(0), kMaxPlannedSleep);
-    next_receive_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
-  } else if (!in_progress_) {
-    in_progress_ = true;
-    hand_out();
-    in_progress_ = false;
+  // get(). Look for results only when no worker has room, and then only when
+  // one may be running low: in a loop of submissions a probe per call costs
+  // more than the call (Open MPI yields the core on every probe that finds nothing).
+  if (in_progress_) return;
+  bool handed = false;
+  {
+    const InRound round(in_progress_);
+    handed = hand_out();
   }
+  if (handed) return;
+  const auto now = Clock::now();
+  if (now < next_receive_) return;
+  progress();
+  const double wait = std::min(half_smallest_queue().value_or(0), kMaxPlannedSleep);
+  next_receive_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
 }
 
 void Engine::run_inline(const JobPtr& job, TaskSource& tasks, ResultSink& sink) {
@@ -216,11 +227,7 @@ bool Engine::progress() {
   // A result callback may submit more work, which calls back in here: the
   // outer round goes on with it, so the inner call does nothing.
   if (in_progress_) return false;
-  struct Guard {
-    bool& flag;
-    explicit Guard(bool& f) : flag(f) { flag = true; }
-    ~Guard() { flag = false; }
-  } guard(in_progress_);
+  const InRound round(in_progress_);
   bool moved = false;
   // A finished scatter frees its buffer before its results come in.
   if (!maps_.empty()) moved |= progress_maps();
@@ -324,13 +331,13 @@ std::optional<double> Engine::planned_sleep() const {
   return std::min(*half, outbox_.empty() ? kMaxPlannedSleep : kMaxSleepWhileSending);
 }
 
-void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position) {
+void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position, Clock::time_point now) {
   Slot& slot = slots_[chunk.slot];
-  if (slot.in_flight == 0) slot.last_heard = Clock::now();
+  if (slot.in_flight == 0) slot.last_heard = now;
   slot.first_index.push_back(first_position);
   slot.in_flight += 1;
   if (chunk.estimated)
-    slot.queued += chunk.per_task * static_cast<double>(chunk.left);
+    slot.queued += chunk.per_task * static_cast<double>(chunk.left) + kMessageSeconds;
   else
     slot.unestimated += 1;
   (slot.rank == 0 ? local_chunks_ : remote_chunks_) += 1;
@@ -347,7 +354,7 @@ bool Engine::hand_out() {
     Slot* chosen = pick_slot(now);
     if (!chosen) break;
 
-    const JobPtr job = (*batch_it)->job;
+    const JobEntry* job = (*batch_it)->job.get();
     const ArgKind kind = (*batch_it)->tasks->kind();
     const std::uint64_t chunksize = (*batch_it)->chunksize;
     const std::optional<double> estimate = per_task(job->id);
@@ -369,7 +376,7 @@ bool Engine::hand_out() {
     // it (apply_async calls), in order, into one message.
     for (auto it = batch_it; it != queue_.end() && chunk.left < want;) {
       Batch& batch = **it;
-      if (batch.job != job || batch.tasks->kind() != kind || batch.chunksize != chunksize || !batch.ready()) break;
+      if (batch.job.get() != job || batch.tasks->kind() != kind || batch.chunksize != chunksize || !batch.ready()) break;
       std::uint64_t take = want - chunk.left;
       // A stream's window bounds what is out: take half of what it still
       // accepts, so the other workers get some too.
@@ -394,7 +401,7 @@ bool Engine::hand_out() {
     out.patch(header_at + 2 * sizeof(std::uint64_t), chunk.left);
     send(*chosen, kTasks, std::move(out).finish());
     const std::uint64_t first_position = chunk.segments.front().first;
-    add_chunk(chunk_id, std::move(chunk), first_position);
+    add_chunk(chunk_id, std::move(chunk), first_position, now);
     moved = true;
   }
   return moved;
@@ -402,6 +409,7 @@ bool Engine::hand_out() {
 
 bool Engine::receive_results() {
   bool moved = false;
+  const auto now = Clock::now();  // one reading per round: the clock costs ~50 ns here
   while (remote_chunks_ > 0) {
     int flag = 0;
     MPI_Message message;
@@ -418,23 +426,23 @@ bool Engine::receive_results() {
       // large results does not map (and fault in) fresh memory per message.
       if (inbox_.size() < static_cast<std::size_t>(size)) inbox_.resize(static_cast<std::size_t>(size));
       MPI_Mrecv(inbox_.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE);
-      take_results(std::string_view(inbox_.data(), static_cast<std::size_t>(size)), status.MPI_SOURCE);
+      take_results(std::string_view(inbox_.data(), static_cast<std::size_t>(size)), status.MPI_SOURCE, now);
       if (inbox_.size() > kKeptInbox) std::string().swap(inbox_);
     } else {
-      take_results(receive_matched(comm_, message, status), status.MPI_SOURCE);
+      take_results(receive_matched(comm_, message, status), status.MPI_SOURCE, now);
     }
     moved = true;
   }
   while (local_chunks_ > 0) {
     auto message = local_->poll();
     if (!message) break;
-    take_results(*message, 0);
+    take_results(*message, 0, now);
     moved = true;
   }
   return moved;
 }
 
-void Engine::take_results(std::string_view message, int rank) {
+void Engine::take_results(std::string_view message, int rank, Clock::time_point now) {
   ByteReader in(message);
   const ResultsHeader header = read_results_header(in);
   auto found = chunks_.find(header.chunk_id);
@@ -446,10 +454,10 @@ void Engine::take_results(std::string_view message, int rank) {
   std::optional<ZigZagCursor> cursor = chunk.cursor;  // the positions of this message's records
   if (chunk.cursor)
     for (std::uint64_t i = 0; i < header.count; ++i) chunk.cursor->next();
-  std::vector<Segment> segments;
+  Segments segments;
   if (!map) segments = std::move(chunk.segments);  // one message answers a dynamic chunk
   // Settle the books before any callback runs: one may submit work.
-  settle(found, header.count, Clock::now());
+  settle(found, header.count, now);
   for (const Segment& part : segments) part.batch->in_flight -= part.count;
   double first_start = std::numeric_limits<double>::infinity();
   double last_end = -first_start;
@@ -484,14 +492,16 @@ void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_p
   Slot& slot = slots_[chunk.slot];
   slot.last_heard = now;
   chunk.left -= tasks;
-  if (chunk.estimated) slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks));
+  if (chunk.estimated)
+    slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks) -
+                                    (chunk.left == 0 ? kMessageSeconds : 0.0));
   if (chunk.left > 0) {
     // A map share handed out before its job had an estimate gets one now.
     if (auto estimate = chunk.estimated ? std::nullopt : per_task(chunk.job_id)) {
       chunk.estimated = true;
       chunk.per_task = *estimate;
       slot.unestimated -= 1;
-      slot.queued += *estimate * static_cast<double>(chunk.left);
+      slot.queued += *estimate * static_cast<double>(chunk.left) + kMessageSeconds;
     }
     return;
   }

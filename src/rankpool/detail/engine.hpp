@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <boost/container/small_vector.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
 #include <cstdint>
@@ -151,8 +152,9 @@ class Engine {
   };
   /// What one kTasks message carried (tasks of one job from one or more
   /// batches, in order), or a worker's share of a map.
+  using Segments = boost::container::small_vector<Segment, 1>;  // one, but for merged apply_async calls
   struct Chunk {
-    std::vector<Segment> segments;
+    Segments segments;
     std::shared_ptr<MapOp> map;
     std::optional<ZigZagCursor> cursor;  // map: the position of the share's next result
     std::uint64_t job_id = 0;
@@ -168,7 +170,7 @@ class Engine {
   void ensure_job(Slot& slot, const JobEntry& job);
   void forget_retired();
   bool receive_results();
-  void take_results(std::string_view message, int rank);
+  void take_results(std::string_view message, int rank, Clock::time_point now);
   using ChunkMap = std::unordered_map<std::uint64_t, Chunk>;
   void settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now);
   bool hand_out();
@@ -178,7 +180,7 @@ class Engine {
   std::optional<double> half_smallest_queue() const;
   std::optional<double> planned_sleep() const;
   std::optional<double> per_task(std::uint64_t job_id) const;
-  void add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position);
+  void add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position, Clock::time_point now);
   bool progress_maps();
   void start_map(const std::shared_ptr<MapOp>& op);
   std::uint64_t deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, std::vector<std::uint64_t>& counts);

@@ -159,7 +159,7 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
     share.slot = w + 1;
     share.estimated = estimate.has_value();
     share.per_task = estimate.value_or(0);
-    add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next());
+    add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next(), Clock::now());
   }
   if (tail > 0) {
     auto rest = std::make_shared<Batch>();

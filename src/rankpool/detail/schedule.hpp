@@ -14,6 +14,9 @@ namespace rankpool::detail {
 /// Work per hand-out or per map result message: a message and the master's
 /// turn around it cost ~10-20 µs on a VM, so this keeps messaging near 1 %.
 inline constexpr double kChunkSeconds = 2e-3;
+/// What a hand-out costs a worker beyond its tasks (receive, records, send):
+/// counted in its queue, so a queue of tiny tasks is not taken for empty.
+inline constexpr double kMessageSeconds = 5e-6;
 /// Work kept queued on each worker beyond the chunk it runs: covers the
 /// master's wake-up (it sleeps up to half of this, then may wait for a core).
 inline constexpr double kPrefetchSeconds = 8e-3;
