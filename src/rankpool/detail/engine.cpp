@@ -182,20 +182,18 @@ void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t
   }
   queue_.push_back(std::move(batch));
   // Hand out at once: the master may not call into the pool again until
-  // get(). Look for results only when no worker has room, and then only when
-  // one may be running low: in a loop of submissions a probe per call costs
-  // more than the call (Open MPI yields the core on every probe that finds nothing).
+  // get(). But look for results only now and then, when a worker may be
+  // running low: in a loop of submissions a probe per call costs more than
+  // the call (Open MPI yields the core on every probe that finds nothing).
   if (in_progress_) return;
-  bool handed = false;
   {
     const InRound round(in_progress_);
-    handed = hand_out();
+    hand_out();
   }
-  if (handed) return;
   const auto now = Clock::now();
   if (now < next_receive_) return;
   progress();
-  const double wait = std::min(half_smallest_queue().value_or(0), kMaxPlannedSleep);
+  const double wait = std::clamp(half_smallest_queue().value_or(0), kMinPlannedSleep, kMaxPlannedSleep);
   next_receive_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
 }
 
