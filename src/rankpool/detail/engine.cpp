@@ -286,7 +286,10 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
   const std::size_t first = first_slot();
   const std::size_t count_slots = end_slot() - first;
   if (next_slot_ < first || next_slot_ >= end_slot()) next_slot_ = first;
-  // The least loaded worker with room, ties broken round-robin so work spreads.
+  // The least loaded worker with room (fewest hand-outs, then least queued
+  // work). Between idle ones, the one heard from last: it is still polling,
+  // where one idle longer sleeps in its backoff (apply, one task at a time,
+  // stays on one warm worker); else round-robin, so work spreads.
   Slot* chosen = nullptr;
   std::size_t chosen_index = 0;
   double chosen_load = 0;
@@ -296,7 +299,8 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
     if (!has_room(candidate, now)) continue;
     const double load = candidate.unestimated > 0 ? 1e9 * candidate.in_flight
                                                   : candidate.in_flight + queued_work(candidate, now);
-    if (!chosen || load < chosen_load) {
+    if (!chosen || load < chosen_load ||
+        (load == chosen_load && candidate.in_flight == 0 && candidate.last_heard > chosen->last_heard)) {
       chosen = &candidate;
       chosen_index = index;
       chosen_load = load;
