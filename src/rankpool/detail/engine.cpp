@@ -29,6 +29,8 @@ struct InRound {
   InRound& operator=(const InRound&) = delete;
 };
 
+/// An idle worker heard from last gets at most this many hand-outs in a row.
+constexpr int kWarmRun = 8;
 /// A planned sleep shorter than this is not worth a wake-up: poll instead.
 constexpr double kMinPlannedSleep = 100e-6;
 /// The master looks at the pool at least this often (wait hooks, signals).
@@ -289,7 +291,9 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
   // The least loaded worker with room (fewest hand-outs, then least queued
   // work). Between idle ones, the one heard from last: it is still polling,
   // where one idle longer sleeps in its backoff (apply, one task at a time,
-  // stays on one warm worker); else round-robin, so work spreads.
+  // stays on a warm worker) — but for at most kWarmRun hand-outs in a row, so
+  // every worker takes part; else round-robin, so work spreads.
+  const bool prefer_warm = warm_run_ < kWarmRun;
   Slot* chosen = nullptr;
   std::size_t chosen_index = 0;
   double chosen_load = 0;
@@ -300,13 +304,18 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
     const double load = candidate.unestimated > 0 ? 1e9 * candidate.in_flight
                                                   : candidate.in_flight + queued_work(candidate, now);
     if (!chosen || load < chosen_load ||
-        (load == chosen_load && candidate.in_flight == 0 && candidate.last_heard > chosen->last_heard)) {
+        (prefer_warm && load == chosen_load && candidate.in_flight == 0 &&
+         candidate.last_heard > chosen->last_heard)) {
       chosen = &candidate;
       chosen_index = index;
       chosen_load = load;
     }
   }
-  if (chosen) next_slot_ = first + (chosen_index - first + 1) % count_slots;
+  if (chosen) {
+    next_slot_ = first + (chosen_index - first + 1) % count_slots;
+    warm_run_ = chosen_index == last_chosen_ && chosen->in_flight == 0 ? warm_run_ + 1 : 0;
+    last_chosen_ = chosen_index;
+  }
   return chosen;
 }
 

@@ -221,6 +221,8 @@ class Engine {
   std::deque<std::shared_ptr<MapOp>> maps_;
   Collectives collectives_;
   std::size_t next_slot_ = 0;
+  std::size_t last_chosen_ = 0;  // the slot of the last hand-out, and how many
+  int warm_run_ = 0;             // it took in a row while idle
   Clock::time_point next_receive_{};  // submit() looks for results from then on
   bool in_progress_ = false;
 };
