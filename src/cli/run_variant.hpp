@@ -126,9 +126,13 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
       }
       pool.wait_until([&] { return arrived == tasks.size() || tally.should_stop(); });
       break;
-    case Variant::kMap:
-      take_all(pool.map_outcomes(loaded, tasks, options.chunksize));
+    case Variant::kMap: {
+      // The values alone: the tally has the failures.
+      auto all = pool.map_values(loaded, tasks, options.chunksize);
+      for (std::uint64_t position = 0; position < all.values.size(); ++position)
+        if (all.ok(position)) on_result(tasks[position], all.values[position]);
       break;
+    }
     case Variant::kMapAsync: {
       auto pending = pool.map_async(loaded, tasks, options.chunksize);
       take_all(pending.outcomes());

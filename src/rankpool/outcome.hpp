@@ -3,8 +3,10 @@
 /// TaskOutcome<R>: one task's value or its error, for calls that return every
 /// outcome instead of throwing at the first failure.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "rankpool/errors.hpp"
 
@@ -26,6 +28,20 @@ struct TaskOutcome {
   const R& get() const {
     if (error) throw *error;
     return *value;
+  }
+};
+
+/// Every task's value and the tasks that failed (Pool::map_values): the
+/// values alone cost what they weigh, where a TaskOutcome per task carries
+/// its rank, times and room for an error.
+template <class R>
+struct MapValues {
+  std::vector<R> values;            ///< by position in the call; a failed task's slot holds R{}
+  std::vector<std::uint64_t> failed;  ///< positions of the tasks that failed, ascending
+  std::vector<RemoteError> errors;  ///< their errors, in the same order
+
+  bool ok(std::uint64_t position) const noexcept {
+    return !std::binary_search(failed.begin(), failed.end(), position);
   }
 };
 

@@ -169,7 +169,32 @@ class Pool {
   /// of ~1/256 of each worker's share, dealt zig-zag.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
   std::vector<job_result_t<J>> map(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
-    return submit_map<J>(job, std::forward<Args>(args), chunksize, {}, {}, true).get();
+    if constexpr (std::is_default_constructible_v<job_result_t<J>>) {
+      MapValues<job_result_t<J>> all = map_values(job, std::forward<Args>(args), chunksize);
+      if (!all.errors.empty()) throw all.errors.front();
+      return std::move(all.values);
+    } else {
+      return submit_map<J>(job, std::forward<Args>(args), chunksize, {}, {}, true).get();
+    }
+  }
+  /// As map, but a failed task does not throw: every value by position, and
+  /// the failed tasks' positions and errors. The master holds little more
+  /// than the values (map_outcomes keeps a TaskOutcome per task).
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args, class R = job_result_t<J>>
+    requires std::is_default_constructible_v<R>
+  MapValues<R> map_values(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+    check_open();
+    const detail::JobPtr entry = entry_of(job);
+    auto state = std::make_shared<detail::ValuesState<R>>();
+    engine_->submit_map(entry, make_source<J>(std::forward<Args>(args)), chunksize, state, true);
+    engine_->wait_until([&state] { return state->complete(); });
+    MapValues<R> out;
+    out.values = std::move(state->values());
+    for (const TaskResult& failure : state->failures()) {
+      out.failed.push_back(failure.position);
+      out.errors.emplace_back(engine_->failure_of(failure, entry->name));
+    }
+    return out;
   }
   /// As map, for a job of several parameters over tuples of arguments.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>

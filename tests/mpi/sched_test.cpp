@@ -112,6 +112,31 @@ TEST_F(PoolTest, MapDealsEveryTaskOnceWhateverTheChunksizeAndCount) {
   for (std::size_t i = 0; i < words.size(); ++i) EXPECT_EQ(lengths[i], words[i].size());
 }
 
+TEST_F(PoolTest, MapValuesGivesEveryValueAndTheFailedPositions) {
+  for (std::uint64_t chunksize : {0, 1, 3}) {
+    const MapValues<std::uint64_t> all = pool().map_values(Thrower{4}, 30, chunksize);
+    ASSERT_EQ(all.values.size(), 30u);
+    EXPECT_EQ(all.failed, (std::vector<std::uint64_t>{3, 7, 11, 15, 19, 23, 27}));
+    ASSERT_EQ(all.errors.size(), all.failed.size());
+    for (std::size_t i = 0; i < all.failed.size(); ++i) {
+      EXPECT_EQ(all.errors[i].failure().index, all.failed[i]);
+      EXPECT_EQ(all.errors[i].failure().message, "boom at " + std::to_string(all.failed[i]));
+    }
+    for (std::uint64_t position = 0; position < 30; ++position) {
+      EXPECT_EQ(all.ok(position), (position + 1) % 4 != 0);
+      if (all.ok(position)) {
+        EXPECT_EQ(all.values[position], position);
+      }
+    }
+  }
+  // Indices given as a list (repeats included) keep their positions.
+  const auto listed = pool().map_values(Thrower{4}, std::vector<std::uint64_t>{3, 1, 3, 2});
+  EXPECT_EQ(listed.failed, (std::vector<std::uint64_t>{0, 2}));
+  EXPECT_EQ(listed.values[1], 1u);
+  EXPECT_EQ(listed.values[3], 2u);
+  EXPECT_TRUE(pool().map_values(Square{0}, 0).values.empty());
+}
+
 TEST_F(PoolTest, MapsAndDynamicCallsInterleave) {
   auto first = pool().map_async(Nap{20}, 10, 1);
   auto second = pool().map_async(Blob{}, 300);

@@ -65,6 +65,13 @@ TEST(Schedule, MapChunkIsAboutAQuarterThousandthOfAShare) {
   EXPECT_EQ(auto_map_chunk(std::nullopt, 2), 16u);
 }
 
+TEST(Schedule, MapLeavesTheLastEighthOfALongListToDynamicHandOuts) {
+  EXPECT_EQ(map_tail(20005, 2), 2500u);
+  EXPECT_EQ(map_tail(32, 2), 4u);
+  EXPECT_EQ(map_tail(31, 2), 0u);  // short lists are all scattered
+  EXPECT_EQ(map_tail(0, 2), 0u);
+}
+
 TEST(Schedule, ZigZagDealsBackAndForth) {
   std::vector<std::size_t> got;
   for (std::uint64_t chunk = 0; chunk < 9; ++chunk) got.push_back(zigzag_worker(chunk, 3));

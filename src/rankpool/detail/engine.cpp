@@ -20,10 +20,23 @@ namespace rankpool::detail {
 
 namespace {
 
+/// Marks a round of the engine's (a callback inside it may submit work, which waits for the round).
+struct InRound {
+  bool& flag;
+  explicit InRound(bool& in_round) : flag(in_round) { flag = true; }
+  ~InRound() { flag = false; }
+  InRound(const InRound&) = delete;
+  InRound& operator=(const InRound&) = delete;
+};
+
+/// An idle worker heard from last gets at most this many hand-outs in a row.
+constexpr int kWarmRun = 8;
 /// A planned sleep shorter than this is not worth a wake-up: poll instead.
 constexpr double kMinPlannedSleep = 100e-6;
 /// The master looks at the pool at least this often (wait hooks, signals).
 constexpr double kMaxPlannedSleep = 20e-3;
+/// ... and at most this long while a send is still going.
+constexpr double kMaxSleepWhileSending = 1e-3;
 /// The receive buffer is kept between messages up to this size.
 constexpr std::size_t kKeptInbox = std::size_t{64} << 20;
 
@@ -170,8 +183,20 @@ void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t
     ++queued_unsized_;
   }
   queue_.push_back(std::move(batch));
-  // Hand out at once: the master may not call into the pool again until get().
+  // Hand out at once: the master may not call into the pool again until
+  // get(). But look for results only now and then, when a worker may be
+  // running low: in a loop of submissions a probe per call costs more than
+  // the call (Open MPI yields the core on every probe that finds nothing).
+  if (in_progress_) return;
+  {
+    const InRound round(in_progress_);
+    hand_out();
+  }
+  const auto now = Clock::now();
+  if (now < next_receive_) return;
   progress();
+  const double wait = std::clamp(half_smallest_queue().value_or(0), kMinPlannedSleep, kMaxPlannedSleep);
+  next_receive_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
 }
 
 void Engine::run_inline(const JobPtr& job, TaskSource& tasks, ResultSink& sink) {
@@ -202,15 +227,12 @@ bool Engine::progress() {
   // A result callback may submit more work, which calls back in here: the
   // outer round goes on with it, so the inner call does nothing.
   if (in_progress_) return false;
-  struct Guard {
-    bool& flag;
-    explicit Guard(bool& f) : flag(f) { flag = true; }
-    ~Guard() { flag = false; }
-  } guard(in_progress_);
+  const InRound round(in_progress_);
   bool moved = false;
+  // A finished scatter frees its buffer before its results come in.
+  if (!maps_.empty()) moved |= progress_maps();
   if (!chunks_.empty()) moved |= receive_results();
   if (!queue_.empty()) moved |= hand_out();
-  if (!maps_.empty()) moved |= progress_maps();
   if (!retired_->empty()) forget_retired();
   if (!outbox_.empty()) outbox_.reap();
   return moved;
@@ -267,7 +289,12 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
   const std::size_t first = first_slot();
   const std::size_t count_slots = end_slot() - first;
   if (next_slot_ < first || next_slot_ >= end_slot()) next_slot_ = first;
-  // The least loaded worker with room, ties broken round-robin so work spreads.
+  // The least loaded worker with room (fewest hand-outs, then least queued
+  // work). Between idle ones, the one heard from last: it is still polling,
+  // where one idle longer sleeps in its backoff (apply, one task at a time,
+  // stays on a warm worker) — but for at most kWarmRun hand-outs in a row, so
+  // every worker takes part; else round-robin, so work spreads.
+  const bool prefer_warm = warm_run_ < kWarmRun;
   Slot* chosen = nullptr;
   std::size_t chosen_index = 0;
   double chosen_load = 0;
@@ -277,19 +304,25 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
     if (!has_room(candidate, now)) continue;
     const double load = candidate.unestimated > 0 ? 1e9 * candidate.in_flight
                                                   : candidate.in_flight + queued_work(candidate, now);
-    if (!chosen || load < chosen_load) {
+    if (!chosen || load < chosen_load ||
+        (prefer_warm && load == chosen_load && candidate.in_flight == 0 &&
+         candidate.last_heard > chosen->last_heard)) {
       chosen = &candidate;
       chosen_index = index;
       chosen_load = load;
     }
   }
-  if (chosen) next_slot_ = first + (chosen_index - first + 1) % count_slots;
+  if (chosen) {
+    next_slot_ = first + (chosen_index - first + 1) % count_slots;
+    warm_run_ = chosen_index == last_chosen_ && chosen->in_flight == 0 ? warm_run_ + 1 : 0;
+    last_chosen_ = chosen_index;
+  }
   return chosen;
 }
 
-std::optional<double> Engine::planned_sleep() const {
-  // A collective in progress, or a send still going, needs the master's calls.
-  if (!maps_.empty() || !outbox_.empty()) return std::nullopt;
+std::optional<double> Engine::half_smallest_queue() const {
+  // A collective in progress needs the master's calls.
+  if (!maps_.empty()) return std::nullopt;
   const auto now = Clock::now();
   double smallest = std::numeric_limits<double>::infinity();
   for (std::size_t index = first_slot(); index < end_slot(); ++index) {
@@ -298,17 +331,25 @@ std::optional<double> Engine::planned_sleep() const {
     if (slot.unestimated > 0) return std::nullopt;
     smallest = std::min(smallest, queued_work(slot, now));
   }
-  if (!(smallest / 2 >= kMinPlannedSleep)) return std::nullopt;
-  return std::min(smallest / 2, kMaxPlannedSleep);
+  if (smallest == std::numeric_limits<double>::infinity()) return std::nullopt;
+  return smallest / 2;
 }
 
-void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position) {
+std::optional<double> Engine::planned_sleep() const {
+  const std::optional<double> half = half_smallest_queue();
+  if (!half || *half < kMinPlannedSleep) return std::nullopt;
+  // A send not yet done may need the master's calls to go on (a large one
+  // over TCP); a small one is only waiting for MPI to mark it done.
+  return std::min(*half, outbox_.empty() ? kMaxPlannedSleep : kMaxSleepWhileSending);
+}
+
+void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position, Clock::time_point now) {
   Slot& slot = slots_[chunk.slot];
-  if (slot.in_flight == 0) slot.last_heard = Clock::now();
+  if (slot.in_flight == 0) slot.last_heard = now;
   slot.first_index.push_back(first_position);
   slot.in_flight += 1;
   if (chunk.estimated)
-    slot.queued += chunk.per_task * static_cast<double>(chunk.left);
+    slot.queued += chunk.per_task * static_cast<double>(chunk.left) + kMessageSeconds;
   else
     slot.unestimated += 1;
   (slot.rank == 0 ? local_chunks_ : remote_chunks_) += 1;
@@ -325,7 +366,7 @@ bool Engine::hand_out() {
     Slot* chosen = pick_slot(now);
     if (!chosen) break;
 
-    const JobPtr job = (*batch_it)->job;
+    const JobEntry* job = (*batch_it)->job.get();
     const ArgKind kind = (*batch_it)->tasks->kind();
     const std::uint64_t chunksize = (*batch_it)->chunksize;
     const std::optional<double> estimate = per_task(job->id);
@@ -347,7 +388,7 @@ bool Engine::hand_out() {
     // it (apply_async calls), in order, into one message.
     for (auto it = batch_it; it != queue_.end() && chunk.left < want;) {
       Batch& batch = **it;
-      if (batch.job != job || batch.tasks->kind() != kind || batch.chunksize != chunksize || !batch.ready()) break;
+      if (batch.job.get() != job || batch.tasks->kind() != kind || batch.chunksize != chunksize || !batch.ready()) break;
       std::uint64_t take = want - chunk.left;
       // A stream's window bounds what is out: take half of what it still
       // accepts, so the other workers get some too.
@@ -372,7 +413,7 @@ bool Engine::hand_out() {
     out.patch(header_at + 2 * sizeof(std::uint64_t), chunk.left);
     send(*chosen, kTasks, std::move(out).finish());
     const std::uint64_t first_position = chunk.segments.front().first;
-    add_chunk(chunk_id, std::move(chunk), first_position);
+    add_chunk(chunk_id, std::move(chunk), first_position, now);
     moved = true;
   }
   return moved;
@@ -380,6 +421,7 @@ bool Engine::hand_out() {
 
 bool Engine::receive_results() {
   bool moved = false;
+  const auto now = Clock::now();  // one reading per round: the clock costs ~50 ns here
   while (remote_chunks_ > 0) {
     int flag = 0;
     MPI_Message message;
@@ -396,32 +438,39 @@ bool Engine::receive_results() {
       // large results does not map (and fault in) fresh memory per message.
       if (inbox_.size() < static_cast<std::size_t>(size)) inbox_.resize(static_cast<std::size_t>(size));
       MPI_Mrecv(inbox_.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE);
-      take_results(std::string_view(inbox_.data(), static_cast<std::size_t>(size)), status.MPI_SOURCE);
+      take_results(std::string_view(inbox_.data(), static_cast<std::size_t>(size)), status.MPI_SOURCE, now);
       if (inbox_.size() > kKeptInbox) std::string().swap(inbox_);
     } else {
-      take_results(receive_matched(comm_, message, status), status.MPI_SOURCE);
+      take_results(receive_matched(comm_, message, status), status.MPI_SOURCE, now);
     }
     moved = true;
   }
   while (local_chunks_ > 0) {
     auto message = local_->poll();
     if (!message) break;
-    take_results(*message, 0);
+    take_results(*message, 0, now);
     moved = true;
   }
   return moved;
 }
 
-void Engine::take_results(std::string_view message, int rank) {
+void Engine::take_results(std::string_view message, int rank, Clock::time_point now) {
   ByteReader in(message);
   const ResultsHeader header = read_results_header(in);
   auto found = chunks_.find(header.chunk_id);
   if (found == chunks_.end() || header.count > found->second.left)
     throw RuntimeError("rankpool: results for an unknown chunk from rank " + std::to_string(rank));
   Chunk& chunk = found->second;
-  // Read every record first: a callback may submit work, which must find the books settled.
-  std::vector<TaskResult> results;
-  results.reserve(header.count);
+  const std::shared_ptr<MapOp> map = chunk.map;
+  const std::uint64_t job_id = chunk.job_id;
+  std::optional<ZigZagCursor> cursor = chunk.cursor;  // the positions of this message's records
+  if (chunk.cursor)
+    for (std::uint64_t i = 0; i < header.count; ++i) chunk.cursor->next();
+  Segments segments;
+  if (!map) segments = std::move(chunk.segments);  // one message answers a dynamic chunk
+  // Settle the books before any callback runs: one may submit work.
+  settle(found, header.count, now);
+  for (const Segment& part : segments) part.batch->in_flight -= part.count;
   double first_start = std::numeric_limits<double>::infinity();
   double last_end = -first_start;
   std::size_t segment = 0;
@@ -431,38 +480,23 @@ void Engine::take_results(std::string_view message, int rank) {
     first_start = std::min(first_start, record.start);
     last_end = std::max(last_end, record.end);
     std::uint64_t position = 0;
-    if (chunk.cursor) {
-      position = chunk.cursor->next();
+    if (cursor) {
+      position = cursor->next();
     } else {
-      while (offset == chunk.segments[segment].count) {
+      while (offset == segments[segment].count) {
         ++segment;
         offset = 0;
       }
-      position = chunk.segments[segment].first + offset++;
+      position = segments[segment].first + offset++;
     }
-    results.push_back(TaskResult{position, record.index, rank, record.ok, std::move(record.payload), record.start,
-                                 record.end, false, std::move(record.error_type)});
+    TaskResult result{position, record.index, rank, record.ok, std::move(record.payload), record.start,
+                      record.end, false, std::move(record.error_type)};
+    const JobEntry& job = map ? *map->job : *segments[segment].batch->job;
+    ResultSink& sink = map ? *map->sink : *segments[segment].batch->sink;
+    if (observer_) observer_(result, job.name);
+    sink.deliver(std::move(result));
   }
-  if (header.count > 0) clocks_[chunk.job_id].add(last_end - first_start, header.count);
-  std::shared_ptr<MapOp> map = chunk.map;
-  std::vector<Segment> segments;
-  if (!map) segments = std::move(chunk.segments);
-  settle(found, header.count, Clock::now());  // may erase the chunk
-  if (map) {
-    for (TaskResult& result : results) {
-      if (observer_) observer_(result, map->job->name);
-      map->sink->deliver(std::move(result));
-    }
-    return;
-  }
-  std::size_t at = 0;
-  for (Segment& part : segments) {
-    part.batch->in_flight -= part.count;
-    for (std::uint64_t i = 0; i < part.count; ++i, ++at) {
-      if (observer_) observer_(results[at], part.batch->job->name);
-      part.batch->sink->deliver(std::move(results[at]));
-    }
-  }
+  if (header.count > 0) clocks_[job_id].add(last_end - first_start, header.count);
 }
 
 void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now) {
@@ -470,14 +504,16 @@ void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_p
   Slot& slot = slots_[chunk.slot];
   slot.last_heard = now;
   chunk.left -= tasks;
-  if (chunk.estimated) slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks));
+  if (chunk.estimated)
+    slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks) -
+                                    (chunk.left == 0 ? kMessageSeconds : 0.0));
   if (chunk.left > 0) {
     // A map share handed out before its job had an estimate gets one now.
     if (auto estimate = chunk.estimated ? std::nullopt : per_task(chunk.job_id)) {
       chunk.estimated = true;
       chunk.per_task = *estimate;
       slot.unestimated -= 1;
-      slot.queued += *estimate * static_cast<double>(chunk.left);
+      slot.queued += *estimate * static_cast<double>(chunk.left) + kMessageSeconds;
     }
     return;
   }

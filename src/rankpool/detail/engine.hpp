@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <boost/container/small_vector.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
 #include <cstdint>
@@ -151,8 +152,9 @@ class Engine {
   };
   /// What one kTasks message carried (tasks of one job from one or more
   /// batches, in order), or a worker's share of a map.
+  using Segments = boost::container::small_vector<Segment, 1>;  // one, but for merged apply_async calls
   struct Chunk {
-    std::vector<Segment> segments;
+    Segments segments;
     std::shared_ptr<MapOp> map;
     std::optional<ZigZagCursor> cursor;  // map: the position of the share's next result
     std::uint64_t job_id = 0;
@@ -168,18 +170,21 @@ class Engine {
   void ensure_job(Slot& slot, const JobEntry& job);
   void forget_retired();
   bool receive_results();
-  void take_results(std::string_view message, int rank);
+  void take_results(std::string_view message, int rank, Clock::time_point now);
   using ChunkMap = std::unordered_map<std::uint64_t, Chunk>;
   void settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now);
   bool hand_out();
   Slot* pick_slot(Clock::time_point now);
   bool has_room(const Slot& slot, Clock::time_point now) const;
   double queued_work(const Slot& slot, Clock::time_point now) const;
+  std::optional<double> half_smallest_queue() const;
   std::optional<double> planned_sleep() const;
   std::optional<double> per_task(std::uint64_t job_id) const;
-  void add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position);
+  void add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position, Clock::time_point now);
   bool progress_maps();
   void start_map(const std::shared_ptr<MapOp>& op);
+  std::uint64_t deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, std::vector<std::uint64_t>& counts);
+  std::uint64_t deal_tasks(MapOp& op, std::uint64_t limit, std::uint64_t deal, std::vector<std::uint64_t>& counts);
   void check_stalls() const;
 
   boost::mpi::communicator comm_;
@@ -216,6 +221,9 @@ class Engine {
   std::deque<std::shared_ptr<MapOp>> maps_;
   Collectives collectives_;
   std::size_t next_slot_ = 0;
+  std::size_t last_chosen_ = 0;  // the slot of the last hand-out, and how many
+  int warm_run_ = 0;             // it took in a row while idle
+  Clock::time_point next_receive_{};  // submit() looks for results from then on
   bool in_progress_ = false;
 };
 

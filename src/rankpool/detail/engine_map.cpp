@@ -1,5 +1,6 @@
 // The engine's map: one scatter of every task (a collective), chunks dealt
 // zig-zag, results back point-to-point as each worker's tasks finish.
+#include <algorithm>
 #include <climits>
 
 #include "rankpool/detail/engine.hpp"
@@ -50,6 +51,79 @@ bool Engine::progress_maps() {
   return true;
 }
 
+namespace {
+
+/// Sets each worker's count and displacement in 64-byte units from its bytes.
+void lay_out(std::vector<int>& send_counts, std::vector<int>& send_displs, const std::vector<std::uint64_t>& bytes) {
+  send_counts.assign(bytes.size() + 1, 0);
+  send_displs.assign(bytes.size() + 1, 0);
+  std::uint64_t units = 0;
+  for (std::size_t w = 0; w < bytes.size(); ++w) {
+    const std::uint64_t share_units = (bytes[w] + kUnitBytes - 1) / kUnitBytes;
+    if (share_units > INT_MAX || units > INT_MAX)
+      throw RuntimeError("map arguments exceed 128 GiB per worker; use imap, which streams them");
+    send_counts[w + 1] = static_cast<int>(share_units);
+    send_displs[w + 1] = static_cast<int>(units);
+    units += share_units;
+  }
+}
+
+}  // namespace
+
+std::uint64_t Engine::deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal,
+                                   std::vector<std::uint64_t>& counts) {
+  // Index tasks are 8 bytes each: place every chunk straight into the
+  // scatter buffer, which is then the only copy of the tasks.
+  const std::size_t workers = counts.size();
+  for (std::uint64_t first = 0, chunk = 0; first < total; first += deal, ++chunk)
+    counts[zigzag_worker(chunk, workers)] += std::min(deal, total - first);
+  std::vector<std::uint64_t> bytes(workers);
+  for (std::size_t w = 0; w < workers; ++w) bytes[w] = counts[w] * sizeof(std::uint64_t);
+  lay_out(op.send_counts, op.send_displs, bytes);
+  op.scattered.assign(static_cast<std::size_t>(op.send_displs[workers] + op.send_counts[workers]) * kUnitBytes, '\0');
+  std::vector<std::size_t> at(workers);
+  for (std::size_t w = 0; w < workers; ++w) at[w] = static_cast<std::size_t>(op.send_displs[w + 1]) * kUnitBytes;
+  std::uint64_t position = 0;
+  for (std::uint64_t chunk = 0; position < total; ++chunk) {
+    const std::size_t w = zigzag_worker(chunk, workers);
+    ByteWriter part(/*framed=*/false);
+    const std::uint64_t count = op.tasks->take(std::min(deal, total - position), position, part);
+    const std::string bytes_of = std::move(part).finish();
+    if (count == 0 || at[w] + bytes_of.size() > op.scattered.size())
+      throw RuntimeError("map: the tasks changed while they were dealt");
+    bytes_of.copy(op.scattered.data() + at[w], bytes_of.size());
+    at[w] += bytes_of.size();
+    position += count;
+  }
+  return position;
+}
+
+std::uint64_t Engine::deal_tasks(MapOp& op, std::uint64_t limit, std::uint64_t deal,
+                                 std::vector<std::uint64_t>& counts) {
+  const std::size_t workers = counts.size();
+  std::vector<ByteWriter> shares(workers, ByteWriter(/*framed=*/false));
+  std::uint64_t position = 0;
+  for (std::uint64_t chunk = 0; position < limit && !op.tasks->exhausted(); ++chunk) {
+    const std::size_t w = zigzag_worker(chunk, workers);
+    const std::uint64_t want = std::min(deal, limit - position);
+    const std::uint64_t count = op.tasks->take(want, position, shares[w]);
+    counts[w] += count;
+    position += count;
+    if (count < want) break;
+  }
+  std::vector<std::uint64_t> bytes(workers);
+  for (std::size_t w = 0; w < workers; ++w) {
+    shares[w].pad_to_units();
+    bytes[w] = shares[w].size();
+  }
+  lay_out(op.send_counts, op.send_displs, bytes);
+  std::uint64_t all = 0;
+  for (std::uint64_t size : bytes) all += size;
+  op.scattered.reserve(all);
+  for (auto& share : shares) op.scattered += std::move(share).finish();
+  return position;
+}
+
 void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   MapOp& op = *shared;
   const int pool = op.pool_size;
@@ -57,31 +131,14 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   const std::uint64_t deal = op.chunksize > 0 ? op.chunksize : auto_map_chunk(op.tasks->remaining(), workers);
   // Deal chunks zig-zag: task cost often drifts along the list, and a cyclic
   // deal would give the last worker the costlier chunk of every round.
-  std::vector<ByteWriter> shares(workers, ByteWriter(/*framed=*/false));
+  // The last eighth of a sized list goes out dynamically, as workers run low.
   std::vector<std::uint64_t> counts(workers, 0);
-  std::uint64_t position = 0;
-  for (std::uint64_t chunk = 0; !op.tasks->exhausted(); ++chunk) {
-    const std::size_t w = zigzag_worker(chunk, workers);
-    const std::uint64_t count = op.tasks->take(deal, position, shares[w]);
-    counts[w] += count;
-    position += count;
-    if (count < deal) break;
-  }
-  op.sink->set_total(position);
-  op.send_counts.assign(workers + 1, 0);
-  op.send_displs.assign(workers + 1, 0);
-  std::uint64_t units = 0;
-  for (std::size_t w = 0; w < workers; ++w) {
-    shares[w].pad_to_units();
-    const std::uint64_t share_units = shares[w].size() / kUnitBytes;
-    if (share_units > INT_MAX || units > INT_MAX)
-      throw RuntimeError("map arguments exceed 128 GiB per worker; use imap, which streams them");
-    op.send_counts[w + 1] = static_cast<int>(share_units);
-    op.send_displs[w + 1] = static_cast<int>(units);
-    units += share_units;
-  }
-  op.scattered.reserve(units * kUnitBytes);
-  for (auto& share : shares) op.scattered += std::move(share).finish();
+  const std::optional<std::uint64_t> total = op.tasks->remaining();
+  const std::uint64_t tail = total ? map_tail(*total, workers) : 0;
+  const std::uint64_t dealt = total && op.tasks->kind() == ArgKind::kIndex
+                                  ? deal_indices(op, *total - tail, deal, counts)
+                                  : deal_tasks(op, total ? *total - tail : UINT64_MAX, deal, counts);
+  op.sink->set_total(tail > 0 ? *total : dealt);
   const std::optional<double> estimate = per_task(op.job->id);
   for (std::size_t w = 0; w < workers; ++w) {
     Slot& slot = slots_[w + 1];
@@ -102,7 +159,18 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
     share.slot = w + 1;
     share.estimated = estimate.has_value();
     share.per_task = estimate.value_or(0);
-    add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next());
+    add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next(), Clock::now());
+  }
+  if (tail > 0) {
+    auto rest = std::make_shared<Batch>();
+    rest->job = op.job;
+    rest->tasks = std::move(op.tasks);
+    rest->chunksize = op.chunksize;
+    rest->next = dealt;
+    rest->sized = true;
+    rest->sink = op.sink;
+    queued_known_ += tail;
+    queue_.push_back(std::move(rest));
   }
   MPI_Comm comm = collectives_.pool(pool);
   if (op.blocking) {

@@ -2,13 +2,17 @@
 /// \file
 /// The sinks behind AsyncResult and ResultStream.
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
+#include "rankpool/codec.hpp"
 #include "rankpool/task_result.hpp"
 
 namespace rankpool::detail {
@@ -46,6 +50,50 @@ class CollectState final : public ResultSink {
   std::uint64_t received_ = 0;
   bool completed_ = false;
   std::vector<TaskResult> results_;
+};
+
+/// Collects a map's values straight into the vector the call returns, so the
+/// master holds little more than the results themselves; failed (and
+/// cancelled) tasks are kept whole, in request order once complete.
+template <class R>
+class ValuesState final : public ResultSink {
+ public:
+  void deliver(TaskResult&& result) override {
+    if (result.ok) {
+      // Sized at the first value, after the call's scatter buffer is gone.
+      if (values_.size() < expected_.value_or(0)) values_.resize(*expected_);
+      if (result.position >= values_.size()) values_.resize(result.position + 1);
+      if constexpr (std::is_same_v<R, std::string>)
+        values_[result.position] = std::move(result.payload);
+      else
+        values_[result.position] = Codec<R>::decode(result.payload);
+    } else {
+      failures_.push_back(std::move(result));
+    }
+    ++received_;
+    finish_if_complete();
+  }
+  void set_total(std::uint64_t total) override {
+    expected_ = total;
+    finish_if_complete();
+  }
+  bool complete() const noexcept { return expected_ && received_ == *expected_; }
+  /// Every task's value by position (a failed task's slot holds R{}).
+  std::vector<R>& values() noexcept { return values_; }
+  /// The tasks that failed, in request order (once complete).
+  std::vector<TaskResult>& failures() noexcept { return failures_; }
+
+ private:
+  void finish_if_complete() {
+    if (!complete()) return;
+    if (values_.size() < *expected_) values_.resize(*expected_);
+    std::sort(failures_.begin(), failures_.end(),
+              [](const TaskResult& a, const TaskResult& b) { return a.position < b.position; });
+  }
+  std::optional<std::uint64_t> expected_;
+  std::uint64_t received_ = 0;
+  std::vector<R> values_;
+  std::vector<TaskResult> failures_;
 };
 
 /// Buffers streamed results, in order or as they come, up to a window.

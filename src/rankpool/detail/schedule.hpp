@@ -14,6 +14,9 @@ namespace rankpool::detail {
 /// Work per hand-out or per map result message: a message and the master's
 /// turn around it cost ~10-20 µs on a VM, so this keeps messaging near 1 %.
 inline constexpr double kChunkSeconds = 2e-3;
+/// What a hand-out costs a worker beyond its tasks (receive, records, send):
+/// counted in its queue, so a queue of tiny tasks is not taken for empty.
+inline constexpr double kMessageSeconds = 5e-6;
 /// Work kept queued on each worker beyond the chunk it runs: covers the
 /// master's wake-up (it sleeps up to half of this, then may wait for a core).
 inline constexpr double kPrefetchSeconds = 8e-3;
@@ -71,6 +74,13 @@ inline std::uint64_t auto_map_chunk(std::optional<std::uint64_t> tasks, std::siz
   if (!tasks) return 16;
   const std::uint64_t chunks = kMapChunksPerWorker * std::max<std::uint64_t>(workers, 1);
   return std::max<std::uint64_t>(1, (*tasks + chunks - 1) / chunks);
+}
+
+/// map's tasks handed out dynamically after the scattered ones: the last
+/// eighth of a list of known size (none for a short one), so workers that
+/// ran slow (a busy core, costlier tasks) do not hold up the end.
+inline std::uint64_t map_tail(std::uint64_t tasks, std::size_t workers) noexcept {
+  return tasks >= 16 * std::max<std::uint64_t>(workers, 1) ? tasks / 8 : 0;
 }
 
 /// The worker (0-based) that gets chunk `chunk` of a zig-zag deal: 0, 1, …,

@@ -20,6 +20,11 @@ int rank_of(MPI_Comm comm) {
   return rank;
 }
 
+/// A map's results go back every kChunkSeconds of work, and at least every
+/// this many results or bytes, so the master never holds a large message of them.
+constexpr std::size_t kMapMessageRecords = 4096;
+constexpr std::size_t kMapMessageBytes = std::size_t{16} << 20;
+
 /// Tasks [first, first + count) of `tasks`.
 TaskList slice(const TaskList& tasks, std::size_t first, std::size_t count) {
   TaskList part;
@@ -119,7 +124,9 @@ void Worker::run_map(std::string_view message) {
     executor_.run(header.job_id, count == tasks.size() ? tasks : slice(tasks, done, count), out);
     done += count;
     const double now = wall_seconds();
-    if (done < tasks.size() && now - since < kChunkSeconds) continue;
+    if (done < tasks.size() && now - since < kChunkSeconds && done - sent < kMapMessageRecords &&
+        out.size() < kMapMessageBytes)
+      continue;
     out.patch(kFrameBytes + sizeof(std::uint64_t), static_cast<std::uint64_t>(done - sent));
     outbox_.reap();
     outbox_.post(0, kResults, std::move(out).finish());
