@@ -4,8 +4,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
-#include <boost/crc.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -34,9 +35,17 @@ std::string folder_of(const std::string& path) {
 }
 
 std::uint32_t crc32_of(std::string_view bytes) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+  // zlib's CRC-32 (the same checksum as before) runs several times faster
+  // than a byte-wise table: reposts journal a quarter MB per page.
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
+  for (std::size_t left = bytes.size(); left > 0;) {
+    const auto step = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
+    crc = crc32(crc, data, step);
+    data += step;
+    left -= step;
+  }
+  return static_cast<std::uint32_t>(crc);
 }
 
 std::string entry_header(std::uint64_t key, std::string_view payload) {
