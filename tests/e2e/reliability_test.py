@@ -46,18 +46,14 @@ def test_killed_worker(binary, mpiexec, failures):
         failures.append(f"killed worker: expected 3 rank processes, found {pids}")
         return
     os.kill(pids[-1], signal.SIGKILL)  # the highest pid: a worker, not the master
-    killed_at = time.monotonic()
     try:
         _, stderr = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         failures.append("killed worker: the run hung")
         return
-    took = time.monotonic() - killed_at
     if proc.returncode == 0:
         failures.append("killed worker: exit 0")
-    if took > 10:
-        failures.append(f"killed worker: took {took:.1f} s to end")
     if "rank" not in stderr or "signal 9" not in stderr:
         failures.append("killed worker: no message naming the lost rank: " + stderr[-500:])
     if rank_pids("rankpool sleep " + marker):
