@@ -46,7 +46,10 @@ def main():
             if variant == "serial" or workers == 0:
                 check(variant + " on master", set(per_rank) == {0}, per_rank)
             else:
-                check(variant + " spread", set(per_rank) == set(range(1, workers + 1)), per_rank)
+                # How many workers take part is the scheduler's choice (tiny
+                # tasks may finish on fewer); only workers run them, and more than one.
+                check(variant + " spread", 0 not in per_rank and len(per_rank) >= min(2, workers)
+                      and set(per_rank) <= set(range(1, workers + 1)), per_rank)
 
         # --numbers with repeats and ranges, request order kept; more workers than tasks.
         out = os.path.join(tmp, "numbers.txt")
