@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <system_error>
 
 #include "cli/output_journal.hpp"
+#include "cli/pool_command.hpp"
 #include "cli/run_variant.hpp"
 #include "exec/exec_job.hpp"
 #include "exec/exec_rows.hpp"
@@ -37,25 +39,34 @@ nlohmann::json failures_json(std::vector<FailedCommand> failures) {
   return out;
 }
 
-}  // namespace
+class ExecCommand final : public cli::PoolCommand {
+ public:
+  explicit ExecCommand(CLI::App& app)
+      : PoolCommand(app, "exec", "run shell commands, one per line of a task file, on the workers") {
+    command_->add_option("--tasks", tasks_path_, "the task file: one command per line, # comments (- for stdin)")
+        ->required();
+    command_->add_option("--output-dir", output_dir_,
+                         "write each command's whole stdout and stderr to DIR/<task>.stdout and .stderr "
+                         "instead of capturing them");
+    command_->add_option("--capture-bytes", capture_bytes_, "bytes of stdout and of stderr kept per command")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 30))
+        ->capture_default_str();
+    command_->add_option("--retries", retries_, "run a failing command again, up to N more times")
+        ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{1000}))
+        ->capture_default_str();
+    add_pool_options(
+        "JSON Lines: one row per command, in task order (- for stdout); without it each command's output is printed");
+  }
+  int run(Pool& pool) override;
 
-ExecCommand::ExecCommand(CLI::App& app) {
-  command_ = app.add_subcommand("exec", "run shell commands, one per line of a task file, on the workers");
-  command_->add_option("--tasks", tasks_path_, "the task file: one command per line, # comments (- for stdin)")
-      ->required();
-  command_->add_option("--output-dir", output_dir_,
-                       "write each command's whole stdout and stderr to DIR/<task>.stdout and .stderr "
-                       "instead of capturing them");
-  command_->add_option("--capture-bytes", capture_bytes_, "bytes of stdout and of stderr kept per command")
-      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 30))
-      ->capture_default_str();
-  command_->add_option("--retries", retries_, "run a failing command again, up to N more times")
-      ->check(CLI::Range(std::uint32_t{0}, std::uint32_t{1000}))
-      ->capture_default_str();
-  cli::add_pool_options(*command_, options_,
-                        "JSON Lines: one row per command, in task order (- for stdout); "
-                        "without it each command's output is printed");
-}
+ private:
+  std::string tasks_path_;
+  std::string output_dir_;
+  std::uint64_t capture_bytes_ = 65536;
+  std::uint32_t retries_ = 0;
+};
+
+}  // namespace
 
 int ExecCommand::run(Pool& pool) {
   TaskList tasks = read_task_file(tasks_path_);
@@ -124,5 +135,7 @@ int ExecCommand::run(Pool& pool) {
   }
   return code;
 }
+
+std::unique_ptr<cli::Command> make_exec_command(CLI::App& app) { return std::make_unique<ExecCommand>(app); }
 
 }  // namespace rankpool::exec

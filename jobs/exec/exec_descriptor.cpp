@@ -7,7 +7,7 @@ rankpool::cli::JobDescriptor rankpool_job_exec() {
   using namespace rankpool;
   return {"exec", [](JobRegistry& jobs) { jobs.add<exec::ExecJob>(); },
           [](CLI::App& app, std::vector<std::unique_ptr<cli::Command>>& commands) {
-            commands.push_back(std::make_unique<exec::ExecCommand>(app));
+            commands.push_back(exec::make_exec_command(app));
           },
           {}};
 }

@@ -68,8 +68,8 @@ double physical_memory_bytes() {
 
 }  // namespace
 
-FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare) {
-  command_ = app.add_subcommand("factorial", "n! for every requested n, computed by the workers");
+FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare)
+    : PoolCommand(app, "factorial", "n! for every requested n, computed by the workers") {
   auto* upto = command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
   numbers_option_ = command_->add_option("--numbers", numbers_, "comma-separated n and ranges a-b, e.g. 1-5,8,10-12");
   numbers_file_option_ = command_->add_option(
@@ -82,7 +82,7 @@ FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare) {
       ->capture_default_str();
   command_->add_option("--fail-on", fail_on_, "fault injection for tests: the task for this n throws");
   if (!for_compare)
-    cli::add_pool_options(*command_, options_, "write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
+    add_pool_options("write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
 }
 
 FactorialJob FactorialCommand::parse() const {

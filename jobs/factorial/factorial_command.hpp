@@ -6,22 +6,19 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/command.hpp"
 #include "cli/compare_command.hpp"
-#include "cli/pool_options.hpp"
+#include "cli/pool_command.hpp"
 #include "factorial/factorial_job.hpp"
 
 namespace rankpool::factorial {
 
-class FactorialCommand final : public cli::Command {
+class FactorialCommand final : public cli::PoolCommand {
  public:
   /// Adds `factorial` to `app`; under `compare`, with the job's options only.
   explicit FactorialCommand(CLI::App& app, bool for_compare = false);
-  bool selected() const override { return command_->parsed(); }
   int run(Pool& pool) override;
   /// The job as parsed, run whole with results kept in binary (for compare).
   cli::Workload workload();
-  CLI::App* command() const noexcept { return command_; }
 
  private:
   /// The job the options describe; throws UsageError.
@@ -30,7 +27,6 @@ class FactorialCommand final : public cli::Command {
   /// The journal's first line: which numbers this run computes.
   std::string fingerprint(const NumberList& numbers) const;
 
-  CLI::App* command_;
   CLI::Option* numbers_option_ = nullptr;
   CLI::Option* numbers_file_option_ = nullptr;
   std::int64_t upto_ = 0;
@@ -38,7 +34,6 @@ class FactorialCommand final : public cli::Command {
   std::string numbers_file_;
   std::string backend_ = "gmp";
   std::string fail_on_;
-  cli::PoolOptions options_;
 };
 
 }  // namespace rankpool::factorial

@@ -37,7 +37,16 @@ std::int64_t repost_time(std::int64_t post_id, std::int64_t serial) {
          static_cast<std::int64_t>(mix(post_id, serial, 0x5ec) % 60);
 }
 
-// Appends `text` as a JSON string, escaped as nlohmann's dump() does.
+// JSON's two-character escape of `c` (`\n` for a newline), or "" if it has none.
+std::string_view short_escape(unsigned char c) {
+  static constexpr std::string_view kEscaped = "\"\\\b\f\n\r\t";
+  static constexpr std::array<std::string_view, 7> kEscapes = {"\\\"", "\\\\", "\\b", "\\f", "\\n", "\\r", "\\t"};
+  const auto at = kEscaped.find(static_cast<char>(c));
+  return at == std::string_view::npos ? std::string_view{} : kEscapes[at];
+}
+
+// Appends `text` as a JSON string, escaped as nlohmann's dump() does: the
+// short escapes, other control characters as \u00XX, the rest as is.
 void put_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -47,32 +56,12 @@ void put_string(std::string& out, std::string_view text) {
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(text.substr(plain, i - plain));
     plain = i + 1;
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
+    if (const std::string_view escape = short_escape(c); !escape.empty()) {
+      out.append(escape);
+    } else {
+      out.append("\\u00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
     }
   }
   out.append(text.substr(plain));
@@ -133,6 +122,20 @@ void put_user(std::string& out, std::int64_t user_id, std::uint64_t h) {
   out.push_back('}');
 }
 
+// How every status object starts: `"created_at":"...","id":N,"idstr":"N","mid":"N"`.
+void put_status_head(std::string& out, std::int64_t created_at, std::int64_t id) {
+  put_key(out, "created_at", true);
+  put_string(out, weibo_time(created_at));
+  put_key(out, "id");
+  put_int(out, id);
+  for (const std::string_view key : {"idstr", "mid"}) {
+    put_key(out, key);
+    out.push_back('"');
+    put_int(out, id);
+    out.push_back('"');
+  }
+}
+
 std::int64_t user_id_for(std::int64_t post_id, std::int64_t serial, std::uint64_t salt) {
   return 1'000'000'000 + static_cast<std::int64_t>(mix(post_id, serial, salt) % 8'999'999'999ULL);
 }
@@ -173,18 +176,7 @@ void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t ser
   }
 
   out.push_back('{');
-  put_key(out, "created_at", true);
-  put_string(out, weibo_time(repost_time(post_id, serial)));
-  put_key(out, "id");
-  put_int(out, id);
-  put_key(out, "idstr");
-  out.push_back('"');
-  put_int(out, id);
-  out.push_back('"');
-  put_key(out, "mid");
-  out.push_back('"');
-  put_int(out, id);
-  out.push_back('"');
+  put_status_head(out, repost_time(post_id, serial), id);
   put_key(out, "text");
   put_string(out, text);
   if (quirks.bad_text) {
@@ -221,18 +213,7 @@ void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t ser
   put_user(out, user_id, mix(post_id, serial, 0x05e8));
   put_key(out, "retweeted_status");
   out.push_back('{');
-  put_key(out, "created_at", true);
-  put_string(out, weibo_time(post_time(post_id)));
-  put_key(out, "id");
-  put_int(out, post_id);
-  put_key(out, "idstr");
-  out.push_back('"');
-  put_int(out, post_id);
-  out.push_back('"');
-  put_key(out, "mid");
-  out.push_back('"');
-  put_int(out, post_id);
-  out.push_back('"');
+  put_status_head(out, post_time(post_id), post_id);
   put_key(out, "text");
   out.append("\"original post ");
   put_int(out, post_id);

@@ -606,6 +606,4 @@ MockStats MockWeiboServer::stats() const noexcept {
   return s;
 }
 
-const MockWeiboOptions& MockWeiboServer::options() const noexcept { return impl_->options_; }
-
 }  // namespace rankpool::reposts

@@ -80,8 +80,6 @@ class MockWeiboServer {
   /// A snapshot of the counters.
   [[nodiscard]] MockStats stats() const noexcept;
 
-  [[nodiscard]] const MockWeiboOptions& options() const noexcept;
-
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

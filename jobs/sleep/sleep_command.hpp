@@ -3,23 +3,13 @@
 /// `rankpool sleep --tasks N --seconds S`: overhead and latency measurements.
 
 #include <CLI/CLI.hpp>
+#include <memory>
 
 #include "cli/command.hpp"
-#include "cli/pool_options.hpp"
 
 namespace rankpool::sleep_job {
 
-class SleepCommand final : public cli::Command {
- public:
-  explicit SleepCommand(CLI::App& app);
-  bool selected() const override { return command_->parsed(); }
-  int run(Pool& pool) override;
-
- private:
-  CLI::App* command_;
-  std::uint64_t tasks_ = 0;
-  double seconds_ = 0;
-  cli::PoolOptions options_;
-};
+/// Adds the `sleep` subcommand to `app`: N tasks that only sleep S seconds.
+std::unique_ptr<cli::Command> make_sleep_command(CLI::App& app);
 
 }  // namespace rankpool::sleep_job

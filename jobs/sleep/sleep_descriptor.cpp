@@ -7,7 +7,7 @@ rankpool::cli::JobDescriptor rankpool_job_sleep() {
   using namespace rankpool;
   return {"sleep", [](JobRegistry& jobs) { jobs.add<sleep_job::SleepJob>(); },
           [](CLI::App& app, std::vector<std::unique_ptr<cli::Command>>& commands) {
-            commands.push_back(std::make_unique<sleep_job::SleepCommand>(app));
+            commands.push_back(sleep_job::make_sleep_command(app));
           },
           {}};
 }

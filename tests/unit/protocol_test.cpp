@@ -1,6 +1,8 @@
-// Every message of the wire protocol survives a round trip.
+// Every message of the wire protocol survives a round trip, and keeps its
+// byte layout.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -10,6 +12,42 @@
 
 namespace rankpool::detail {
 namespace {
+
+/// `value`'s bytes as this host stores them, as the protocol sends them.
+template <class T>
+std::string raw(T value) {
+  std::string bytes(sizeof value, '\0');
+  std::memcpy(bytes.data(), &value, sizeof value);
+  return bytes;
+}
+
+/// What an unframed writer holds after writing `message`.
+template <class M>
+std::string bytes_of(const M& message) {
+  ByteWriter out(/*framed=*/false);
+  write(out, message);
+  return std::move(out).finish();
+}
+
+TEST(Protocol, EveryMessageKeepsItsByteLayout) {
+  using U64 = std::uint64_t;
+  using U8 = std::uint8_t;
+  EXPECT_EQ(bytes_of(JobSpec{42, "fac", "p", true}), raw<U64>(42) + raw<U64>(3) + "fac" + raw<U64>(1) + "p" + raw<U8>(1));
+  EXPECT_EQ(bytes_of(ChunkHeader{1, 2, 3, ArgKind::kTyped}), raw<U64>(1) + raw<U64>(2) + raw<U64>(3) + raw<U8>(1));
+  EXPECT_EQ(bytes_of(ResultsHeader{7, 8}), raw<U64>(7) + raw<U64>(8));
+  EXPECT_EQ(bytes_of(MapHeader{1, 4, 25, 3, ArgKind::kIndex, 99, 7, true}),
+            raw<U64>(1) + raw<U64>(4) + raw<U64>(25) + raw<U64>(3) + raw<U8>(0) + raw<U64>(99) + raw<U64>(7) +
+                raw<U8>(1));
+  EXPECT_EQ(bytes_of(TaskRecord{5, true, 1.5, 2.5, "ok", "ignored"}),
+            raw<U64>(5) + raw<U8>(1) + raw(1.5) + raw(2.5) + raw<U64>(2) + "ok");
+  EXPECT_EQ(bytes_of(TaskRecord{6, false, 3.0, 4.0, "boom", "E"}),
+            raw<U64>(6) + raw<U8>(0) + raw(3.0) + raw(4.0) + raw<U64>(4) + "boom" + raw<U64>(1) + "E");
+  ByteWriter tasks(/*framed=*/false);
+  write_task(tasks, ArgKind::kIndex, 9, "unused");
+  write_task(tasks, ArgKind::kTyped, 10, "arg");
+  EXPECT_EQ(std::move(tasks).finish(), raw<U64>(9) + raw<U64>(10) + raw<U64>(3) + "arg");
+  EXPECT_EQ(encode_value<std::int32_t>(-3), raw<U64>(12) + raw<std::int32_t>(-3));
+}
 
 TEST(Protocol, JobSpecRoundTrips) {
   const JobSpec spec{42, "factorial", std::string("\0params\xff", 8), true};

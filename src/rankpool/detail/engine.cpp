@@ -171,11 +171,7 @@ void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t
     sink->set_total(0);
     return;
   }
-  auto batch = std::make_shared<Batch>();
-  batch->job = std::move(job);
-  batch->tasks = std::move(tasks);
-  batch->chunksize = chunksize;
-  batch->sink = std::move(sink);
+  auto batch = std::make_shared<Batch>(CallParts{std::move(job), std::move(tasks), chunksize, std::move(sink)});
   if (auto remaining = batch->tasks->remaining()) {
     batch->sized = true;
     queued_known_ += *remaining;

@@ -19,11 +19,7 @@ void Engine::submit_map(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint
     submit(std::move(job), std::move(tasks), chunksize, std::move(sink));
     return;
   }
-  auto op = std::make_shared<MapOp>();
-  op->job = std::move(job);
-  op->tasks = std::move(tasks);
-  op->chunksize = chunksize;
-  op->sink = std::move(sink);
+  auto op = std::make_shared<MapOp>(CallParts{std::move(job), std::move(tasks), chunksize, std::move(sink)});
   op->pool_size = pool_size_;
   op->blocking = blocking && policy_ == WaitPolicy::kBlock;
   maps_.push_back(std::move(op));
@@ -162,13 +158,9 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
     add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next(), Clock::now());
   }
   if (tail > 0) {
-    auto rest = std::make_shared<Batch>();
-    rest->job = op.job;
-    rest->tasks = std::move(op.tasks);
-    rest->chunksize = op.chunksize;
+    auto rest = std::make_shared<Batch>(CallParts{op.job, std::move(op.tasks), op.chunksize, op.sink});
     rest->next = dealt;
     rest->sized = true;
-    rest->sink = op.sink;
     queued_known_ += tail;
     queue_.push_back(std::move(rest));
   }

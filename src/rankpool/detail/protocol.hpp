@@ -26,7 +26,13 @@
 /// only). A worker answers each kTasks with one kResults, in order, and a
 /// kMap with kResults of its share in order, a few at a time; MPI's
 /// non-overtaking rule keeps a kJob (and a kWait) ahead of the tasks after it.
+///
+/// Each message struct lists its fields once, in wire order, in a hidden
+/// friend `fields(archive, message)`; write() and read() both walk that list
+/// (ByteWriter and ByteReader are the archives, as in Boost.Serialization).
+/// A new message is a struct, its `fields`, and a row in the table above.
 
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -62,6 +68,18 @@ class ByteWriter {
   void sized(std::string_view data) {
     value<std::uint64_t>(data.size());
     bytes(data);
+  }
+  /// Writes one message field: a bool as one byte 0 or 1, a string sized,
+  /// any other value as its bytes. Returns *this, to chain: `out & a & b`.
+  template <class T>
+  ByteWriter& operator&(const T& field) {
+    if constexpr (std::same_as<T, bool>)
+      value<std::uint8_t>(field ? 1 : 0);
+    else if constexpr (std::same_as<T, std::string>)
+      sized(field);
+    else
+      value(field);
+    return *this;
   }
   std::size_t size() const noexcept { return out_.size(); }
   /// What has been written so far.
@@ -107,12 +125,27 @@ class ByteReader {
     return out;
   }
   std::string_view sized() { return take(value<std::uint64_t>()); }
+  /// Reads one message field as ByteWriter's `operator&` wrote it.
+  template <class T>
+  ByteReader& operator&(T& field) {
+    if constexpr (std::same_as<T, bool>)
+      field = value<std::uint8_t>() != 0;
+    else if constexpr (std::same_as<T, std::string>)
+      field = std::string(sized());
+    else
+      field = value<T>();
+    return *this;
+  }
   bool done() const noexcept { return offset_ >= bytes_.size(); }
 
  private:
   std::string_view bytes_;
   std::size_t offset_ = 0;
 };
+
+/// `M` is the message struct `T`, const (to write) or not (to read).
+template <class M, class T>
+concept MessageOf = std::same_as<std::remove_const_t<M>, T>;
 
 /// A job as the workers receive it.
 struct JobSpec {
@@ -121,6 +154,7 @@ struct JobSpec {
   std::string params;
   bool trace = false;
   bool operator==(const JobSpec&) const = default;
+  friend void fields(auto& ar, MessageOf<JobSpec> auto& m) { ar & m.id & m.name & m.params & m.trace; }
 };
 
 /// How a chunk carries its tasks' arguments.
@@ -132,12 +166,14 @@ struct ChunkHeader {
   std::uint64_t count = 0;
   ArgKind kind = ArgKind::kIndex;
   bool operator==(const ChunkHeader&) const = default;
+  friend void fields(auto& ar, MessageOf<ChunkHeader> auto& m) { ar & m.job_id & m.chunk_id & m.count & m.kind; }
 };
 
 struct ResultsHeader {
   std::uint64_t chunk_id = 0;
   std::uint64_t count = 0;
   bool operator==(const ResultsHeader&) const = default;
+  friend void fields(auto& ar, MessageOf<ResultsHeader> auto& m) { ar & m.chunk_id & m.count; }
 };
 
 struct MapHeader {
@@ -150,6 +186,9 @@ struct MapHeader {
   std::uint64_t deal = 1;      ///< tasks per dealt chunk: the worker runs them this many at a time
   bool blocking = false;       ///< the scatter is MPI_Scatterv, else MPI_Iscatterv
   bool operator==(const MapHeader&) const = default;
+  friend void fields(auto& ar, MessageOf<MapHeader> auto& m) {
+    ar & m.job_id & m.pool_size & m.count & m.units & m.kind & m.chunk_id & m.deal & m.blocking;
+  }
 };
 
 /// One task's outcome as it travels.
@@ -161,6 +200,10 @@ struct TaskRecord {
   std::string payload;     // encoded result, or the error message
   std::string error_type;  // failures only: the exception's type
   bool operator==(const TaskRecord&) const = default;
+  friend void fields(auto& ar, MessageOf<TaskRecord> auto& m) {
+    ar & m.index & m.ok & m.start & m.end & m.payload;
+    if (!m.ok) ar & m.error_type;
+  }
 };
 
 /// The tasks of one chunk, as views into the received message.
@@ -171,69 +214,28 @@ struct TaskList {
   std::size_t size() const noexcept { return indices.size(); }
 };
 
-inline void write(ByteWriter& out, const JobSpec& spec) {
-  out.value(spec.id);
-  out.sized(spec.name);
-  out.sized(spec.params);
-  out.value<std::uint8_t>(spec.trace ? 1 : 0);
+/// A struct with a `fields` list: JobSpec, ChunkHeader, ResultsHeader, MapHeader, TaskRecord.
+template <class M>
+concept Message = requires(ByteReader& in, M& m) { fields(in, m); };
+
+/// Appends `message`'s fields to `out`, in wire order.
+template <Message M>
+void write(ByteWriter& out, const M& message) {
+  fields(out, message);
 }
-inline JobSpec read_job(ByteReader& in) {
-  JobSpec spec;
-  spec.id = in.value<std::uint64_t>();
-  spec.name = std::string(in.sized());
-  spec.params = std::string(in.sized());
-  spec.trace = in.value<std::uint8_t>() != 0;
-  return spec;
+/// Reads a whole `M` off `in`; throws std::runtime_error on a short message.
+template <Message M>
+M read(ByteReader& in) {
+  M message;
+  fields(in, message);
+  return message;
 }
 
-inline void write(ByteWriter& out, const ChunkHeader& header) {
-  out.value(header.job_id);
-  out.value(header.chunk_id);
-  out.value(header.count);
-  out.value(header.kind);
-}
-inline ChunkHeader read_chunk_header(ByteReader& in) {
-  ChunkHeader header;
-  header.job_id = in.value<std::uint64_t>();
-  header.chunk_id = in.value<std::uint64_t>();
-  header.count = in.value<std::uint64_t>();
-  header.kind = in.value<ArgKind>();
-  return header;
-}
-
-inline void write(ByteWriter& out, const ResultsHeader& header) {
-  out.value(header.chunk_id);
-  out.value(header.count);
-}
-inline ResultsHeader read_results_header(ByteReader& in) {
-  ResultsHeader header;
-  header.chunk_id = in.value<std::uint64_t>();
-  header.count = in.value<std::uint64_t>();
-  return header;
-}
-
-inline void write(ByteWriter& out, const MapHeader& header) {
-  out.value(header.job_id);
-  out.value(header.pool_size);
-  out.value(header.count);
-  out.value(header.units);
-  out.value(header.kind);
-  out.value(header.chunk_id);
-  out.value(header.deal);
-  out.value<std::uint8_t>(header.blocking ? 1 : 0);
-}
-inline MapHeader read_map_header(ByteReader& in) {
-  MapHeader header;
-  header.job_id = in.value<std::uint64_t>();
-  header.pool_size = in.value<std::uint64_t>();
-  header.count = in.value<std::uint64_t>();
-  header.units = in.value<std::uint64_t>();
-  header.kind = in.value<ArgKind>();
-  header.chunk_id = in.value<std::uint64_t>();
-  header.deal = in.value<std::uint64_t>();
-  header.blocking = in.value<std::uint8_t>() != 0;
-  return header;
-}
+inline JobSpec read_job(ByteReader& in) { return read<JobSpec>(in); }
+inline ChunkHeader read_chunk_header(ByteReader& in) { return read<ChunkHeader>(in); }
+inline ResultsHeader read_results_header(ByteReader& in) { return read<ResultsHeader>(in); }
+inline MapHeader read_map_header(ByteReader& in) { return read<MapHeader>(in); }
+inline TaskRecord read_record(ByteReader& in) { return read<TaskRecord>(in); }
 
 /// One task: its index, and its encoded argument unless the job takes indices.
 inline void write_task(ByteWriter& out, ArgKind kind, std::uint64_t index, std::string_view arg) {
@@ -250,25 +252,6 @@ inline TaskList read_tasks(ByteReader& in, ArgKind kind, std::uint64_t count) {
     if (kind == ArgKind::kTyped) tasks.args.push_back(in.sized());
   }
   return tasks;
-}
-
-inline void write(ByteWriter& out, const TaskRecord& record) {
-  out.value(record.index);
-  out.value<std::uint8_t>(record.ok ? 1 : 0);
-  out.value(record.start);
-  out.value(record.end);
-  out.sized(record.payload);
-  if (!record.ok) out.sized(record.error_type);
-}
-inline TaskRecord read_record(ByteReader& in) {
-  TaskRecord record;
-  record.index = in.value<std::uint64_t>();
-  record.ok = in.value<std::uint8_t>() != 0;
-  record.start = in.value<double>();
-  record.end = in.value<double>();
-  record.payload = std::string(in.sized());
-  if (!record.ok) record.error_type = std::string(in.sized());
-  return record;
 }
 
 /// Forget, Stop and Wait carry one value.
