@@ -55,16 +55,12 @@ def main():
                 [[f'`{v}`', k, r['requests'], fmt(r['wall_seconds']), fmt(t),
                   ('met' if t <= TARGET else 'not met') if k == args.inflight and v != 'serial' else '–']
                  for v, k, r, t in rows], 'lrrrrl'))
-    print()
-    print('### Targets\n')
     target_rows = [(v, t) for v, k, _, t in rows if k == args.inflight and v != 'serial']
     worst = max(target_rows, key=lambda x: x[1])
-    print(f'- 2 workers at `--inflight {args.inflight}` fetch 10 pages in ≤ {TARGET} request times in every variant: '
-          f'worst {fmt(worst[1])} (`{worst[0]}`): **{"met" if worst[1] <= TARGET else "not met"}**')
-    print()
-    print('### Commands\n')
-    for c in cmds:
-        print(f'- {c}')
+    verdict = 'met' if worst[1] <= TARGET else 'not met'
+    print(f'\n### Targets\n\n- 2 workers at `--inflight {args.inflight}` fetch 10 pages in ≤ {TARGET} request times '
+          f'in every variant: worst {fmt(worst[1])} (`{worst[0]}`): **{verdict}**\n\n### Commands\n')
+    print('\n'.join(f'- {c}' for c in cmds))
     footer()
 
 
