@@ -52,7 +52,8 @@ class Feed final : public TaskStream<std::string> {
 
   void finish(std::uint64_t ticket, Outcome<std::string> outcome) override {
     auto found = running_.find(ticket);
-    if (found == running_.end()) throw std::logic_error("TaskStream::finish: no task has ticket " + std::to_string(ticket));
+    if (found == running_.end())
+      throw std::logic_error("TaskStream::finish: no task has ticket " + std::to_string(ticket));
     const Place place = found->second;
     running_.erase(found);
     Chunk& chunk = chunks_.at(place.chunk);
