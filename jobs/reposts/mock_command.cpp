@@ -61,58 +61,42 @@ class StopSignals {
   struct sigaction old_term_ {};
 };
 
+/// A numeric option with its check, its default shown in --help.
+template <class T>
+void add_number(CLI::App& sub, const std::string& name, T& value, const std::string& help,
+                const CLI::Validator& check) {
+  sub.add_option(name, value, help)->check(check)->capture_default_str();
+}
+
 }  // namespace
 
 CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
   auto* sub = parent.add_subcommand(
       "mock-weibo", "Serve a local mock of the Weibo repost_timeline API (deterministic data)");
   sub->add_option("--host", o.host, "Address to listen on")->capture_default_str();
-  sub->add_option("--port", o.port, "Port to listen on; 0 picks a free one")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
+  add_number(*sub, "--port", o.port, "Port to listen on; 0 picks a free one", CLI::Range(0, 65535));
   sub->add_option("--token", o.token, "The only access token accepted (default: any non-empty)")
       ->envname(kTokenEnv);
   sub->add_option("--token-file", o.token_file, "Read --token from this file")
       ->check(CLI::ExistingFile);
-  sub->add_option("--total", o.total, "Reposts of every post (total_number)")
-      ->check(CLI::Range(std::int64_t{0}, kMockMaxReposts))
-      ->capture_default_str();
-  sub->add_option("--reachable", o.reachable, "Only the newest N reposts can be paged to")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--new-reposts-per-request", o.new_reposts_per_request,
-                  "Reposts that arrive on a post with each request for it")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--latency-ms", o.latency_ms, "Delay of every answer")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--jitter-ms", o.jitter_ms, "Extra random delay, 0..N ms")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--fail-rate", o.fail_rate, "Fraction of requests answered HTTP 500")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  sub->add_option("--truncate-rate", o.truncate_rate, "Fraction of answers cut short")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  sub->add_option("--stall-rate", o.stall_rate, "Fraction of requests not answered for --stall-ms")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  sub->add_option("--stall-ms", o.stall_ms, "How long a stalled request waits")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--reset-rate", o.reset_rate, "Fraction of connections closed without answer")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
+  add_number(*sub, "--total", o.total,
+             "Reposts of every post (total_number)", CLI::Range(std::int64_t{0}, kMockMaxReposts));
+  add_number(*sub, "--reachable", o.reachable, "Only the newest N reposts can be paged to", CLI::NonNegativeNumber);
+  add_number(*sub, "--new-reposts-per-request", o.new_reposts_per_request,
+             "Reposts that arrive on a post with each request for it", CLI::NonNegativeNumber);
+  add_number(*sub, "--latency-ms", o.latency_ms, "Delay of every answer", CLI::NonNegativeNumber);
+  add_number(*sub, "--jitter-ms", o.jitter_ms, "Extra random delay, 0..N ms", CLI::NonNegativeNumber);
+  add_number(*sub, "--fail-rate", o.fail_rate, "Fraction of requests answered HTTP 500", CLI::Range(0.0, 1.0));
+  add_number(*sub, "--truncate-rate", o.truncate_rate, "Fraction of answers cut short", CLI::Range(0.0, 1.0));
+  add_number(*sub, "--stall-rate", o.stall_rate,
+             "Fraction of requests not answered for --stall-ms", CLI::Range(0.0, 1.0));
+  add_number(*sub, "--stall-ms", o.stall_ms, "How long a stalled request waits", CLI::NonNegativeNumber);
+  add_number(*sub, "--reset-rate", o.reset_rate,
+             "Fraction of connections closed without answer", CLI::Range(0.0, 1.0));
   sub->add_option("--seed", o.seed, "Seed of latency jitter and faults")->capture_default_str();
-  sub->add_option("--rate-limit", o.rate_limit,
-                  "Requests per token allowed within --rate-window (0: no limit)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--rate-window", o.rate_window_s, "Rate-limit window in seconds")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_number(*sub, "--rate-limit", o.rate_limit,
+             "Requests per token allowed within --rate-window (0: no limit)", CLI::NonNegativeNumber);
+  add_number(*sub, "--rate-window", o.rate_window_s, "Rate-limit window in seconds", CLI::PositiveNumber);
   sub->add_option("--missing-ids", o.missing_ids, "Posts answered as deleted: HTTP 400, error 20101 (ID,ID,...)")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
@@ -120,9 +104,9 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
   sub->add_flag("--bad-text", o.bad_text,
                 "The first repost of each page holds bytes that are not UTF-8 and an escaped lone surrogate");
   sub->add_flag("--odd-numbers", o.odd_numbers, "Every repost holds 1E2, a 30-digit number and -0.50e-3");
-  sub->add_option("--pad-bytes", o.pad_bytes, "Every page carries a string field of N bytes (big answers)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30))
-      ->capture_default_str();
+  add_number(*sub, "--pad-bytes", o.pad_bytes,
+             "Every page carries a string field of N bytes (big answers)",
+             CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
   sub->add_option("--retry-after", o.retry_after,
                   "Retry-After header (sent verbatim) on injected HTTP 500s and rate-limit errors");
   sub->add_option("--echo-token", o.echo_token,
@@ -133,9 +117,7 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
       ->check(CLI::ExistingFile);
   sub->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
-  sub->add_option("--threads", o.threads, "Worker threads (concurrent connections)")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
+  add_number(*sub, "--threads", o.threads, "Worker threads (concurrent connections)", CLI::Range(1, 4096));
   sub->add_flag("--log", o.log_requests, "Log every request on stderr (token redacted)");
   return sub;
 }
@@ -156,7 +138,10 @@ int run_mock_weibo(const MockWeiboOptions& options) {
   auto s = server.stats();
   std::cerr << "mock-weibo: stopped after " << s.requests << " requests (" << s.pages << " pages, "
             << s.auth_errors + s.bad_requests + s.rate_limited + s.missing << " refused, " << s.faults()
-            << " faults injected)\n";
+            << " faults injected), at most " << s.most_at_once << " at once\n";
+  if (options.rate_limit > 0)
+    std::cerr << "mock-weibo: at most " << s.busiest_window << " requests in any " << options.rate_window_s
+              << " s window\n";
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -202,6 +203,23 @@ class BacklogServer : public Base {
 
 }  // namespace
 
+/// Counts a request in service while it lives, and the most there were at once.
+class InService {
+ public:
+  InService(std::atomic<std::uint64_t>& now, std::atomic<std::uint64_t>& most) : now_(now) {
+    const auto count = ++now_;
+    auto seen = most.load();
+    while (count > seen && !most.compare_exchange_weak(seen, count)) {
+    }
+  }
+  ~InService() { --now_; }
+  InService(const InService&) = delete;
+  InService& operator=(const InService&) = delete;
+
+ private:
+  std::atomic<std::uint64_t>& now_;
+};
+
 class MockWeiboServer::Impl {
  public:
   explicit Impl(MockWeiboOptions options) : options_(validated(std::move(options))) {}
@@ -226,6 +244,9 @@ class MockWeiboServer::Impl {
   std::atomic<std::uint64_t> truncated_{0};
   std::atomic<std::uint64_t> stalled_{0};
   std::atomic<std::uint64_t> reset_{0};
+  std::atomic<std::uint64_t> busiest_window_{0};  // written under state_mutex_
+  std::atomic<std::uint64_t> in_service_{0};
+  std::atomic<std::uint64_t> most_at_once_{0};
 
  private:
   struct Answer {
@@ -366,6 +387,7 @@ bool MockWeiboServer::Impl::sleep_unless_stopped(std::chrono::milliseconds delay
 
 void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Response& res) {
   auto serial = requests_.fetch_add(1);
+  const InService counted(in_service_, most_at_once_);
   // One generator per request, seeded by (seed, serial): a client that sends
   // its requests one at a time sees the same faults on every run.
   std::seed_seq seq{static_cast<std::uint32_t>(options_.seed),
@@ -511,6 +533,7 @@ bool MockWeiboServer::Impl::over_rate_limit(const std::string& token) {
     return true;
   }
   times.push_back(now);
+  if (times.size() > busiest_window_.load()) busiest_window_.store(times.size());
   return false;
 }
 
@@ -603,6 +626,8 @@ MockStats MockWeiboServer::stats() const noexcept {
   s.truncated = i.truncated_.load();
   s.stalled = i.stalled_.load();
   s.reset = i.reset_.load();
+  // What the client's pacing looked like to the server.
+  std::tie(s.busiest_window, s.most_at_once) = std::pair{i.busiest_window_.load(), i.most_at_once_.load()};
   return s;
 }
 

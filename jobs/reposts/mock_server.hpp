@@ -22,6 +22,11 @@ struct MockStats {
   std::uint64_t truncated = 0;     ///< injected cut bodies
   std::uint64_t stalled = 0;       ///< injected stalls
   std::uint64_t reset = 0;         ///< injected connection resets
+  /// With a rate limit: the most requests of one token counted in one
+  /// window (what a client's pacing looked like to the server).
+  std::uint64_t busiest_window = 0;
+  /// The most requests in service at once (a client's concurrency).
+  std::uint64_t most_at_once = 0;
 
   /// Every injected fault.
   [[nodiscard]] std::uint64_t faults() const noexcept {

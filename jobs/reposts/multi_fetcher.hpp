@@ -3,8 +3,10 @@
 /// (libcurl's multi interface).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "reposts/client_options.hpp"
@@ -24,6 +26,14 @@ struct PageRequest {
 struct PageOutcome {
   std::optional<RepostPage> page;
   std::optional<ApiError> error;
+};
+
+/// Pages that come while others are in flight (MultiFetcher::fetch_stream).
+struct PageSource {
+  /// The next page and the caller's id for it; nothing if none is here now.
+  std::function<std::optional<std::pair<std::uint64_t, PageRequest>>()> next;
+  /// Takes a page's outcome, by id, as it ends.
+  std::function<void(std::uint64_t id, PageOutcome outcome)> done;
 };
 
 /// Fetches lists of pages with up to `max_in_flight` requests at once, the
@@ -66,6 +76,14 @@ class MultiFetcher {
   /// `std::invalid_argument` for a bad request and whatever `before_request`
   /// throws (then the other transfers are abandoned).
   [[nodiscard]] std::vector<PageOutcome> fetch_each(const std::vector<PageRequest>& requests);
+
+  /// Pages as they come: takes pages from `source.next` while a transfer
+  /// is free (asking again every few milliseconds while any runs), hands
+  /// each outcome to `source.done` as it ends, and returns once `next`
+  /// gives none and no page is left. Throws `std::invalid_argument` for a
+  /// bad request and whatever the callbacks or `before_request` throw (then
+  /// the other transfers are abandoned).
+  void fetch_stream(const PageSource& source);
 
   /// Requests and retries so far.
   [[nodiscard]] ClientStats stats() const noexcept;

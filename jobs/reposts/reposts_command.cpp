@@ -74,7 +74,7 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
     cli::add_pool_options(*command_, options_, "JSON Lines: each repost once, newest first per post (- for stdout)");
 }
 
-RepostsJob RepostsCommand::prepare(const Pool& pool) const {
+RepostsJob RepostsCommand::prepare(const Pool& /*pool*/) const {
   RepostsJob job;
   if (mid_.empty() && mids_file_.empty()) throw UsageError("reposts needs --mid ID or --mids-file FILE");
   job.mids = !mid_.empty() ? std::vector<std::int64_t>{parse_post_id(mid_)} : parse_mids_file(mids_file_);
@@ -88,9 +88,8 @@ RepostsJob RepostsCommand::prepare(const Pool& pool) const {
   job.max_backoff_ms = static_cast<int>(max_backoff_ * 1000);
   job.ca_file = ca_file_;
   job.inflight = inflight_;
-  // One budget for the run: each worker that fetches gets an equal share, so
-  // the total holds across nodes without any traffic between ranks.
-  job.rps_per_worker = max_rps_ > 0 ? max_rps_ / std::max(pool.workers(), 1) : 0;
+  // One budget for the run, whichever workers are busy (rankpool::RateBudget).
+  job.max_rps = max_rps_;
   return job;
 }
 

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "rankpool/rate_budget.hpp"
 #include "reposts/multi_fetcher.hpp"
-#include "reposts/rate_limiter.hpp"
 #include "reposts/weibo_client.hpp"
 
 namespace rankpool::reposts {
@@ -17,7 +17,7 @@ namespace {
 /// and jobs so connections stay alive; rebuilt only when the settings change.
 struct SharedClients {
   std::string key;
-  std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<RateBudget> budget;
   std::unique_ptr<WeiboClient> client;
   std::unique_ptr<MultiFetcher> fetcher;
 };
@@ -26,7 +26,7 @@ SharedClients& shared_clients(const RepostsJob& job) {
   static SharedClients shared;
   const std::string key = job.api_base + '\n' + job.access_token + '\n' + std::to_string(job.connect_timeout_ms) +
                           '\n' + std::to_string(job.timeout_ms) + '\n' + std::to_string(job.max_retries) + '\n' +
-                          job.ca_file + '\n' + std::to_string(job.rps_per_worker) + '\n' + std::to_string(job.inflight) +
+                          job.ca_file + '\n' + std::to_string(job.max_rps) + '\n' + std::to_string(job.inflight) +
                           '\n' + std::to_string(job.max_backoff_ms);
   if (!shared.client || shared.key != key) {
     ClientOptions options;
@@ -37,8 +37,9 @@ SharedClients& shared_clients(const RepostsJob& job) {
     options.max_retries = job.max_retries;
     options.ca_file = job.ca_file;
     options.backoff_max = std::chrono::milliseconds(job.max_backoff_ms);
-    shared.limiter = job.rps_per_worker > 0 ? std::make_unique<RateLimiter>(job.rps_per_worker) : nullptr;
-    if (shared.limiter) options.before_request = [limiter = shared.limiter.get()] { limiter->acquire(); };
+    // One budget per API for the run: the master leases its slots to whichever workers fetch.
+    shared.budget = job.max_rps > 0 ? std::make_unique<RateBudget>("reposts " + job.api_base, job.max_rps) : nullptr;
+    if (shared.budget) options.before_request = [budget = shared.budget.get()] { budget->acquire(); };
     shared.fetcher = job.inflight > 1 ? std::make_unique<MultiFetcher>(options, job.inflight) : nullptr;
     shared.client = std::make_unique<WeiboClient>(std::move(options));
     shared.key = key;
@@ -111,6 +112,43 @@ std::vector<Outcome<std::string>> RepostsJob::run_many(std::span<const std::uint
     for (auto& outcome : out) outcome.error = error.what();
   }
   return out;
+}
+
+void RepostsJob::run_stream(TaskStream<std::string>& stream) const {
+  SharedClients& shared = shared_clients(*this);
+  if (!shared.fetcher) {
+    while (auto task = stream.next()) {
+      Outcome<std::string> outcome;
+      try {
+        outcome.value = (*this)(task->index);
+      } catch (const std::exception& error) {
+        outcome.error = error.what();
+      }
+      stream.finish(task->ticket, std::move(outcome));
+    }
+    return;
+  }
+  PageSource source;
+  source.next = [&]() -> std::optional<std::pair<std::uint64_t, PageRequest>> {
+    auto task = stream.next();
+    if (!task) return std::nullopt;
+    const auto& [post, page] = pages.at(task->index);
+    return std::pair{task->ticket, PageRequest{mids.at(post), count, static_cast<int>(page)}};
+  };
+  // Each page carries the requests and retries made since the page before it.
+  ClientStats before = shared.fetcher->stats();
+  source.done = [&](std::uint64_t ticket, PageOutcome fetched) {
+    Outcome<std::string> outcome;
+    if (fetched.page) {
+      const ClientStats after = shared.fetcher->stats();
+      outcome.value = page_payload(*fetched.page, before, after);
+      before = after;
+    } else {
+      outcome.error = fetched.error->what();
+    }
+    stream.finish(ticket, std::move(outcome));
+  };
+  shared.fetcher->fetch_stream(source);
 }
 
 PageResult parse_page_header(std::string_view payload) {

@@ -33,8 +33,9 @@ struct RepostsJob {
   /// Longest wait before a retry, a server's Retry-After included.
   int max_backoff_ms = 60'000;
   std::string ca_file;
-  /// This worker's share of the run's --max-rps (0: unlimited).
-  double rps_per_worker = 0;
+  /// Requests a second for the whole run, all workers together (0:
+  /// unlimited): one rankpool::RateBudget per API, leased to busy workers.
+  double max_rps = 0;
   /// Requests one worker keeps in flight over a chunk of pages (libcurl multi).
   int inflight = 1;
   std::vector<std::int64_t> mids;
@@ -44,11 +45,15 @@ struct RepostsJob {
   /// A chunk of pages at once, up to `inflight` requests in flight; if one
   /// page fails for good, every page of the chunk carries that error.
   std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> indices) const;
+  /// A worker holds up to `inflight` pages at once in every variant ...
+  int concurrency() const { return inflight; }
+  /// ... and fetches them as they arrive, `inflight` requests in flight.
+  void run_stream(TaskStream<std::string>& stream) const;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
     archive & api_base & access_token & count & connect_timeout_ms & timeout_ms & max_retries & max_backoff_ms & ca_file &
-        rps_per_worker & inflight & mids & pages;
+        max_rps & inflight & mids & pages;
   }
 };
 

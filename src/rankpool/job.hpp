@@ -22,12 +22,20 @@
 /// - `std::vector<Outcome<R>> run_many(std::span<const std::uint64_t>) const`
 ///   (index jobs): a worker runs each chunk it is handed in one call, so tasks
 ///   that wait on I/O overlap.
+/// - `int concurrency() const` and `void run_stream(TaskStream<R>&) const`
+///   (index jobs): a worker may hold up to `concurrency()` tasks of the job at
+///   once, however they come (one apply_async call at a time, or chunks), and
+///   runs them in one run_stream call that takes each task as it arrives
+///   (TaskStream::next) and hands back each outcome as it finishes (finish).
+///   For tasks that wait on I/O: K requests in flight per worker in every variant
+///   (map runs a worker's share through run_many).
 ///
 /// Register the type on every rank (`JobRegistry::add<J>()`) so workers can
 /// rebuild it from its name and parameters.
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -99,6 +107,27 @@ struct Outcome {
   std::string error;
 };
 
+/// A task a TaskStream hands out: its ticket (for finish) and its index.
+struct StreamTask {
+  std::uint64_t ticket = 0;
+  std::uint64_t index = 0;
+};
+
+/// The tasks a worker holds for a job's `run_stream`, fed as they arrive.
+/// A job takes tasks with next() while it has room (at most its
+/// `concurrency()` at once), calls finish() once for each, polls next()
+/// every few milliseconds while any is running, and returns once it holds
+/// none and next() gives none. Tasks it never finishes fail.
+template <class R>
+class TaskStream {
+ public:
+  virtual ~TaskStream() = default;
+  /// The next task handed to this worker, if one is here now; never waits.
+  virtual std::optional<StreamTask> next() = 0;
+  /// Reports the outcome of the task with this ticket.
+  virtual void finish(std::uint64_t ticket, Outcome<R> outcome) = 0;
+};
+
 /// A job rebuilt on a rank from its parameters: runs one task to bytes.
 class TaskRunner {
  public:
@@ -111,6 +140,10 @@ class TaskRunner {
   virtual bool runs_many() const { return false; }
   /// Runs several index tasks together; one encoded outcome per index, in order.
   virtual std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> /*indices*/) { return {}; }
+  /// Tasks of this job one worker may hold at once (run_stream when above 1).
+  virtual int concurrency() const { return 1; }
+  /// Runs the tasks the stream hands out, encoded outcomes back (see TaskStream).
+  virtual void run_stream(TaskStream<std::string>& /*stream*/) {}
 };
 
 /// A job's parameters as bytes (Boost.Serialization binary archive).
@@ -148,6 +181,33 @@ concept JobRunsMany = takes_index<J> && requires(const J& job, std::span<const s
 template <class J>
 concept JobHasSetup = requires(J& job) { job.setup(); };
 
+template <class J>
+concept JobStreams = takes_index<J> && requires(const J& job, TaskStream<job_result_t<J>>& stream) {
+  { job.concurrency() } -> std::convertible_to<int>;
+  job.run_stream(stream);
+};
+
+namespace detail {
+
+/// A job's typed stream over the worker's encoded one.
+template <class R>
+class EncodingStream final : public TaskStream<R> {
+ public:
+  explicit EncodingStream(TaskStream<std::string>& raw) : raw_(raw) {}
+  std::optional<StreamTask> next() override { return raw_.next(); }
+  void finish(std::uint64_t ticket, Outcome<R> outcome) override {
+    Outcome<std::string> encoded;
+    encoded.error = std::move(outcome.error);
+    if (outcome.value) Codec<R>::encode(*outcome.value, encoded.value.emplace());
+    raw_.finish(ticket, std::move(encoded));
+  }
+
+ private:
+  TaskStream<std::string>& raw_;
+};
+
+}  // namespace detail
+
 template <Job J>
 class TypedTaskRunner final : public TaskRunner {
  public:
@@ -164,6 +224,19 @@ class TypedTaskRunner final : public TaskRunner {
     return bytes;
   }
   bool runs_many() const override { return JobRunsMany<J>; }
+  int concurrency() const override {
+    if constexpr (JobStreams<J>)
+      return std::max(1, static_cast<int>(job_.concurrency()));
+    else
+      return 1;
+  }
+  void run_stream(TaskStream<std::string>& stream) override {
+    if constexpr (JobStreams<J>) {
+      set_up();
+      detail::EncodingStream<job_result_t<J>> typed(stream);
+      job_.run_stream(typed);
+    }
+  }
   std::vector<Outcome<std::string>> run_many(std::span<const std::uint64_t> indices) override {
     std::vector<Outcome<std::string>> out;
     if constexpr (JobRunsMany<J>) {
@@ -209,7 +282,18 @@ class JobRegistry {
     factories_[std::string(J::name)] = [](std::string_view params) -> std::unique_ptr<TaskRunner> {
       return std::make_unique<TypedTaskRunner<J>>(load_params<J>(params));
     };
+    if constexpr (JobStreams<J>)
+      concurrency_[std::string(J::name)] = [](std::string_view params) {
+        return TypedTaskRunner<J>(load_params<J>(params)).concurrency();
+      };
     return *this;
+  }
+
+  /// Tasks of this job one worker may hold at once (1 unless the job streams;
+  /// only a streaming job's parameters are read to tell).
+  int concurrency(const std::string& name, std::string_view params) const {
+    auto found = concurrency_.find(name);
+    return found == concurrency_.end() ? 1 : found->second(params);
   }
 
   /// Rebuilds a job; throws UsageError for a name nobody registered.
@@ -223,6 +307,7 @@ class JobRegistry {
 
  private:
   std::unordered_map<std::string, Factory> factories_;
+  std::unordered_map<std::string, std::function<int(std::string_view)>> concurrency_;
 };
 
 }  // namespace rankpool

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/budget.hpp"
 #include "rankpool/detail/engine_parts.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/local_worker.hpp"
@@ -124,7 +125,13 @@ JobPtr Engine::load_job(std::string_view name, std::string params) {
   if (found != jobs_by_key_.end())
     if (JobPtr live = found->second.lock()) return live;
   if (!registry_.contains(std::string(name))) throw UsageError("unknown job '" + std::string(name) + "'");
-  auto* entry = new JobEntry{next_job_id_++, std::string(name), std::move(params), key};
+  int concurrency = 1;
+  try {
+    concurrency = registry_.concurrency(std::string(name), params);
+  } catch (const std::exception&) {
+    // Parameters that do not load: the workers say so, task by task.
+  }
+  auto* entry = new JobEntry{next_job_id_++, std::string(name), std::move(params), key, std::max(concurrency, 1)};
   // The last holder files the job for forgetting; the engine tells the workers in its next round.
   JobPtr job(entry, [retired = retired_](const JobEntry* gone) {
     retired->emplace_back(gone->id, gone->key);
@@ -273,7 +280,9 @@ double Engine::queued_work(const Slot& slot, Clock::time_point now) const {
   return std::max(0.0, slot.queued - ran);
 }
 
-bool Engine::has_room(const Slot& slot, Clock::time_point now) const {
+bool Engine::has_room(const Slot& slot, Clock::time_point now, int concurrency) const {
+  // A job that holds several tasks at once: up to that many, however handed out.
+  if (concurrency > 1) return slot.stream_tasks < static_cast<std::uint64_t>(concurrency) && slot.in_flight < kMaxDepth;
   if (slot.in_flight == 0) return true;
   if (depth_ > 0) return slot.in_flight < depth_;
   if (slot.in_flight >= kMaxDepth) return false;
@@ -281,7 +290,7 @@ bool Engine::has_room(const Slot& slot, Clock::time_point now) const {
   return queued_work(slot, now) < kPrefetchSeconds;
 }
 
-Engine::Slot* Engine::pick_slot(Clock::time_point now) {
+Engine::Slot* Engine::pick_slot(Clock::time_point now, int concurrency) {
   const std::size_t first = first_slot();
   const std::size_t count_slots = end_slot() - first;
   if (next_slot_ < first || next_slot_ >= end_slot()) next_slot_ = first;
@@ -297,9 +306,10 @@ Engine::Slot* Engine::pick_slot(Clock::time_point now) {
   for (std::size_t step = 0; step < count_slots; ++step) {
     const std::size_t index = first + (next_slot_ - first + step) % count_slots;
     Slot& candidate = slots_[index];
-    if (!has_room(candidate, now)) continue;
-    const double load = candidate.unestimated > 0 ? 1e9 * candidate.in_flight
-                                                  : candidate.in_flight + queued_work(candidate, now);
+    if (!has_room(candidate, now, concurrency)) continue;
+    const double load = concurrency > 1              ? static_cast<double>(candidate.stream_tasks)
+                        : candidate.unestimated > 0 ? 1e9 * candidate.in_flight
+                                                    : candidate.in_flight + queued_work(candidate, now);
     if (!chosen || load < chosen_load ||
         (prefer_warm && load == chosen_load && candidate.in_flight == 0 &&
          candidate.last_heard > chosen->last_heard)) {
@@ -344,6 +354,7 @@ void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_
   if (slot.in_flight == 0) slot.last_heard = now;
   slot.first_index.push_back(first_position);
   slot.in_flight += 1;
+  if (chunk.concurrent) slot.stream_tasks += chunk.left;
   if (chunk.estimated)
     slot.queued += chunk.per_task * static_cast<double>(chunk.left) + kMessageSeconds;
   else
@@ -359,10 +370,10 @@ bool Engine::hand_out() {
   for (;;) {
     auto batch_it = std::find_if(queue_.begin(), queue_.end(), [](const auto& batch) { return batch->ready(); });
     if (batch_it == queue_.end()) break;
-    Slot* chosen = pick_slot(now);
+    const JobEntry* job = (*batch_it)->job.get();
+    Slot* chosen = pick_slot(now, job->concurrency);
     if (!chosen) break;
 
-    const JobEntry* job = (*batch_it)->job.get();
     const ArgKind kind = (*batch_it)->tasks->kind();
     const std::uint64_t chunksize = (*batch_it)->chunksize;
     const std::optional<double> estimate = per_task(job->id);
@@ -370,6 +381,8 @@ bool Engine::hand_out() {
     if (want == 0)
       want = auto_chunk(estimate, queued_unsized_ == 0 ? std::optional<std::uint64_t>(queued_known_) : std::nullopt,
                         workers);
+    if (job->concurrency > 1)
+      want = std::min<std::uint64_t>(want, static_cast<std::uint64_t>(job->concurrency) - chosen->stream_tasks);
     ensure_job(*chosen, *job);
     const std::uint64_t chunk_id = next_chunk_++;
     ByteWriter out;
@@ -380,6 +393,7 @@ bool Engine::hand_out() {
     chunk.slot = static_cast<std::size_t>(chosen - slots_.data());
     chunk.estimated = estimate.has_value();
     chunk.per_task = estimate.value_or(0);
+    chunk.concurrent = job->concurrency > 1;
     // Tasks of this job from this batch and the queued batches right after
     // it (apply_async calls), in order, into one message.
     for (auto it = batch_it; it != queue_.end() && chunk.left < want;) {
@@ -422,11 +436,18 @@ bool Engine::receive_results() {
     int flag = 0;
     MPI_Message message;
     MPI_Status status;
-    MPI_Improbe(MPI_ANY_SOURCE, kResults, comm_, &flag, &message, &status);
+    // Any tag: a worker sends results and, from a task that draws on a
+    // RateBudget, lease requests (one probe serves both).
+    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &message, &status);
     // Open MPI's probe matches before it progresses: a message that call
     // pulled in shows up only on the next one. Ask again before giving up.
-    if (!flag) MPI_Improbe(MPI_ANY_SOURCE, kResults, comm_, &flag, &message, &status);
+    if (!flag) MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &message, &status);
     if (!flag) break;
+    moved = true;
+    if (status.MPI_TAG == kLease) {
+      answer_lease(receive_matched(comm_, message, status), status.MPI_SOURCE);
+      continue;
+    }
     int size = 0;
     MPI_Get_count(&status, MPI_BYTE, &size);
     if (static_cast<std::size_t>(size) < max_piece_bytes()) {
@@ -439,7 +460,6 @@ bool Engine::receive_results() {
     } else {
       take_results(receive_matched(comm_, message, status), status.MPI_SOURCE, now);
     }
-    moved = true;
   }
   while (local_chunks_ > 0) {
     auto message = local_->poll();
@@ -448,6 +468,15 @@ bool Engine::receive_results() {
     moved = true;
   }
   return moved;
+}
+
+void Engine::answer_lease(std::string_view message, int rank) {
+  ByteReader in(message);
+  const LeaseRequest request = read_lease_request(in);
+  if (!(request.per_second > 0) || request.slots == 0)
+    throw RuntimeError("rankpool: a malformed lease request from rank " + std::to_string(rank));
+  const LeaseSlots slots = master_timeline().lease(request.name, request.per_second, request.slots, rank, Clock::now());
+  outbox_.post(rank, kGrant, encode_grant(request.name, slots));
 }
 
 void Engine::take_results(std::string_view message, int rank, Clock::time_point now) {
@@ -500,6 +529,7 @@ void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_p
   Slot& slot = slots_[chunk.slot];
   slot.last_heard = now;
   chunk.left -= tasks;
+  if (chunk.concurrent) slot.stream_tasks -= tasks;
   if (chunk.estimated)
     slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks) -
                                     (chunk.left == 0 ? kMessageSeconds : 0.0));

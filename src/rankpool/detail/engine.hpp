@@ -59,6 +59,7 @@ struct JobEntry {
   std::string name;
   std::string params;
   std::string key;
+  int concurrency = 1;  ///< tasks one worker may hold at once (TaskRunner::concurrency)
 };
 using JobPtr = std::shared_ptr<const JobEntry>;
 
@@ -139,6 +140,7 @@ class Engine {
     int rank = 0;
     int in_flight = 0;        // chunks (or map shares) out
     int unestimated = 0;      // of those, chunks whose job had no time estimate
+    std::uint64_t stream_tasks = 0;  // tasks out of jobs that hold several at once
     double queued = 0;        // estimated seconds of work out
     std::unordered_set<std::uint64_t> jobs;
     std::deque<std::uint64_t> first_index;  // of each chunk out, oldest first
@@ -162,6 +164,7 @@ class Engine {
     std::size_t slot = 0;
     double per_task = 0;     // the estimate the slot's queue was charged with
     bool estimated = false;
+    bool concurrent = false;  // its job holds several tasks at once (counted in stream_tasks)
   };
 
   std::size_t first_slot() const noexcept { return pool_size_ == 0 ? 0 : 1; }
@@ -171,11 +174,13 @@ class Engine {
   void forget_retired();
   bool receive_results();
   void take_results(std::string_view message, int rank, Clock::time_point now);
+  /// Leases slots of a RateBudget's timeline to a worker (kLease -> kGrant).
+  void answer_lease(std::string_view message, int rank);
   using ChunkMap = std::unordered_map<std::uint64_t, Chunk>;
   void settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now);
   bool hand_out();
-  Slot* pick_slot(Clock::time_point now);
-  bool has_room(const Slot& slot, Clock::time_point now) const;
+  Slot* pick_slot(Clock::time_point now, int concurrency);
+  bool has_room(const Slot& slot, Clock::time_point now, int concurrency) const;
   double queued_work(const Slot& slot, Clock::time_point now) const;
   std::optional<double> half_smallest_queue() const;
   std::optional<double> planned_sleep() const;

@@ -122,6 +122,9 @@ std::uint64_t Engine::deal_tasks(MapOp& op, std::uint64_t limit, std::uint64_t d
 
 void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   MapOp& op = *shared;
+  // A worker still running a task may be waiting on the master (a RateBudget
+  // lease): a blocking scatter would never see it join.
+  if (remote_chunks_ > 0) op.blocking = false;
   const int pool = op.pool_size;
   const auto workers = static_cast<std::size_t>(pool);
   const std::uint64_t deal = op.chunksize > 0 ? op.chunksize : auto_map_chunk(op.tasks->remaining(), workers);

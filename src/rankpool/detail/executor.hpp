@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,6 +16,19 @@
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {
+
+/// Where a streaming run (Executor::stream) gets the master's next messages
+/// and sends its results.
+class StreamPort {
+ public:
+  virtual ~StreamPort() = default;
+  /// The master's next message if one is here now: its tag and bytes.
+  virtual std::optional<std::pair<int, std::string>> poll() = 0;
+  /// Gives back a message the stream does not take; it is handled after the stream ends.
+  virtual void defer(int tag, std::string message) = 0;
+  /// Sends a kResults message.
+  virtual void send(std::string message) = 0;
+};
 
 class Executor {
  public:
@@ -30,6 +45,13 @@ class Executor {
   }
   /// Runs tasks of a loaded job and appends one record per task to `out`.
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
+  /// Whether a kTasks message is for a loaded job that holds several tasks at once (TaskRunner::concurrency).
+  bool streams(std::string_view tasks_message) const;
+  /// Runs a kTasks message of such a job in one run_stream call, with every
+  /// further kTasks of that job the port brings while it runs; sends one
+  /// kResults per kTasks as its last task finishes. Stops taking messages at
+  /// the first other one (deferred).
+  void stream(std::string_view tasks_message, StreamPort& port);
   /// Handles one message from the master (kJob, kForget, kTasks); for kTasks
   /// returns the kResults message, else an empty string.
   std::string handle(int tag, std::string_view message);

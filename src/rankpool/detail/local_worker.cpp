@@ -30,6 +30,30 @@ std::optional<std::string> LocalWorker::poll() {
   return out;
 }
 
+/// A streaming run's view of the thread's queues.
+class LocalWorker::Port final : public StreamPort {
+ public:
+  explicit Port(LocalWorker& worker) : worker_(worker) {}
+  std::optional<std::pair<int, std::string>> poll() override {
+    std::lock_guard lock(worker_.mutex_);
+    if (worker_.inbox_.empty()) return std::nullopt;
+    auto message = std::move(worker_.inbox_.front());
+    worker_.inbox_.pop_front();
+    return message;
+  }
+  void defer(int tag, std::string message) override {
+    std::lock_guard lock(worker_.mutex_);
+    worker_.inbox_.emplace_front(tag, std::move(message));
+  }
+  void send(std::string message) override {
+    std::lock_guard lock(worker_.mutex_);
+    worker_.outbox_.push_back(std::move(message));
+  }
+
+ private:
+  LocalWorker& worker_;
+};
+
 void LocalWorker::serve() {
   for (;;) {
     std::pair<int, std::string> message;
@@ -39,6 +63,11 @@ void LocalWorker::serve() {
       if (stopping_) return;
       message = std::move(inbox_.front());
       inbox_.pop_front();
+    }
+    if (message.first == kTasks && executor_.streams(message.second)) {
+      Port port(*this);
+      executor_.stream(message.second, port);
+      continue;
     }
     std::string reply = executor_.handle(message.first, message.second);
     if (reply.empty()) continue;

@@ -29,6 +29,7 @@ class LocalWorker {
   std::optional<std::string> poll();
 
  private:
+  class Port;
   void serve();
 
   Executor executor_;

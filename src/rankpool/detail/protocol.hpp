@@ -17,6 +17,8 @@
 /// | kStop    | master → worker | i32: the exit code the worker returns                       |
 /// | kWait    | master → worker | u8: 1 if the worker may block (spin) while idle, else 0     |
 /// | kPiece   | either          | the rest of a message larger than one piece (transport.hpp) |
+/// | kLease   | worker → master | LeaseRequest: a budget's name, its rate, slots wanted       |
+/// | kGrant   | master → worker | LeaseGrant: the budget's name, n slots: first, spacing      |
 ///
 /// Every point-to-point message starts with its total length (u64), so one
 /// of any size can travel in pieces. Tasks: for an index job, n u64 indices;
@@ -43,7 +45,8 @@
 
 namespace rankpool::detail {
 
-enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15, kForget = 16, kPiece = 17, kWait = 18 };
+enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15, kForget = 16, kPiece = 17, kWait = 18,
+                kLease = 19, kGrant = 20 };
 
 /// Bytes of the length every point-to-point message starts with.
 inline constexpr std::size_t kFrameBytes = 8;
@@ -214,7 +217,8 @@ struct TaskList {
   std::size_t size() const noexcept { return indices.size(); }
 };
 
-/// A struct with a `fields` list: JobSpec, ChunkHeader, ResultsHeader, MapHeader, TaskRecord.
+/// A struct with a `fields` list: JobSpec, ChunkHeader, ResultsHeader, MapHeader, TaskRecord,
+/// LeaseRequest, LeaseSlots.
 template <class M>
 concept Message = requires(ByteReader& in, M& m) { fields(in, m); };
 
@@ -252,6 +256,33 @@ inline TaskList read_tasks(ByteReader& in, ArgKind kind, std::uint64_t count) {
     if (kind == ArgKind::kTyped) tasks.args.push_back(in.sized());
   }
   return tasks;
+}
+
+/// A worker asks for the next slots of a run-wide rate budget (rate_budget.hpp).
+struct LeaseRequest {
+  std::string name;
+  double per_second = 0;
+  std::uint32_t slots = 1;
+  bool operator==(const LeaseRequest&) const = default;
+  friend void fields(auto& ar, MessageOf<LeaseRequest> auto& m) { ar & m.name & m.per_second & m.slots; }
+};
+/// Slots of a lease: the first `first` seconds after the master answered
+/// (the worker counts from when it asked), then one every `spacing`.
+struct LeaseSlots {
+  std::uint32_t count = 0;
+  double first = 0;
+  double spacing = 0;
+  bool operator==(const LeaseSlots&) const = default;
+  friend void fields(auto& ar, MessageOf<LeaseSlots> auto& m) { ar & m.count & m.first & m.spacing; }
+};
+
+inline LeaseRequest read_lease_request(ByteReader& in) { return read<LeaseRequest>(in); }
+/// kGrant: the budget's name, then its LeaseSlots.
+inline std::string encode_grant(std::string_view name, const LeaseSlots& slots) {
+  ByteWriter out;
+  out.sized(name);
+  write(out, slots);
+  return std::move(out).finish();
 }
 
 /// Forget, Stop and Wait carry one value.

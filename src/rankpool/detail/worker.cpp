@@ -41,39 +41,94 @@ TaskList slice(const TaskList& tasks, std::size_t first, std::size_t count) {
 
 Worker::Worker(MPI_Comm comm, const JobRegistry& registry, std::string host)
     : comm_(comm), rank_(rank_of(comm)), executor_(registry, rank_, std::move(host), static_cast<long>(getpid())),
-      outbox_(comm), collectives_(comm, static_cast<int>(kUnitBytes)) {}
+      outbox_(comm), collectives_(comm, static_cast<int>(kUnitBytes)), leases_(comm) {
+  set_lease_client(&leases_);
+}
 
-int Worker::serve() {
-  Backoff backoff;
+Worker::~Worker() { set_lease_client(nullptr); }
+
+/// A streaming run's view of the worker: its messages and its outbox.
+class Worker::Port final : public StreamPort {
+ public:
+  explicit Port(Worker& worker) : worker_(worker) {}
+  std::optional<std::pair<int, std::string>> poll() override { return worker_.poll_message(); }
+  void defer(int tag, std::string message) override { worker_.deferred_.emplace(tag, std::move(message)); }
+  void send(std::string message) override {
+    worker_.outbox_.reap();
+    worker_.outbox_.post(0, kResults, std::move(message));
+  }
+
+ private:
+  Worker& worker_;
+};
+
+bool Worker::take_aside(int tag, std::string_view message) {
+  switch (tag) {
+    case kGrant:  // maybe asked for by a task that has ended: its slots serve the next
+      leases_.take_grant(message);
+      return true;
+    case kWait:
+      block_ = decode_value<std::uint8_t>(message) != 0;
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<std::pair<int, std::string>> Worker::poll_message() {
   for (;;) {
     int flag = 0;
     MPI_Message matched;
     MPI_Status status;
+    MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
+    // A probe matches before it progresses: ask twice.
+    if (!flag) MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
+    if (!flag) return std::nullopt;
+    std::string message = receive_matched(comm_, matched, status);
+    if (!take_aside(status.MPI_TAG, message)) return std::pair{status.MPI_TAG, std::move(message)};
+  }
+}
+
+std::pair<int, std::string> Worker::next_message() {
+  if (deferred_) {
+    auto message = std::move(*deferred_);
+    deferred_.reset();
+    return message;
+  }
+  Backoff backoff;
+  for (;;) {
     if (block_) {
+      MPI_Message matched;
+      MPI_Status status;
       MPI_Mprobe(0, MPI_ANY_TAG, comm_, &matched, &status);
-    } else {
-      MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
-      // A probe matches before it progresses: ask twice before sleeping.
-      if (!flag) MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
-      if (!flag) {
-        if (!outbox_.empty()) outbox_.reap();
-        backoff.pause();
-        continue;
-      }
+      std::string message = receive_matched(comm_, matched, status);
+      if (!take_aside(status.MPI_TAG, message)) return {status.MPI_TAG, std::move(message)};
+      continue;
     }
-    backoff.reset();
-    const int tag = status.MPI_TAG;
-    const std::string message = receive_matched(comm_, matched, status);
+    if (auto message = poll_message()) return std::move(*message);
+    if (!outbox_.empty()) outbox_.reap();
+    backoff.pause();
+  }
+}
+
+int Worker::serve() {
+  for (;;) {
+    auto [tag, message] = next_message();
     switch (tag) {
       case kMap:
         run_map(message);
         break;
-      case kWait:
-        block_ = decode_value<std::uint8_t>(message) != 0;
-        break;
       case kStop:
         outbox_.drain();
+        leases_.drain();
         return decode_value<int>(message);
+      case kTasks:
+        if (executor_.streams(message)) {
+          Port port(*this);
+          executor_.stream(message, port);
+          break;
+        }
+        [[fallthrough]];
       default:
         if (std::string reply = executor_.handle(tag, message); !reply.empty()) {
           outbox_.reap();

@@ -5,8 +5,11 @@
 #include <mpi.h>
 
 #include <map>
+#include <optional>
+#include <utility>
 #include <string>
 
+#include "rankpool/detail/budget.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/transport.hpp"
@@ -17,6 +20,7 @@ namespace rankpool::detail {
 class Worker {
  public:
   Worker(MPI_Comm comm, const JobRegistry& registry, std::string host);
+  ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -24,6 +28,14 @@ class Worker {
   int serve();
 
  private:
+  class Port;
+  /// The master's next message: a deferred one first, else from MPI (waits).
+  std::pair<int, std::string> next_message();
+  /// The master's next message if one is here now; takes lease grants and
+  /// kWait on the way (a streaming run polls with this).
+  std::optional<std::pair<int, std::string>> poll_message();
+  /// Takes a lease grant or a kWait; false for any other message.
+  bool take_aside(int tag, std::string_view message);
   void run_map(std::string_view message);
   /// Waits for `request`: MPI_Wait when the master said the worker may block, else with backoff.
   void wait(MPI_Request& request);
@@ -33,7 +45,9 @@ class Worker {
   Executor executor_;
   Outbox outbox_;
   Collectives collectives_;
+  LeaseClient leases_;  // the job's RateBudget slots (rate_budget.hpp)
   bool block_ = false;  // kWait: a core of its own, so waits may block (and spin)
+  std::optional<std::pair<int, std::string>> deferred_;  // given back by a streaming run
 };
 
 }  // namespace rankpool::detail

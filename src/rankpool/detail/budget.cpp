@@ -1,0 +1,115 @@
+#include "rankpool/detail/budget.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include "rankpool/backoff.hpp"
+#include "rankpool/rate_budget.hpp"
+
+namespace rankpool::detail {
+
+namespace {
+
+/// A lease covers about this much of the timeline.
+constexpr double kLeaseSeconds = 0.25;
+/// Slots stand this much more than 1/rate apart: a few milliseconds of
+/// jitter (a wake-up, a send) cannot put rate + 1 requests in one second.
+constexpr double kSpacingMargin = 1.02;
+/// A slot is still taken this late, in spacings; later, it is lost.
+constexpr double kLateSlot = 0.2;
+
+std::atomic<LeaseClient*> g_lease_client{nullptr};
+
+BudgetTimeline::Clock::duration seconds(double value) {
+  return std::chrono::duration_cast<BudgetTimeline::Clock::duration>(std::chrono::duration<double>(value));
+}
+
+}  // namespace
+
+std::uint32_t lease_slots(double per_second) noexcept {
+  const double slots = std::ceil(per_second * kLeaseSeconds);
+  return slots < 1 ? 1 : slots > 1e6 ? 1'000'000 : static_cast<std::uint32_t>(slots);
+}
+
+LeaseSlots BudgetTimeline::lease(const std::string& name, double per_second, std::uint32_t slots, int holder,
+                                 Clock::time_point now) {
+  const double spacing = kSpacingMargin / per_second;
+  std::lock_guard lock(mutex_);
+  Line& line = lines_[name];
+  // Another holder's slice ends at `next`: its slots may fire a little late,
+  // and ours a little early (a lease counts from when it was asked for).
+  Clock::time_point start = line.next;
+  if (line.holder != holder) start += seconds(kLeaseGuardSeconds);
+  start = std::max(start, now);
+  line.next = start + seconds(spacing * slots);
+  line.holder = holder;
+  return LeaseSlots{slots, std::chrono::duration<double>(start - now).count(), spacing};
+}
+
+BudgetTimeline& master_timeline() {
+  static BudgetTimeline timeline;
+  return timeline;
+}
+
+LeaseClient* current_lease_client() noexcept { return g_lease_client.load(); }
+void set_lease_client(LeaseClient* client) noexcept { g_lease_client.store(client); }
+
+void LeaseClient::ask(const std::string& name, double per_second, Budget& budget) {
+  ByteWriter out;
+  write(out, LeaseRequest{name, per_second, lease_slots(per_second)});
+  outbox_.reap();
+  outbox_.post(0, kLease, std::move(out).finish());
+  budget.asked = true;
+  budget.asked_at = Clock::now();
+}
+
+void LeaseClient::take_grant(std::string_view message) {
+  ByteReader in(message);
+  const std::string name(in.sized());
+  const auto slots = read<LeaseSlots>(in);
+  auto found = budgets_.find(name);
+  if (found == budgets_.end() || !found->second.asked) return;
+  Budget& budget = found->second;
+  budget.asked = false;
+  // Counted from the asking, not the reading: a grant read late (the job was
+  // busy) still puts its slots where the master placed them.
+  for (std::uint32_t i = 0; i < slots.count; ++i)
+    budget.slots.push_back(budget.asked_at + seconds(slots.first + slots.spacing * i));
+}
+
+void LeaseClient::poll() {
+  for (;;) {
+    int flag = 0;
+    MPI_Message matched;
+    MPI_Status status;
+    MPI_Improbe(0, kGrant, comm_, &flag, &matched, &status);
+    if (!flag) return;
+    take_grant(receive_matched(comm_, matched, status));
+  }
+}
+
+void LeaseClient::acquire(const std::string& name, double per_second) {
+  Budget& budget = budgets_[name];
+  const std::uint32_t lease = lease_slots(per_second);
+  const auto grace = seconds(kLateSlot / per_second);
+  Backoff backoff(64, 1000);
+  for (;;) {
+    poll();
+    const auto now = Clock::now();
+    while (!budget.slots.empty() && budget.slots.front() + grace < now) budget.slots.pop_front();
+    if (!budget.slots.empty()) {
+      const auto slot = budget.slots.front();
+      budget.slots.pop_front();
+      // Ask for the next slice while half of this one is left.
+      if (!budget.asked && 2 * budget.slots.size() <= lease) ask(name, per_second, budget);
+      std::this_thread::sleep_until(slot);
+      return;
+    }
+    if (!budget.asked) ask(name, per_second, budget);
+    backoff.pause();
+  }
+}
+
+}  // namespace rankpool::detail
