@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates python3
   openmpi-bin libopenmpi-dev
   libboost-mpi-dev libboost-serialization-dev libboost-dev
-  libgmp-dev libcurl4-openssl-dev zlib1g-dev
+  libgmp-dev libcurl4-openssl-dev libdeflate-dev
   googletest libgtest-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsimdjson-dev
   python3-mpi4py gnuplot-nox hyperfine parallel

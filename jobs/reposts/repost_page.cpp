@@ -168,6 +168,24 @@ class Walker {
     return {start, static_cast<std::size_t>(after - 1 - start)};
   }
 
+  // Which of `names` a field's key is (its index, or -1), as key() would
+  // tell; once the DOM parser has checked the keys, without scanning them.
+  template <std::size_t N>
+  int key_among(od::field& field, const std::string_view (&names)[N]) {
+    if (!validated_) {
+      const std::string_view name = key(field);
+      for (std::size_t i = 0; i < N; ++i)
+        if (name == names[i]) return static_cast<int>(i);
+      return -1;
+    }
+    // The key is valid JSON text: it is `name` if `name"` starts it (no name
+    // holds a quote or a backslash).
+    const od::raw_json_string raw = field.key();
+    for (std::size_t i = 0; i < N; ++i)
+      if (raw.unsafe_is_equal(names[i])) return static_cast<int>(i);
+    return -1;
+  }
+
   // Validates `value` and everything in it; `depth` counts the arrays and
   // objects around it.
   void check(od::value value, int depth) {
@@ -276,14 +294,12 @@ Repost take_repost(Walker& walk, od::value value, std::size_t index) {
   static_assert(kMaxJsonDepth >= 3);
   od::object object = walk.take(value.get_object());
   IdFields ids;
+  static constexpr std::string_view kIdKeys[] = {"id", "idstr", "mid"};
   for (auto item : object) {
     od::field field = walk.take(std::move(item));
-    const std::string_view key = walk.key(field);
+    const int which = walk.key_among(field, kIdKeys);
     od::value member = field.value();
-    if (key == "id" || key == "idstr" || key == "mid") {
-      const auto token = trimmed(member.raw_json_token());
-      (key == "id" ? ids.id : key == "idstr" ? ids.idstr : ids.mid) = token;
-    }
+    if (which >= 0) (which == 0 ? ids.id : which == 1 ? ids.idstr : ids.mid) = trimmed(member.raw_json_token());
     walk.check(member, 3);
   }
   // The object ends at the last '}' before the next token.

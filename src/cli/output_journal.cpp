@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <libdeflate.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -35,17 +35,9 @@ std::string folder_of(const std::string& path) {
 }
 
 std::uint32_t crc32_of(std::string_view bytes) {
-  // zlib's CRC-32 (the same checksum as before) runs several times faster
-  // than a byte-wise table: reposts journal a quarter MB per page.
-  uLong crc = crc32(0L, Z_NULL, 0);
-  const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
-  for (std::size_t left = bytes.size(); left > 0;) {
-    const auto step = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
-    crc = crc32(crc, data, step);
-    data += step;
-    left -= step;
-  }
-  return static_cast<std::uint32_t>(crc);
+  // libdeflate's CRC-32 is zlib's checksum (the same sums as ever), ~5x
+  // faster than zlib's own (PCLMUL): reposts journal a quarter MB per page.
+  return libdeflate_crc32(0, bytes.data(), bytes.size());
 }
 
 std::string entry_header(std::uint64_t key, std::string_view payload) {
@@ -54,9 +46,10 @@ std::string entry_header(std::uint64_t key, std::string_view payload) {
   return std::to_string(key) + " " + std::to_string(payload.size()) + " " + crc + "\n";
 }
 
-/// Up to `size` bytes at `offset`; fewer only at the end of the file.
-std::string pread_some(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name) {
-  std::string out(size, '\0');
+/// Up to `size` bytes at `offset` into `out` (its memory reused); fewer only
+/// at the end of the file.
+void pread_into(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, std::string& out) {
+  out.resize(size);
   std::uint64_t got = 0;
   while (got < size) {
     const ssize_t n = ::pread(fd, out.data() + got, size - got, static_cast<off_t>(offset + got));
@@ -66,6 +59,11 @@ std::string pread_some(int fd, std::uint64_t offset, std::uint64_t size, const s
     got += static_cast<std::uint64_t>(n);
   }
   out.resize(got);
+}
+
+std::string pread_some(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name) {
+  std::string out;
+  pread_into(fd, offset, size, name, out);
   return out;
 }
 
@@ -246,19 +244,18 @@ void OutputJournal::load_existing(const std::string& fingerprint, const EntryChe
 }
 
 void OutputJournal::append(std::uint64_t key, std::string_view payload) {
-  std::string entry = entry_header(key, payload);
-  const std::uint64_t payload_at = size_ + entry.size();
-  entry.append(payload);
-  entry.push_back('\n');
-  write_all(fd_, entry, journal_path_);
-  entries_[key] = {payload_at, payload.size()};
-  size_ += entry.size();
+  const std::string header = entry_header(key, payload);
+  // One write of the three parts: no copy of the payload, and still one whole
+  // entry or a torn tail if the run dies.
+  const std::string_view parts[] = {header, payload, "\n"};
+  write_all(fd_, parts, journal_path_);
+  entries_[key] = {size_ + header.size(), payload.size()};
+  size_ += header.size() + payload.size() + 1;
 }
 
-std::string OutputJournal::read_at(std::uint64_t offset, std::uint64_t size) const {
-  std::string out = pread_some(fd_, offset, size, journal_path_);
+void OutputJournal::read_at(std::uint64_t offset, std::uint64_t size, std::string& out) const {
+  pread_into(fd_, offset, size, journal_path_, out);
   if (out.size() != size) throw RuntimeError("cannot read " + journal_path_ + ": it ends early");
-  return out;
 }
 
 void OutputJournal::finish(
@@ -267,9 +264,11 @@ void OutputJournal::finish(
   // After a signal the run ends here, its results kept for --resume, never in a final file.
   throw_if_stopping();
   // A failed write stops the loop; the stream without a buffer (no output) fails every write and goes on.
+  std::string payload;  // one buffer for every entry
   auto write_all_entries = [&](std::ostream& out) {
     for (const auto& [key, where] : entries_) {
-      write_entry(key, read_at(where.first, where.second), out);
+      read_at(where.first, where.second, payload);
+      write_entry(key, payload, out);
       if (!out && out.rdbuf() != nullptr) break;
     }
   };

@@ -59,15 +59,18 @@ class OutputJournal {
   /// The payload recorded under `key`; throws std::out_of_range if none.
   std::string read(std::uint64_t key) const {
     const auto& where = entries_.at(key);
-    return read_at(where.first, where.second);
+    std::string out;
+    read_at(where.first, where.second, out);
+    return out;
   }
 
   /// Records one task's output (any bytes) under its key. Throws
   /// RuntimeError "cannot write FILE.partial: REASON".
   void append(std::uint64_t key, std::string_view payload);
 
-  /// Writes every entry in key order through `write_entry` into the final
-  /// file, renames it into place and removes the journal. Throws Interrupted
+  /// Writes every entry in key order through `write_entry` (the payload is
+  /// valid until it returns) into the final file, renames it into place and
+  /// removes the journal. Throws Interrupted
   /// (see interrupts.hpp) instead after SIGINT, SIGTERM or SIGUSR1. Throws RuntimeError
   /// "cannot write FILE: REASON" (or "stdout") if any write fails; the journal
   /// is then kept, and no file stands under the final name. `keep_journal` keeps it
@@ -86,7 +89,7 @@ class OutputJournal {
   void start(const std::string& fingerprint);
   void load_existing(const std::string& fingerprint, const EntryCheck& check);
   void lock();
-  std::string read_at(std::uint64_t offset, std::uint64_t size) const;
+  void read_at(std::uint64_t offset, std::uint64_t size, std::string& out) const;
 
   bool in_tmp() const noexcept { return path_ == "-" || path_.empty() || special_; }
 

@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +30,28 @@ void write_all(int fd, std::string_view bytes, const std::string& name) {
       throw RuntimeError("cannot write " + name + ": " + reason(errno));
     }
     bytes.remove_prefix(static_cast<std::size_t>(wrote));
+  }
+}
+
+void write_all(int fd, std::span<const std::string_view> parts, const std::string& name) {
+  constexpr std::size_t kMaxParts = 64;
+  while (!parts.empty()) {
+    iovec vec[kMaxParts];
+    const std::size_t count = std::min(parts.size(), kMaxParts);
+    for (std::size_t i = 0; i < count; ++i) vec[i] = {const_cast<char*>(parts[i].data()), parts[i].size()};
+    ssize_t wrote = ::writev(fd, vec, static_cast<int>(count));
+    if (wrote < 0) {
+      if (errno == EINTR) continue;
+      throw RuntimeError("cannot write " + name + ": " + reason(errno));
+    }
+    // Whole parts written are done; a part cut short is finished on its own.
+    std::size_t done = 0;
+    while (done < count && static_cast<std::size_t>(wrote) >= parts[done].size()) wrote -= static_cast<ssize_t>(parts[done++].size());
+    if (done < count) {
+      write_all(fd, parts[done].substr(static_cast<std::size_t>(wrote)), name);
+      ++done;
+    }
+    parts = parts.subspan(done);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <ostream>
+#include <span>
 #include <streambuf>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@ namespace rankpool::cli {
 /// Writes every byte with write(2), retrying short writes and EINTR. Throws
 /// RuntimeError "cannot write NAME: REASON" (REASON from strerror) otherwise.
 void write_all(int fd, std::string_view bytes, const std::string& name);
+
+/// The same for `parts` one after the other, gathered by writev(2) (one
+/// system call where the kernel takes them all).
+void write_all(int fd, std::span<const std::string_view> parts, const std::string& name);
 
 /// A stream buffer over a file descriptor it does not own. The first failed
 /// write(2) is remembered and every later one dropped; check() throws it.

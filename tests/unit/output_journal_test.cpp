@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -220,6 +221,54 @@ TEST_F(JournalTest, AFailedWriteToADeviceSaysWhichAndWhy) {
   } catch (const RuntimeError& error) {
     EXPECT_EQ(std::string(error.what()), "cannot write /dev/full: No space left on device");
   }
+}
+
+TEST_F(JournalTest, EntriesOfEverySizeComeBackWhole) {
+  const std::string out = path("out.txt");
+  const std::string big(300'000, 'b');
+  {
+    OutputJournal journal(out, "run", false);
+    journal.append(0, big);
+    journal.append(1, "");
+    journal.append(2, "small");
+    journal.append(3, big + "c");
+  }
+  OutputJournal resumed(out, "run", true);
+  EXPECT_EQ(resumed.read(0), big);
+  EXPECT_EQ(resumed.read(2), "small");
+  write_lines(resumed);
+  EXPECT_EQ(slurp(out), big + "\n\nsmall\n" + big + "c\n");
+}
+
+TEST_F(JournalTest, WriteAllGathersManyPartsInOrder) {
+  std::vector<std::string> texts;
+  std::vector<std::string_view> parts;
+  std::string expected;
+  for (int i = 0; i < 200; ++i) {
+    texts.push_back(i % 7 == 0 ? std::string() : std::string(static_cast<std::size_t>(i * 997 % 70'000), char('a' + i % 26)));
+    expected += texts.back();
+  }
+  for (const auto& text : texts) parts.push_back(text);
+  const std::string file = path("parts.txt");
+  const int fd = create_new_file(file, O_WRONLY);
+  ASSERT_GE(fd, 0);
+  write_all(fd, parts, file);
+  ::close(fd);
+  EXPECT_EQ(slurp(file), expected);
+}
+
+TEST_F(JournalTest, WriteAllOfPartsSaysWhichAndWhy) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const int fd = ::open("/dev/full", O_WRONLY);
+  ASSERT_GE(fd, 0);
+  const std::string_view parts[] = {"head\n", "payload", "\n"};
+  try {
+    write_all(fd, parts, "/dev/full");
+    FAIL() << "wrote to /dev/full";
+  } catch (const RuntimeError& error) {
+    EXPECT_EQ(std::string(error.what()), "cannot write /dev/full: No space left on device");
+  }
+  ::close(fd);
 }
 
 TEST(FactorialEntry, TakesOnlyTheRightNAndDigitsThatCanBeItsFactorial) {
