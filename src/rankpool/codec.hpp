@@ -56,6 +56,7 @@ struct Codec<T, std::enable_if_t<std::is_trivially_copyable_v<T>>> {
 template <>
 struct Codec<std::string> {
   static void encode(const std::string& value, std::string& out) { out = value; }
+  static void encode(std::string&& value, std::string& out) { out = std::move(value); }
   static std::string decode(std::string_view bytes) { return std::string(bytes); }
 };
 

@@ -198,7 +198,7 @@ class EncodingStream final : public TaskStream<R> {
   void finish(std::uint64_t ticket, Outcome<R> outcome) override {
     Outcome<std::string> encoded;
     encoded.error = std::move(outcome.error);
-    if (outcome.value) Codec<R>::encode(*outcome.value, encoded.value.emplace());
+    if (outcome.value) Codec<R>::encode(std::move(*outcome.value), encoded.value.emplace());
     raw_.finish(ticket, std::move(encoded));
   }
 
@@ -244,7 +244,7 @@ class TypedTaskRunner final : public TaskRunner {
       for (auto& outcome : job_.run_many(indices)) {
         Outcome<std::string>& encoded = out.emplace_back();
         encoded.error = std::move(outcome.error);
-        if (outcome.value) Codec<job_result_t<J>>::encode(*outcome.value, encoded.value.emplace());
+        if (outcome.value) Codec<job_result_t<J>>::encode(std::move(*outcome.value), encoded.value.emplace());
       }
     }
     return out;

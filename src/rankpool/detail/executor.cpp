@@ -87,10 +87,14 @@ std::string Executor::handle(int tag, std::string_view message) {
 }
 
 void Executor::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out) {
+  run(job_id, tasks, [&out](TaskRecord&& record) { write(out, record); });
+}
+
+void Executor::run(std::uint64_t job_id, const TaskList& tasks, const std::function<void(TaskRecord&&)>& emit) {
   auto found = jobs_.find(job_id);
   LoadedJob* job = found == jobs_.end() ? nullptr : &found->second;
   if (job && job->runner && job->runner->runs_many() && tasks.kind == ArgKind::kIndex && tasks.size() > 1) {
-    run_many(*job, tasks, out);
+    run_many(*job, tasks, emit);
     return;
   }
   for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -110,11 +114,11 @@ void Executor::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out)
     }
     record.end = wall_seconds();
     if (job && job->trace) trace(*job, record.ok ? "finish" : "fail", record.index, record.end - record.start);
-    write(out, record);
+    emit(std::move(record));
   }
 }
 
-void Executor::run_many(LoadedJob& job, const TaskList& tasks, ByteWriter& out) {
+void Executor::run_many(LoadedJob& job, const TaskList& tasks, const std::function<void(TaskRecord&&)>& emit) {
   const double start = wall_seconds();
   if (job.trace)
     for (std::uint64_t index : tasks.indices) trace(job, "start", index, -1);
@@ -141,7 +145,7 @@ void Executor::run_many(LoadedJob& job, const TaskList& tasks, ByteWriter& out) 
       record.payload = std::move(outcomes[i].error);
     }
     if (job.trace) trace(job, record.ok ? "finish" : "fail", record.index, end - start);
-    write(out, record);
+    emit(std::move(record));
   }
 }
 

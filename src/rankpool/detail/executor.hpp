@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -45,6 +46,8 @@ class Executor {
   }
   /// Runs tasks of a loaded job and appends one record per task to `out`.
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
+  /// The same, handing each record to `emit` as it is made (no encoding).
+  void run(std::uint64_t job_id, const TaskList& tasks, const std::function<void(TaskRecord&&)>& emit);
   /// Whether a kTasks message is for a loaded job that holds several tasks at once (TaskRunner::concurrency).
   bool streams(std::string_view tasks_message) const;
   /// Runs a kTasks message of such a job in one run_stream call, with every
@@ -63,7 +66,7 @@ class Executor {
     std::string load_error;
     bool trace = false;
   };
-  void run_many(LoadedJob& job, const TaskList& tasks, ByteWriter& out);
+  void run_many(LoadedJob& job, const TaskList& tasks, const std::function<void(TaskRecord&&)>& emit);
   void trace(const LoadedJob& job, const char* event, std::uint64_t index, double seconds) const;
 
   const JobRegistry& registry_;
