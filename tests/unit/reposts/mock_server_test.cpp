@@ -186,10 +186,9 @@ TEST_F(MockServer, StopWakesStalledRequests) {
   while (server_->stats().stalled == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  auto start_stop = std::chrono::steady_clock::now();
   server_->stop();
-  EXPECT_LT(seconds_since(start_stop), 2.0);
-  ASSERT_EQ(pending.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  // A hang guard only: a stalled request that stop() did not wake waits 60 s.
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   (void)pending.get();
 }
 
@@ -209,9 +208,9 @@ TEST_F(MockServer, LatencyIsPerRequestNotQueued) {
   for (auto& answer : answers) {
     EXPECT_EQ(answer.get().status, 200);
   }
-  auto elapsed = seconds_since(begin);
-  EXPECT_GE(elapsed, 0.4);
-  EXPECT_LT(elapsed, 2.0) << "requests were queued behind each other";
+  EXPECT_GE(seconds_since(begin), 0.4) << "the latency was not applied";
+  // Queued behind each other they would be served one at a time.
+  EXPECT_GE(server_->stats().most_at_once, 10u) << "requests were queued behind each other";
   EXPECT_EQ(server_->stats().requests, static_cast<std::uint64_t>(kClients));
 }
 
