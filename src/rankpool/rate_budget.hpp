@@ -9,7 +9,7 @@ namespace rankpool {
 
 /// A run-wide budget of `per_second` slots a second, known by its name: all
 /// processes of a session that acquire from a budget of one name share one
-/// timeline of slots spaced 1.02/per_second apart (2 % for jitter), so a
+/// timeline of slots spaced 1.05/per_second apart (5 % for jitter), so a
 /// server that counts the requests made at those slots sees at most
 /// `per_second` in any second.
 ///
@@ -26,8 +26,8 @@ namespace rankpool {
 ///
 /// Slices given to different workers never overlap, and between them the
 /// master leaves a short gap (kLeaseGuardSeconds) for the time a lease
-/// takes to arrive. A slot not taken within a fifth of a spacing of its
-/// time is lost (a busy worker does not bunch its late requests together). So a
+/// takes to arrive. A slot not taken within a fifth of a spacing (and 10 ms)
+/// of its time is lost (a busy worker does not bunch its late requests together). So a
 /// budget is a ceiling: workers that hold slots they do not use leave the
 /// run below it.
 ///

@@ -15,10 +15,18 @@ namespace {
 /// A lease covers about this much of the timeline.
 constexpr double kLeaseSeconds = 0.25;
 /// Slots stand this much more than 1/rate apart: a few milliseconds of
-/// jitter (a wake-up, a send) cannot put rate + 1 requests in one second.
-constexpr double kSpacingMargin = 1.02;
-/// A slot is still taken this late, in spacings; later, it is lost.
+/// jitter (a wake-up, a send, the server's own scheduling on a busy machine:
+/// 2 % was not enough with 5 processes on 2 cores) cannot put rate + 1
+/// requests in one second.
+constexpr double kSpacingMargin = 1.05;
+/// A slot is still taken this late, in spacings, and at most kLateSlotSeconds;
+/// later, it is lost. A late slot shortens the gap to the next by as much, so
+/// R + 1 requests span at least 1.05 s - 10 ms: never R + 1 in one second,
+/// whatever R (a fifth of a spacing alone would allow it below R = 12).
 constexpr double kLateSlot = 0.2;
+constexpr double kLateSlotSeconds = 0.010;
+/// How often acquire() reads grants while it waits for a slot.
+constexpr std::chrono::milliseconds kGrantPoll{1};
 
 std::atomic<LeaseClient*> g_lease_client{nullptr};
 
@@ -39,7 +47,7 @@ LeaseSlots BudgetTimeline::lease(const std::string& name, double per_second, std
   std::lock_guard lock(mutex_);
   Line& line = lines_[name];
   // Another holder's slice ends at `next`: its slots may fire a little late,
-  // and ours a little early (a lease counts from when it was asked for).
+  // the guard keeps them apart.
   Clock::time_point start = line.next;
   if (line.holder != holder) start += seconds(kLeaseGuardSeconds);
   start = std::max(start, now);
@@ -62,7 +70,6 @@ void LeaseClient::ask(const std::string& name, double per_second, Budget& budget
   outbox_.reap();
   outbox_.post(0, kLease, std::move(out).finish());
   budget.asked = true;
-  budget.asked_at = Clock::now();
 }
 
 void LeaseClient::take_grant(std::string_view message) {
@@ -73,10 +80,14 @@ void LeaseClient::take_grant(std::string_view message) {
   if (found == budgets_.end() || !found->second.asked) return;
   Budget& budget = found->second;
   budget.asked = false;
-  // Counted from the asking, not the reading: a grant read late (the job was
-  // busy) still puts its slots where the master placed them.
+  // Counted from the reading: the master placed the slots `first` seconds
+  // after it answered, which was before now. Counting from the asking would
+  // put them early by however long the master took to answer (a planned
+  // sleep: up to 20 ms), and two slices would crowd each other. A grant read
+  // late only costs slots; acquire() reads grants while it waits.
+  const auto read_at = Clock::now();
   for (std::uint32_t i = 0; i < slots.count; ++i)
-    budget.slots.push_back(budget.asked_at + seconds(slots.first + slots.spacing * i));
+    budget.slots.push_back(read_at + seconds(slots.first + slots.spacing * i));
 }
 
 void LeaseClient::poll() {
@@ -93,7 +104,7 @@ void LeaseClient::poll() {
 void LeaseClient::acquire(const std::string& name, double per_second) {
   Budget& budget = budgets_[name];
   const std::uint32_t lease = lease_slots(per_second);
-  const auto grace = seconds(kLateSlot / per_second);
+  const auto grace = seconds(std::min(kLateSlot / per_second, kLateSlotSeconds));
   Backoff backoff(64, 1000);
   for (;;) {
     poll();
@@ -104,7 +115,12 @@ void LeaseClient::acquire(const std::string& name, double per_second) {
       budget.slots.pop_front();
       // Ask for the next slice while half of this one is left.
       if (!budget.asked && 2 * budget.slots.size() <= lease) ask(name, per_second, budget);
-      std::this_thread::sleep_until(slot);
+      // Wait for the slot reading grants, so the next slice is placed where
+      // the master put it rather than when this process next looks.
+      for (auto at = Clock::now(); at < slot; at = Clock::now()) {
+        std::this_thread::sleep_until(std::min(slot, at + kGrantPoll));
+        poll();
+      }
       return;
     }
     if (!budget.asked) ask(name, per_second, budget);

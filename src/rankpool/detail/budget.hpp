@@ -61,7 +61,6 @@ class LeaseClient {
   struct Budget {
     std::deque<Clock::time_point> slots;
     bool asked = false;
-    Clock::time_point asked_at{};
   };
   void ask(const std::string& name, double per_second, Budget& budget);
   /// Takes the grants that have arrived, without waiting.

@@ -267,7 +267,7 @@ struct LeaseRequest {
   friend void fields(auto& ar, MessageOf<LeaseRequest> auto& m) { ar & m.name & m.per_second & m.slots; }
 };
 /// Slots of a lease: the first `first` seconds after the master answered
-/// (the worker counts from when it asked), then one every `spacing`.
+/// (the worker counts from when it reads the grant), then one every `spacing`.
 struct LeaseSlots {
   std::uint32_t count = 0;
   double first = 0;
