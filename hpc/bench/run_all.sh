@@ -5,7 +5,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 status=0
-for script in dispatch cpu_scaling per_task startup memory overlap io_latency grain dispatch_bare sched exec reposts_cpu; do
+for script in dispatch cpu_scaling per_task startup memory overlap io_latency grain dispatch_bare sched exec reposts_cpu reposts_inflight; do
   echo "run_all: $script.sh $*" >&2
   "$here/$script.sh" "$@" || { status=1; echo "run_all: $script.sh failed" >&2; }
   echo
