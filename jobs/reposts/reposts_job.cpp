@@ -65,6 +65,17 @@ std::string page_payload(const RepostPage& page, const ClientStats& before, cons
   return out;
 }
 
+/// One page with the job's one-at-a-time client, its failure as an outcome.
+Outcome<std::string> one_page(const RepostsJob& job, std::uint64_t index) {
+  Outcome<std::string> outcome;
+  try {
+    outcome.value = job(index);
+  } catch (const std::exception& error) {
+    outcome.error = error.what();
+  }
+  return outcome;
+}
+
 }  // namespace
 
 std::string RepostsJob::operator()(std::uint64_t index) const {
@@ -79,13 +90,7 @@ std::vector<Outcome<std::string>> RepostsJob::run_many(std::span<const std::uint
   std::vector<Outcome<std::string>> out(indices.size());
   SharedClients& shared = shared_clients(*this);
   if (!shared.fetcher) {
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-      try {
-        out[i].value = (*this)(indices[i]);
-      } catch (const std::exception& error) {
-        out[i].error = error.what();
-      }
-    }
+    for (std::size_t i = 0; i < indices.size(); ++i) out[i] = one_page(*this, indices[i]);
     return out;
   }
   std::vector<PageRequest> requests;
@@ -117,15 +122,7 @@ std::vector<Outcome<std::string>> RepostsJob::run_many(std::span<const std::uint
 void RepostsJob::run_stream(TaskStream<std::string>& stream) const {
   SharedClients& shared = shared_clients(*this);
   if (!shared.fetcher) {
-    while (auto task = stream.next()) {
-      Outcome<std::string> outcome;
-      try {
-        outcome.value = (*this)(task->index);
-      } catch (const std::exception& error) {
-        outcome.error = error.what();
-      }
-      stream.finish(task->ticket, std::move(outcome));
-    }
+    while (auto task = stream.next()) stream.finish(task->ticket, one_page(*this, task->index));
     return;
   }
   PageSource source;

@@ -29,26 +29,6 @@ std::string current_exception_type_of(const std::exception_ptr& error) {
   }
 }
 
-namespace {
-
-/// Runs `task`, filling the record's payload, or its error and the error's type.
-template <class Task>
-void run_guarded(TaskRecord& record, Task&& task) {
-  try {
-    record.payload = task();
-  } catch (const std::exception& error) {
-    record.ok = false;
-    record.payload = error.what();
-    record.error_type = current_exception_type();
-  } catch (...) {
-    record.ok = false;
-    record.payload = "unknown exception";
-    record.error_type = current_exception_type();
-  }
-}
-
-}  // namespace
-
 Executor::Executor(const JobRegistry& registry, int rank, std::string host, long pid)
     : registry_(registry), rank_(rank), host_(std::move(host)), pid_(pid) {}
 

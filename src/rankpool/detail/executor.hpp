@@ -81,4 +81,20 @@ std::string current_exception_type();
 /// The readable name of the exception `error` holds.
 std::string current_exception_type_of(const std::exception_ptr& error);
 
+/// Runs `task`, filling the record's payload, or its error and the error's type.
+template <class Task>
+void run_guarded(TaskRecord& record, Task&& task) {
+  try {
+    record.payload = task();
+  } catch (const std::exception& error) {
+    record.ok = false;
+    record.payload = error.what();
+    record.error_type = current_exception_type();
+  } catch (...) {
+    record.ok = false;
+    record.payload = "unknown exception";
+    record.error_type = current_exception_type();
+  }
+}
+
 }  // namespace rankpool::detail

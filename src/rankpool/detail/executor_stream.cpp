@@ -151,18 +151,12 @@ void Executor::stream(std::string_view tasks_message, StreamPort& port) {
     };
   Feed feed(job_id, port, std::move(trace));
   feed.add(tasks_message);
-  std::string error = "the job's run_stream returned before it finished the task";
-  std::string type = "std::logic_error";
-  try {
+  TaskRecord failure;
+  run_guarded(failure, [&] {
     job.runner->run_stream(feed);
-  } catch (const std::exception& thrown) {
-    error = thrown.what();
-    type = current_exception_type();
-  } catch (...) {
-    error = "unknown exception";
-    type = current_exception_type();
-  }
-  feed.fail_rest(error, type);
+    return std::string("the job's run_stream returned before it finished the task");
+  });
+  feed.fail_rest(failure.payload, failure.ok ? "std::logic_error" : failure.error_type);
 }
 
 }  // namespace rankpool::detail
