@@ -330,3 +330,30 @@ class CpuMeter:
     def others_share(self):
         """Other processes' CPU as a share of all CPUs over the run."""
         return self.others / (self.wall * (os.cpu_count() or 1))
+
+
+class Mock:
+    """`rankpool mock-weibo` on a free port (optionally pinned to one CPU), its URL, its CPU, stop()."""
+
+    def __init__(self, bin_, latency_ms=0, cpu=None):
+        self.cmd = [bin_, 'mock-weibo', '--port', '0', '--latency-ms', str(latency_ms)]
+        if cpu is not None:
+            self.cmd = ['taskset', '-c', str(cpu)] + self.cmd
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith('http'):
+            self.stop()
+            raise RuntimeError(f'mock-weibo printed no URL: {self.url!r}')
+
+    def cpu_seconds(self):
+        with open(f'/proc/{self.proc.pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()

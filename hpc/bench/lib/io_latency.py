@@ -13,33 +13,14 @@ own bound is (1 + ceil(10 / K)) request times. When this rankpool has
 """
 import math
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (PEERS, PY, common_args, fmt, footer, json_lines, log, mpirun, rankpool_bin,  # noqa: E402
+from benchlib import (PEERS, PY, Mock, common_args, fmt, footer, json_lines, log, mpirun, rankpool_bin,  # noqa: E402
                       ratio, run, run_json, show, start, table)
 
 MID = '3664072912104801'
 TOKEN_ENV = {'WEIBO_ACCESS_TOKEN': 'bench-token'}   # the mock takes any non-empty token
-
-
-class Mock:
-    def __init__(self, bin_, latency_ms):
-        self.cmd = [bin_, 'mock-weibo', '--port', '0', '--latency-ms', str(latency_ms)]
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith('http'):
-            self.stop()
-            raise RuntimeError(f'mock-weibo printed no URL: {self.url!r}')
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def has_inflight(bin_):

@@ -21,36 +21,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LIB, PY, common_args, fmt, footer, load_str, log, median, rankpool_bin, ratio, run,  # noqa: E402
-                      show, start, table)
+from benchlib import (LIB, PY, Mock, common_args, fmt, footer, load_str, log, median, rankpool_bin, ratio,  # noqa: E402
+                      run, show, start, table)
 
 FIRST_MID = 3664072912104801
 TOKEN_ENV = {'WEIBO_ACCESS_TOKEN': 'bench-token'}   # the mock takes any non-empty token
-
-
-class Mock:
-    def __init__(self, bin_, cpu=None):
-        self.cmd = [bin_, 'mock-weibo', '--port', '0', '--latency-ms', '0']
-        if cpu is not None:
-            self.cmd = ['taskset', '-c', str(cpu)] + self.cmd
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith('http'):
-            self.stop()
-            raise RuntimeError(f'mock-weibo printed no URL: {self.url!r}')
-
-    def cpu_seconds(self):
-        with open(f'/proc/{self.proc.pid}/stat') as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def measured(cmd, tmp, env):

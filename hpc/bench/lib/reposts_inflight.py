@@ -13,8 +13,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import common_args, fmt, footer, log, mpirun, rankpool_bin, run_json, show, start, table  # noqa: E402
-from io_latency import MID, TOKEN_ENV, Mock  # noqa: E402
+from benchlib import Mock, common_args, fmt, footer, log, mpirun, rankpool_bin, run_json, show, start, table  # noqa: E402
+from io_latency import MID, TOKEN_ENV  # noqa: E402
 
 VARIANTS = ['apply_async', 'map', 'imap_unordered']
 TARGET = 2.2
