@@ -61,13 +61,9 @@ for tool in ip unshare mpirun python3 timeout awk; do
 done
 export PATH=$PATH:/usr/sbin
 
-src_bin=${RANKPOOL_BIN:-}
-if [[ -z $src_bin ]]; then
-  for candidate in "$repo/build/release/src/cli/rankpool" "$repo/build/src/cli/rankpool"; do
-    [[ -x $candidate ]] || continue
-    [[ -n $src_bin && ! $candidate -nt $src_bin ]] || src_bin=$candidate
-  done
-fi
+# shellcheck source=tests/e2e/rankpool_bin.sh
+source "$repo/tests/e2e/rankpool_bin.sh"
+src_bin=$(rankpool_bin "$repo")
 [[ -n $src_bin && -x $src_bin ]] || fatal "no rankpool binary at '$src_bin': build it (cmake --preset release && cmake --build --preset release) or set RANKPOOL_BIN"
 
 # shellcheck source=hpc/env.sh

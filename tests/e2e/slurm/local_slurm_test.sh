@@ -62,14 +62,9 @@ fi
 export PATH=$PATH:/usr/sbin
 for tool in mpirun python3 timeout; do command -v "$tool" >/dev/null || fatal "$tool not found"; done
 
-# Default: the newer of the release preset's build and a plain build/.
-src_bin=${RANKPOOL_BIN:-}
-if [[ -z $src_bin ]]; then
-  for candidate in "$repo/build/release/src/cli/rankpool" "$repo/build/src/cli/rankpool"; do
-    [[ -x $candidate ]] || continue
-    [[ -n $src_bin && ! $candidate -nt $src_bin ]] || src_bin=$candidate
-  done
-fi
+# shellcheck source=tests/e2e/rankpool_bin.sh
+source "$repo/tests/e2e/rankpool_bin.sh"
+src_bin=$(rankpool_bin "$repo")
 [[ -n $src_bin && -x $src_bin ]] || fatal "no rankpool binary at '$src_bin': build it (cmake --preset release && cmake --build --preset release) or set RANKPOOL_BIN"
 
 # --- leftovers of a run that was killed before its own cleanup -----------------

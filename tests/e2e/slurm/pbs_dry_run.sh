@@ -35,14 +35,9 @@ record() { # name verdict detail
   [[ $2 != FAIL ]] || failures=$((failures + 1))
 }
 
-# Default: the newer of the release preset's build and a plain build/.
-bin=${RANKPOOL_BIN:-}
-if [[ -z $bin ]]; then
-  for candidate in "$repo/build/release/src/cli/rankpool" "$repo/build/src/cli/rankpool"; do
-    [[ -x $candidate ]] || continue
-    [[ -n $bin && ! $candidate -nt $bin ]] || bin=$candidate
-  done
-fi
+# shellcheck source=tests/e2e/rankpool_bin.sh
+source "$repo/tests/e2e/rankpool_bin.sh"
+bin=$(rankpool_bin "$repo")
 [[ -n $bin && -x $bin ]] || { say "ERROR: no rankpool binary at '$bin': build it (cmake --preset release && cmake --build --preset release) or set RANKPOOL_BIN"; exit 2; }
 command -v mpirun >/dev/null || { say "ERROR: mpirun not found"; exit 2; }
 
