@@ -20,7 +20,9 @@ BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(BENCH))
 PEERS = os.path.join(BENCH, 'peers')
 LIB = os.path.join(BENCH, 'lib')
-PY = '/usr/bin/python3'   # Debian's: the one with mpi4py
+# Debian's /usr/bin/python3 is the one with mpi4py; BENCH_PYTHON names another (a machine whose
+# mpi4py lives in a virtual environment).
+PY = os.environ.get('BENCH_PYTHON', '/usr/bin/python3')
 
 # What hpc/env.sh sets, for a run that did not come through the .sh wrapper.
 ENV_DEFAULTS = {
