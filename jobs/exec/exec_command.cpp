@@ -9,6 +9,7 @@
 #include <memory>
 #include <system_error>
 
+#include "cli/interrupts.hpp"
 #include "cli/output_journal.hpp"
 #include "cli/pool_command.hpp"
 #include "cli/run_variant.hpp"
@@ -107,9 +108,14 @@ int ExecCommand::run(Pool& pool) {
   // Without --out or --output-dir the commands' output is shown as each ends.
   const bool show_output = !journal && job.output_dir.empty();
 
+  // What a signal's line says: the journal's count (resumed rows too), else this run's.
+  std::uint64_t arrived = 0;
+  const cli::RunProgressScope progress(count, [&arrived] { return arrived; });
+
   cli::note_serial_fallback(pool);
   const cli::RunReport report =
       cli::run_variant(pool, job, task_set, run, [&](std::uint64_t index, const CommandOutcome& outcome) {
+        ++arrived;
         const std::uint64_t line = tasks.lines.at(index);
         if (outcome.failed()) failures.push_back({index, line, outcome.exit_code, outcome.timed_out});
         if (journal) journal->append(index, make_row(index, line, job.commands[index], outcome, job.output_dir));

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <exception>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -154,17 +153,7 @@ int FactorialCommand::run(Pool& pool) {
 
   // What a signal's line says: the journal's count (resumed entries too), else this run's.
   std::uint64_t arrived = 0;
-  cli::run_progress().total = numbers.size();
-  if (!journal) cli::run_progress().done = [&arrived] { return arrived; };
-  struct ForgetProgress {
-    // While an error unwinds, its line may still name the journal; `done` points into this frame.
-    ~ForgetProgress() {
-      if (std::uncaught_exceptions() == 0)
-        cli::run_progress() = {};
-      else
-        cli::run_progress().done = nullptr;
-    }
-  } forget_progress;
+  const cli::RunProgressScope progress(numbers.size(), [&arrived] { return arrived; });
 
   cli::note_serial_fallback(pool);
   std::uint64_t result_bytes = 0;

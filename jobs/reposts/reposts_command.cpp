@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/output_journal.hpp"
+#include "cli/interrupts.hpp"
 #include "cli/run_variant.hpp"
 #include "reposts/errors.hpp"
 #include "reposts/inputs.hpp"
@@ -104,6 +105,7 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
                                      cli::OutputJournal& journal, Totals& totals) const {
   std::vector<std::int64_t>& totals_by_post = totals.post_totals;
   totals_by_post.assign(job.mids.size(), -1);
+  cli::run_progress().total = 0;  // known once page 1 of every post is in
   auto note_failures = [&](const cli::RunReport& phase_report, const RepostsJob& phase) {
     for (const TaskFailure& failure : phase_report.failures)
       if (failure.index < phase.pages.size()) totals.failed_posts.insert(phase.pages[failure.index].first);
@@ -145,6 +147,7 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
       rest.pages.emplace_back(post, static_cast<std::uint32_t>(page));
     }
   }
+  cli::run_progress().total = first.pages.size() + rest.pages.size();
   const cli::RunReport second = cli::run_variant(pool, rest, TaskSet(rest_tasks), run,
                                                  [&](std::uint64_t index, const std::string& payload) {
                                                    record(index, payload, rest);
@@ -177,6 +180,8 @@ int RepostsCommand::run(Pool& pool) {
                                  throw std::runtime_error("is not a page of this run's posts");
                                check_page_result(payload);
                              });
+  // The journal counts the pages for a signal's line; fetch() knows their number after page 1 of every post.
+  const cli::RunProgressScope progress(0, {});
   cli::note_serial_fallback(pool);
   Totals totals;
   const cli::RunReport report = fetch(pool, run, job, journal, totals);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 
 namespace rankpool::cli {
@@ -135,6 +136,20 @@ void throw_if_stopping() {
 RunProgress& run_progress() {
   static RunProgress progress;
   return progress;
+}
+
+RunProgressScope::RunProgressScope(std::uint64_t total, std::function<std::uint64_t()> done) {
+  RunProgress& progress = run_progress();
+  progress.total = total;
+  if (!progress.done) progress.done = std::move(done);  // a journal counts its own (resumed entries too)
+}
+
+RunProgressScope::~RunProgressScope() {
+  // While an error unwinds, its line may still name the journal; `done` points into the command's frame.
+  if (std::uncaught_exceptions() == 0)
+    run_progress() = {};
+  else
+    run_progress().done = nullptr;
 }
 
 int end_interrupted(const Interrupted& stop) {

@@ -80,6 +80,18 @@ struct RunProgress {
 /// The run's progress, for the line; the journal and the command fill it.
 RunProgress& run_progress();
 
+/// A command's hold on run_progress() for one run: sets the total and, where
+/// no journal counts the results, `done`; clears both when the run ends. While
+/// an error unwinds, the journal's name stays for the error's line.
+class RunProgressScope {
+ public:
+  /// `total`: the run's tasks, resumed ones included (0: not known yet).
+  RunProgressScope(std::uint64_t total, std::function<std::uint64_t()> done);
+  ~RunProgressScope();
+  RunProgressScope(const RunProgressScope&) = delete;
+  RunProgressScope& operator=(const RunProgressScope&) = delete;
+};
+
 /// Prints "rankpool: " + the line on stderr. If the engine is not idle, ends
 /// the process here with the exit code (std::_Exit: nothing may wait on the
 /// pool again); else returns the exit code.

@@ -246,7 +246,10 @@ def check_resume(binary, mpiexec, tmp, check):
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     try:
-        proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
+        said = re.search(r"^rankpool: interrupted: (\d+) of (\d+) tasks done; (.*) kept", err, re.M)
+        check("resume: the interrupted line counts the journal's rows of all", said is not None
+              and int(said.group(2)) == COMMANDS and 0 < int(said.group(1)) <= COMMANDS, err[-2000:])
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
