@@ -83,10 +83,15 @@ Fd open_output(const std::string& path) {
 // previous course. SIGKILL cannot be caught; a scheduler's cgroup covers that.
 
 std::atomic<pid_t> running_group{0};
+// A worker notes SIGTERM and goes on until the launcher's SIGKILL a second
+// later: a command started in that second would outlive it. Once an ending
+// signal came, no command starts, and one spawned as it came is killed.
+std::atomic<int> ending_signal{0};
 constexpr std::array<int, 3> kEndingSignals{SIGTERM, SIGINT, SIGHUP};
 struct sigaction previous_actions[kEndingSignals.size()];
 
 void kill_group_and_reraise(int signal_number) {
+  ending_signal.store(signal_number);
   const pid_t group = running_group.load();
   if (group > 0) kill(-group, SIGKILL);
   for (std::size_t i = 0; i < kEndingSignals.size(); ++i)
@@ -319,6 +324,9 @@ void ChildEnvironment::set_task(std::uint64_t task) {
 
 ChildResult run_child(const ChildRequest& request, ChildEnvironment& environment) {
   install_group_guard();
+  if (const int signal_number = ending_signal.load())
+    throw RuntimeError("exec: not started: this rank got signal " + std::to_string(signal_number) +
+                       " (the run is ending)");
   const bool capture = request.stdout_path.empty();
   Pipe out, err;
   if (capture) {
@@ -336,6 +344,7 @@ ChildResult run_child(const ChildRequest& request, ChildEnvironment& environment
   const Clock::time_point start = Clock::now();
   const pid_t pid = spawn.spawn(request.command, environment.envp());
   running_group.store(pid);
+  if (ending_signal.load()) kill(-pid, SIGKILL);  // the handler ran before the store: it missed this one
   out.write.reset();
   err.write.reset();
   // A pidfd makes the child's exit one more thing to poll (Linux 5.3+);

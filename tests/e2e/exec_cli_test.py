@@ -281,6 +281,41 @@ def check_resume(binary, mpiexec, tmp, check):
     check("resume: at most the in-flight commands again", len(twice) <= 8, twice)
 
 
+def check_nothing_left_running(binary, mpiexec, tmp, check):
+    """SIGINT, and a drain (SIGUSR1) past its deadline, end the run with commands
+    running and more queued: the launcher's SIGTERM then SIGKILL end the ranks,
+    and no command may outlive them (none running, none started in between)."""
+    marker = f"sleep 31.{os.getpid()}"  # this run's commands alone: other runs may share the machine
+    tasks = os.path.join(tmp, "long.txt")
+    with open(tasks, "w") as f:
+        f.write(f"{marker}\n" * 8)
+    for sig, extra, label in ((signal.SIGINT, [], "SIGINT"),
+                              (signal.SIGUSR1, ["--drain-seconds", "1"], "drain past its deadline")):
+        proc = subprocess.Popen([mpiexec, "--oversubscribe", "-np", "3", binary, "exec", "--tasks", tasks] + extra,
+                                env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None and len(running(marker)) < 2:
+            time.sleep(0.05)
+        check(f"{label}: the commands started", len(running(marker)) >= 2, running(marker))
+        proc.send_signal(sig)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            check(f"{label}: the run ended", False, "still running 30 s after the signal")
+        time.sleep(1)  # a command started as the ranks ended would show now
+        left = running(marker)
+        check(f"{label}: no command left running", not left, left)
+        for pid in left:
+            os.kill(int(pid), signal.SIGKILL)
+
+
+def running(pattern):
+    return subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True).stdout.split()
+
+
 def main():
     binary, mpiexec, np = sys.argv[1], sys.argv[2], int(sys.argv[3])
     check = Checker()
@@ -289,6 +324,7 @@ def main():
         check_small_runs(binary, mpiexec, np, tmp, check)
         if np >= 3:
             check_resume(binary, mpiexec, tmp, check)
+            check_nothing_left_running(binary, mpiexec, tmp, check)
     if check.failures:
         print("\n".join(check.failures))
         return 1
