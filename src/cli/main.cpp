@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "cli/interrupts.hpp"
 #include "cli/launch_rank.hpp"
+#include "cli/pool_options.hpp"
 #include "cli/registry.hpp"
 #include "rankpool/session.hpp"
 
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
     for (auto& command : commands)
       if (command->selected() && command->standalone())
         return run_reporting_errors([&] { return command->run_standalone(); });
+  if (usage_error.empty()) usage_error = rankpool::cli::take_bad_wait_environment();
 
   return run_reporting_errors([&] {
     rankpool::Session session(argc, argv, rankpool::cli::all_jobs());

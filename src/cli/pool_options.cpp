@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -57,6 +58,14 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
                      "how ranks wait: block (spin; map's scatter blocking) where each rank has a core, backoff "
                      "(sleep) where ranks outnumber cores, auto decides per host (default: auto, or RANKPOOL_WAIT)")
       ->check(CLI::IsMember({"auto", "block", "backoff"}));
+}
+
+std::string take_bad_wait_environment() {
+  const char* word = std::getenv("RANKPOOL_WAIT");
+  if (word == nullptr || parse_wait_policy(word)) return "";
+  std::string error = "RANKPOOL_WAIT=" + std::string(word) + ": not one of auto, block, backoff";
+  ::unsetenv("RANKPOOL_WAIT");
+  return error;
 }
 
 JournalMode journal_mode(const PoolOptions& options) noexcept {

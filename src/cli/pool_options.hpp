@@ -39,6 +39,11 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
 /// run. Throws UsageError.
 RunOptions apply_pool_options(const PoolOptions& options, Pool& pool);
 
+/// The usage error of a RANKPOOL_WAIT that is not auto, block or backoff
+/// ("": none). It takes the variable out of this process's environment, so the
+/// session does not warn of it again.
+std::string take_bad_wait_environment();
+
 /// What --resume and --fresh ask of an existing FILE.partial.
 JournalMode journal_mode(const PoolOptions& options) noexcept;
 

@@ -7,7 +7,7 @@ import stat
 import sys
 import tempfile
 
-from e2e_util import launch, rankpool_error_lines
+from e2e_util import ENV, launch, rankpool_error_lines
 
 
 def cases(tmp):
@@ -42,6 +42,7 @@ def cases(tmp):
         (f + ["--upto", "10", "--out", "-", "--json"], "both write to stdout"),
         (["sleep", "--seconds", "1"], "--tasks"),
         (["sleep", "--tasks", "5", "--seconds", "-1"], "--seconds"),
+        (["sleep", "--tasks", "3"], "RANKPOOL_WAIT=spin: not one of", {"RANKPOOL_WAIT": "spin"}),
     ], out
     return rows
 
@@ -53,9 +54,10 @@ def main():
         rows, out = cases(tmp)
         if os.geteuid() == 0:  # root writes anywhere: the read-only folder proves nothing
             rows = [r for r in rows if r[1] != "not writable"]
-        for args, expect in rows:
+        for args, expect, *env in rows:
             run = launch(binary, np, args + (["--out", out] if args[:1] == ["factorial"] and "--out" not in args
-                                             and "--resume" not in args else []), timeout=30, mpiexec=mpiexec)
+                                             and "--resume" not in args else []), timeout=30, mpiexec=mpiexec,
+                         env=dict(ENV, **env[0]) if env else None)
             lines = rankpool_error_lines(run.stderr)
             label = " ".join(args)
             if run.returncode != 2:

@@ -7,6 +7,7 @@
 #include <bit>
 #include <climits>
 #include <cstdlib>
+#include <iostream>
 #include <exception>
 #include <limits>
 
@@ -95,7 +96,13 @@ Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::
   for (std::size_t rank = 0; rank < slots_.size(); ++rank) slots_[rank].rank = static_cast<int>(rank);
   pool_size_ = world_workers();
   WaitPolicy asked = WaitPolicy::kAuto;
-  if (const char* word = std::getenv("RANKPOOL_WAIT")) asked = parse_wait_policy(word).value_or(WaitPolicy::kAuto);
+  if (const char* word = std::getenv("RANKPOOL_WAIT")) {
+    if (auto policy = parse_wait_policy(word))
+      asked = *policy;
+    else  // the workers are already serving: an exception here would leave them waiting
+      std::cerr << "rankpool: warning: RANKPOOL_WAIT=" << word << " is not auto, block or backoff; waiting as auto"
+                << std::endl;
+  }
   set_wait_policy(asked);
 }
 
