@@ -16,6 +16,7 @@
 #include <mutex>
 #include <utility>
 
+#include "cli/interrupts.hpp"
 #include "rankpool/errors.hpp"
 
 extern char** environ;
@@ -324,7 +325,8 @@ void ChildEnvironment::set_task(std::uint64_t task) {
 
 ChildResult run_child(const ChildRequest& request, ChildEnvironment& environment) {
   install_group_guard();
-  if (const int signal_number = ending_signal.load())
+  // The rank's own note of SIGINT or SIGTERM covers one that came before the first command.
+  if (const int signal_number = ending_signal.load() ? ending_signal.load() : cli::stop_signal_seen())
     throw RuntimeError("exec: not started: this rank got signal " + std::to_string(signal_number) +
                        " (the run is ending)");
   const bool capture = request.stdout_path.empty();
@@ -344,7 +346,8 @@ ChildResult run_child(const ChildRequest& request, ChildEnvironment& environment
   const Clock::time_point start = Clock::now();
   const pid_t pid = spawn.spawn(request.command, environment.envp());
   running_group.store(pid);
-  if (ending_signal.load()) kill(-pid, SIGKILL);  // the handler ran before the store: it missed this one
+  // A handler that ran before the store missed this one.
+  if (ending_signal.load() || cli::stop_signal_seen()) kill(-pid, SIGKILL);
   out.write.reset();
   err.write.reset();
   // A pidfd makes the child's exit one more thing to poll (Linux 5.3+);

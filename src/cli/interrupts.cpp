@@ -127,6 +127,8 @@ void arm_stop_signals(double drain_seconds) {
 
 bool stopping() noexcept { return !state().disarmed && (g_stop_signal.load() != 0 || g_drain.load()); }
 
+int stop_signal_seen() noexcept { return g_stop_signal.load(); }
+
 void throw_if_stopping() {
   if (state().disarmed) return;
   if (const int signal = g_stop_signal.load()) throw Interrupted(line_now(), exit_code_of(signal), true);

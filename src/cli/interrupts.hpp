@@ -66,6 +66,10 @@ void poll_stop_signals(const std::function<void()>& cancel_and_wait, bool in_wai
 /// Whether a signal asked the run to stop.
 bool stopping() noexcept;
 
+/// The first SIGINT or SIGTERM this rank noted (0: none), on any rank, armed
+/// or not: a worker that has one is being ended and must start nothing new.
+int stop_signal_seen() noexcept;
+
 /// Throws Interrupted if a signal asked the run to stop (for code that runs
 /// outside the pool's waits: the serial variant, the final write).
 void throw_if_stopping();
