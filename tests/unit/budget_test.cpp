@@ -39,10 +39,14 @@ TEST(BudgetTimeline, LeaseMessagesRoundTrip) {
   const std::string request = std::move(out).finish();
   ByteReader in(request);
   EXPECT_EQ(read_lease_request(in), (LeaseRequest{"reposts http://x", 12.5, 4}));
-  const std::string grant = encode_grant("api", LeaseSlots{3, 0.25, 0.102});
+  ByteWriter grant_out;
+  write(grant_out, LeaseGrant{"api", LeaseSlots{3, 0.25, 0.102}});
+  const std::string grant = std::move(grant_out).finish();
   ByteReader grant_in(grant);
   EXPECT_EQ(grant_in.sized(), "api");
   EXPECT_EQ(read<LeaseSlots>(grant_in), (LeaseSlots{3, 0.25, 0.102}));
+  ByteReader whole(grant);
+  EXPECT_EQ(read<LeaseGrant>(whole), (LeaseGrant{"api", LeaseSlots{3, 0.25, 0.102}}));
 }
 
 TEST(RateBudget, RejectsBadSettings) {

@@ -74,8 +74,7 @@ void LeaseClient::ask(const std::string& name, double per_second, Budget& budget
 
 void LeaseClient::take_grant(std::string_view message) {
   ByteReader in(message);
-  const std::string name(in.sized());
-  const auto slots = read<LeaseSlots>(in);
+  const auto [name, slots] = read<LeaseGrant>(in);
   auto found = budgets_.find(name);
   if (found == budgets_.end() || !found->second.asked) return;
   Budget& budget = found->second;

@@ -483,7 +483,9 @@ void Engine::answer_lease(std::string_view message, int rank) {
   if (!(request.per_second > 0) || request.slots == 0)
     throw RuntimeError("rankpool: a malformed lease request from rank " + std::to_string(rank));
   const LeaseSlots slots = master_timeline().lease(request.name, request.per_second, request.slots, rank, Clock::now());
-  outbox_.post(rank, kGrant, encode_grant(request.name, slots));
+  ByteWriter grant;
+  write(grant, LeaseGrant{request.name, slots});
+  outbox_.post(rank, kGrant, std::move(grant).finish());
 }
 
 void Engine::take_results(std::string_view message, int rank, Clock::time_point now) {

@@ -218,7 +218,7 @@ struct TaskList {
 };
 
 /// A struct with a `fields` list: JobSpec, ChunkHeader, ResultsHeader, MapHeader, TaskRecord,
-/// LeaseRequest, LeaseSlots.
+/// LeaseRequest, LeaseSlots, LeaseGrant.
 template <class M>
 concept Message = requires(ByteReader& in, M& m) { fields(in, m); };
 
@@ -276,14 +276,18 @@ struct LeaseSlots {
   friend void fields(auto& ar, MessageOf<LeaseSlots> auto& m) { ar & m.count & m.first & m.spacing; }
 };
 
+/// kGrant: the master's answer to a LeaseRequest.
+struct LeaseGrant {
+  std::string name;
+  LeaseSlots slots;
+  bool operator==(const LeaseGrant&) const = default;
+  friend void fields(auto& ar, MessageOf<LeaseGrant> auto& m) {
+    ar & m.name;
+    fields(ar, m.slots);
+  }
+};
+
 inline LeaseRequest read_lease_request(ByteReader& in) { return read<LeaseRequest>(in); }
-/// kGrant: the budget's name, then its LeaseSlots.
-inline std::string encode_grant(std::string_view name, const LeaseSlots& slots) {
-  ByteWriter out;
-  out.sized(name);
-  write(out, slots);
-  return std::move(out).finish();
-}
 
 /// Forget, Stop and Wait carry one value.
 template <class T>
