@@ -189,6 +189,15 @@ concept JobStreams = takes_index<J> && requires(const J& job, TaskStream<job_res
 
 namespace detail {
 
+/// An outcome with its value encoded (Codec<R>), as a worker sends it.
+template <class R>
+Outcome<std::string> encode_outcome(Outcome<R>&& outcome) {
+  Outcome<std::string> encoded;
+  encoded.error = std::move(outcome.error);
+  if (outcome.value) Codec<R>::encode(std::move(*outcome.value), encoded.value.emplace());
+  return encoded;
+}
+
 /// A job's typed stream over the worker's encoded one.
 template <class R>
 class EncodingStream final : public TaskStream<R> {
@@ -196,10 +205,7 @@ class EncodingStream final : public TaskStream<R> {
   explicit EncodingStream(TaskStream<std::string>& raw) : raw_(raw) {}
   std::optional<StreamTask> next() override { return raw_.next(); }
   void finish(std::uint64_t ticket, Outcome<R> outcome) override {
-    Outcome<std::string> encoded;
-    encoded.error = std::move(outcome.error);
-    if (outcome.value) Codec<R>::encode(std::move(*outcome.value), encoded.value.emplace());
-    raw_.finish(ticket, std::move(encoded));
+    raw_.finish(ticket, encode_outcome(std::move(outcome)));
   }
 
  private:
@@ -241,11 +247,7 @@ class TypedTaskRunner final : public TaskRunner {
     std::vector<Outcome<std::string>> out;
     if constexpr (JobRunsMany<J>) {
       set_up();
-      for (auto& outcome : job_.run_many(indices)) {
-        Outcome<std::string>& encoded = out.emplace_back();
-        encoded.error = std::move(outcome.error);
-        if (outcome.value) Codec<job_result_t<J>>::encode(std::move(*outcome.value), encoded.value.emplace());
-      }
+      for (auto& outcome : job_.run_many(indices)) out.push_back(detail::encode_outcome(std::move(outcome)));
     }
     return out;
   }
