@@ -65,6 +65,12 @@ std::string page_payload(const RepostPage& page, const ClientStats& before, cons
   return out;
 }
 
+/// What task `index` asks for: its post's page.
+PageRequest request_of(const RepostsJob& job, std::uint64_t index) {
+  const auto& [post, page] = job.pages.at(index);
+  return PageRequest{job.mids.at(post), job.count, static_cast<int>(page)};
+}
+
 /// One page with the job's one-at-a-time client, its failure as an outcome.
 Outcome<std::string> one_page(const RepostsJob& job, std::uint64_t index) {
   Outcome<std::string> outcome;
@@ -79,10 +85,10 @@ Outcome<std::string> one_page(const RepostsJob& job, std::uint64_t index) {
 }  // namespace
 
 std::string RepostsJob::operator()(std::uint64_t index) const {
-  const auto& [post, page] = pages.at(index);
+  const PageRequest request = request_of(*this, index);
   WeiboClient& client = *shared_clients(*this).client;
   const ClientStats before = client.stats();
-  const RepostPage result = client.fetch_page(mids.at(post), count, static_cast<int>(page));
+  const RepostPage result = client.fetch_page(request.mid, request.count, request.page);
   return page_payload(result, before, client.stats());
 }
 
@@ -94,10 +100,7 @@ std::vector<Outcome<std::string>> RepostsJob::run_many(std::span<const std::uint
     return out;
   }
   std::vector<PageRequest> requests;
-  for (std::uint64_t index : indices) {
-    const auto& [post, page] = pages.at(index);
-    requests.push_back({mids.at(post), count, static_cast<int>(page)});
-  }
+  for (std::uint64_t index : indices) requests.push_back(request_of(*this, index));
   const ClientStats before = shared.fetcher->stats();
   try {
     // Each page on its own: a deleted post fails its pages, not the chunk.
@@ -129,8 +132,7 @@ void RepostsJob::run_stream(TaskStream<std::string>& stream) const {
   source.next = [&]() -> std::optional<std::pair<std::uint64_t, PageRequest>> {
     auto task = stream.next();
     if (!task) return std::nullopt;
-    const auto& [post, page] = pages.at(task->index);
-    return std::pair{task->ticket, PageRequest{mids.at(post), count, static_cast<int>(page)}};
+    return std::pair{task->ticket, request_of(*this, task->index)};
   };
   // Each page carries the requests and retries made since the page before it.
   ClientStats before = shared.fetcher->stats();
