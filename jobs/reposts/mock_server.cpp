@@ -21,7 +21,6 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -626,8 +625,8 @@ MockStats MockWeiboServer::stats() const noexcept {
   s.truncated = i.truncated_.load();
   s.stalled = i.stalled_.load();
   s.reset = i.reset_.load();
-  // What the client's pacing looked like to the server.
-  std::tie(s.busiest_window, s.most_at_once) = std::pair{i.busiest_window_.load(), i.most_at_once_.load()};
+  s.busiest_window = i.busiest_window_.load();
+  s.most_at_once = i.most_at_once_.load();
   return s;
 }
 

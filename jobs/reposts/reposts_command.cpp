@@ -75,7 +75,7 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
     cli::add_pool_options(*command_, options_, "JSON Lines: each repost once, newest first per post (- for stdout)");
 }
 
-RepostsJob RepostsCommand::prepare(const Pool& /*pool*/) const {
+RepostsJob RepostsCommand::prepare() const {
   RepostsJob job;
   if (mid_.empty() && mids_file_.empty()) throw UsageError("reposts needs --mid ID or --mids-file FILE");
   job.mids = !mid_.empty() ? std::vector<std::int64_t>{parse_post_id(mid_)} : parse_mids_file(mids_file_);
@@ -157,8 +157,8 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
   return report;
 }
 
-cli::Workload RepostsCommand::workload(Pool& pool) {
-  const RepostsJob job = prepare(pool);
+cli::Workload RepostsCommand::workload() {
+  const RepostsJob job = prepare();
   return [this, job](Pool& on, const cli::RunOptions& run) {
     cli::OutputJournal nowhere("", fingerprint(job), false);
     Totals totals;
@@ -167,7 +167,7 @@ cli::Workload RepostsCommand::workload(Pool& pool) {
 }
 
 int RepostsCommand::run(Pool& pool) {
-  const RepostsJob job = prepare(pool);
+  const RepostsJob job = prepare();
   cli::RunOptions run = cli::apply_pool_options(options_, pool);
   // A worker overlaps the pages of one chunk: give it that many at a time.
   if (inflight_ > 1 && run.chunksize == 0 && run.variant != cli::Variant::kMap && run.variant != cli::Variant::kMapAsync)

@@ -28,12 +28,12 @@ class RepostsCommand final : public cli::Command {
   bool selected() const override { return command_->parsed(); }
   int run(Pool& pool) override;
   /// The job as parsed, fetched whole without output (for compare).
-  cli::Workload workload(Pool& pool);
+  cli::Workload workload();
   CLI::App* command() const noexcept { return command_; }
 
  private:
   struct Totals;
-  RepostsJob prepare(const Pool& pool) const;
+  RepostsJob prepare() const;
   cli::RunReport fetch(Pool& pool, const cli::RunOptions& run, const RepostsJob& job, cli::OutputJournal& journal,
                        Totals& totals) const;
   std::string fingerprint(const RepostsJob& job) const;
