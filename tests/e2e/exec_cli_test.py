@@ -230,6 +230,19 @@ def journal_rows(path):
     return done
 
 
+def end_with(proc, sig, ended, check):
+    """Sends `sig` to mpirun and waits for the run to end; returns its stderr,
+    or None (and the check `ended` fails) if it still runs 30 s later."""
+    proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        check(ended, False, f"mpirun ignored {signal.Signals(sig).name} for 30 s")
+        return None
+
+
 def check_resume(binary, mpiexec, tmp, check):
     """SIGINT to mpirun halfway, then --resume: no finished command runs again."""
     markers = os.path.join(tmp, "markers")
@@ -244,16 +257,11 @@ def check_resume(binary, mpiexec, tmp, check):
     deadline = time.monotonic() + 60
     while len(journal_rows(out + ".partial")) < 40 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=30)
+    err = end_with(proc, signal.SIGINT, "resume: interrupted run ended", check)
+    if err is not None:
         said = re.search(r"^rankpool: interrupted: (\d+) of (\d+) tasks done; (.*) kept", err, re.M)
         check("resume: the interrupted line counts the journal's rows of all", said is not None
               and int(said.group(2)) == COMMANDS and 0 < int(said.group(1)) <= COMMANDS, err[-2000:])
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        check("resume: interrupted run ended", False, "mpirun ignored SIGINT for 30 s")
     time.sleep(0.3)  # a command that outlived its rank would write its marker now
     done = journal_rows(out + ".partial")
     check("resume: interrupted halfway", 0 < len(done) < COMMANDS, f"{len(done)} rows before the interrupt")
@@ -298,13 +306,7 @@ def check_nothing_left_running(binary, mpiexec, tmp, check):
         while time.monotonic() < deadline and proc.poll() is None and len(running(marker)) < 2:
             time.sleep(0.05)
         check(f"{label}: the commands started", len(running(marker)) >= 2, running(marker))
-        proc.send_signal(sig)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            check(f"{label}: the run ended", False, "still running 30 s after the signal")
+        end_with(proc, sig, f"{label}: the run ended", check)
         time.sleep(1)  # a command started as the ranks ended would show now
         left = running(marker)
         check(f"{label}: no command left running", not left, left)
