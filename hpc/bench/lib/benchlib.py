@@ -334,6 +334,10 @@ class CpuMeter:
         return self.others / (self.wall * (os.cpu_count() or 1))
 
 
+# What a reposts client run against Mock needs in its environment: the mock takes any non-empty token.
+TOKEN_ENV = {'WEIBO_ACCESS_TOKEN': 'bench-token'}
+
+
 class Mock:
     """`rankpool mock-weibo` on a free port (optionally pinned to one CPU), its URL, its CPU, stop()."""
 

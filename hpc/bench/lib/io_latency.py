@@ -16,11 +16,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (PEERS, PY, Mock, common_args, fmt, footer, json_lines, log, mpirun, rankpool_bin,  # noqa: E402
-                      ratio, run, run_json, show, start, table)
+from benchlib import (PEERS, PY, TOKEN_ENV, Mock, common_args, fmt, footer, json_lines, log, mpirun,  # noqa: E402
+                      rankpool_bin, ratio, run, run_json, show, start, table)
 
 MID = '3664072912104801'
-TOKEN_ENV = {'WEIBO_ACCESS_TOKEN': 'bench-token'}   # the mock takes any non-empty token
 
 
 def has_inflight(bin_):

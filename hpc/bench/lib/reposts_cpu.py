@@ -21,11 +21,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (LIB, PY, Mock, common_args, fmt, footer, load_str, log, median, rankpool_bin, ratio,  # noqa: E402
-                      run, show, start, table)
+from benchlib import (LIB, PY, TOKEN_ENV, Mock, common_args, fmt, footer, load_str, log, median,  # noqa: E402
+                      rankpool_bin, ratio, run, show, start, table)
 
 FIRST_MID = 3664072912104801
-TOKEN_ENV = {'WEIBO_ACCESS_TOKEN': 'bench-token'}   # the mock takes any non-empty token
 
 
 def measured(cmd, tmp, env):

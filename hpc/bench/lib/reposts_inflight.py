@@ -13,8 +13,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import Mock, common_args, fmt, footer, log, mpirun, rankpool_bin, run_json, show, start, table  # noqa: E402
-from io_latency import MID, TOKEN_ENV  # noqa: E402
+from benchlib import (TOKEN_ENV, Mock, common_args, fmt, footer, log, mpirun, rankpool_bin, run_json, show,  # noqa: E402
+                      start, table)
+from io_latency import MID  # noqa: E402
 
 VARIANTS = ['apply_async', 'map', 'imap_unordered']
 TARGET = 2.2
