@@ -131,6 +131,22 @@ TEST(Protocol, UnitPaddingAndRawReadersAgree) {
   EXPECT_EQ(read_tasks(in, ArgKind::kTyped, 1).args.at(0), "abc");
 }
 
+TEST(Protocol, AWriterGivenABufferKeepsItsMemoryButNotItsBytes) {
+  std::string used(std::size_t{1} << 20, 'x');
+  const char* memory = used.data();
+  ByteWriter out(std::move(used));
+  write(out, ResultsHeader{7, 8});
+  out.bytes(std::string(1000, 'y'));
+  const std::string message = std::move(out).finish();
+  ByteWriter fresh;
+  write(fresh, ResultsHeader{7, 8});
+  fresh.bytes(std::string(1000, 'y'));
+  EXPECT_EQ(message, std::move(fresh).finish());
+  EXPECT_EQ(message.data(), memory);  // written in place: no fresh allocation
+  ByteWriter raw_out(std::string("old"), /*framed=*/false);
+  EXPECT_EQ(raw_out.size(), 0U);
+}
+
 TEST(Protocol, ATruncatedMessageThrows) {
   ByteWriter out;
   write(out, JobSpec{1, "name", "params", false});

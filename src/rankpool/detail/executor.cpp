@@ -44,7 +44,7 @@ void Executor::load(const JobSpec& spec) {
   jobs_[spec.id] = std::move(job);
 }
 
-std::string Executor::handle(int tag, std::string_view message) {
+std::string Executor::handle(int tag, std::string_view message, std::string buffer) {
   ByteReader in(message);
   switch (tag) {
     case kJob:
@@ -56,7 +56,7 @@ std::string Executor::handle(int tag, std::string_view message) {
     case kTasks: {
       const ChunkHeader header = read_chunk_header(in);
       const TaskList tasks = read_tasks(in, header.kind, header.count);
-      ByteWriter out;
+      ByteWriter out(std::move(buffer));
       write(out, ResultsHeader{header.chunk_id, header.count});
       run(header.job_id, tasks, out);
       return std::move(out).finish();

@@ -56,8 +56,9 @@ class Executor {
   /// the first other one (deferred).
   void stream(std::string_view tasks_message, StreamPort& port);
   /// Handles one message from the master (kJob, kForget, kTasks); for kTasks
-  /// returns the kResults message, else an empty string.
-  std::string handle(int tag, std::string_view message);
+  /// returns the kResults message (written into `buffer`, whose capacity
+  /// is reused), else an empty string.
+  std::string handle(int tag, std::string_view message, std::string buffer = {});
 
  private:
   struct LoadedJob {

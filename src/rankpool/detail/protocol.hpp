@@ -59,7 +59,11 @@ inline constexpr std::size_t kUnitBytes = 64;
 class ByteWriter {
  public:
   /// `framed`: start with the length slot (point-to-point); else raw (collectives).
-  explicit ByteWriter(bool framed = true) : framed_(framed) {
+  explicit ByteWriter(bool framed = true) : ByteWriter(std::string(), framed) {}
+  /// Writes into `buffer`, whose contents are dropped but whose capacity is
+  /// kept: a message the size of the last one then needs no fresh memory.
+  explicit ByteWriter(std::string buffer, bool framed = true) : framed_(framed), out_(std::move(buffer)) {
+    out_.clear();
     if (framed_) out_.assign(kFrameBytes, '\0');
   }
   template <class T>

@@ -32,6 +32,9 @@ class Outbox {
   /// Waits, with backoff, until everything has been sent.
   void drain();
   bool empty() const noexcept { return pending_.empty(); }
+  /// The buffer of a message already sent, to write the next one into
+  /// (ByteWriter keeps its capacity), or an empty string if none is free.
+  std::string spare();
 
  private:
   struct Pending {
@@ -40,6 +43,7 @@ class Outbox {
   };
   MPI_Comm comm_;
   std::vector<std::unique_ptr<Pending>> pending_;
+  std::vector<std::string> spares_;
 };
 
 /// Receives the message `MPI_Improbe` matched, with any further pieces;

@@ -130,7 +130,8 @@ int Worker::serve() {
         }
         [[fallthrough]];
       default:
-        if (std::string reply = executor_.handle(tag, message); !reply.empty()) {
+        if (std::string reply = executor_.handle(tag, message, tag == kTasks ? outbox_.spare() : std::string());
+            !reply.empty()) {
           outbox_.reap();
           outbox_.post(0, kResults, std::move(reply));
         }
@@ -171,7 +172,7 @@ void Worker::run_map(std::string_view message) {
   const std::size_t step =
       executor_.runs_many(header.job_id) ? tasks.size() : static_cast<std::size_t>(std::max<std::uint64_t>(header.deal, 1));
   std::size_t sent = 0;
-  ByteWriter out;
+  ByteWriter out(outbox_.spare());
   write(out, ResultsHeader{header.chunk_id, 0});
   double since = wall_seconds();
   for (std::size_t done = 0; done < tasks.size();) {
@@ -185,7 +186,7 @@ void Worker::run_map(std::string_view message) {
     out.patch(kFrameBytes + sizeof(std::uint64_t), static_cast<std::uint64_t>(done - sent));
     outbox_.reap();
     outbox_.post(0, kResults, std::move(out).finish());
-    out = ByteWriter();
+    out = ByteWriter(outbox_.spare());
     write(out, ResultsHeader{header.chunk_id, 0});
     sent = done;
     since = now;
