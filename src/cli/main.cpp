@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/heap_settings.hpp"
 #include "cli/interrupts.hpp"
 #include "cli/launch_rank.hpp"
 #include "cli/pool_options.hpp"
@@ -48,6 +49,7 @@ int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cl
 }  // namespace
 
 int main(int argc, char** argv) {
+  rankpool::cli::keep_freed_heap_memory();
   rankpool::cli::install_stop_signals(!rankpool::cli::is_launch_rank_zero());
   CLI::App app{"rankpool: Python's multiprocessing.Pool over MPI ranks (rank 0 is the master)"};
   app.require_subcommand(1);
