@@ -259,6 +259,18 @@ def main():
         print(f'**Warning**: other processes took up to {100 * busiest:.0f} % of the machine during these runs, '
               'so the ceiling and the rows saw different machines; treat the percentages as noise and re-run '
               'on a quiet machine (`--wait-quiet 1`).\n')
+    # A hypervisor's steal shows in no process's CPU: the same serial work
+    # taking different times is how a run sees it.
+    unsteady = []
+    for label, _, _, _ in grains:
+        for what, walls in (('serial', serial[('current', label)]),
+                            ('ceiling', [w for w, _ in ceiling[('current', label)]])):
+            if len(walls) > 1 and max(walls) > 1.05 * min(walls):
+                unsteady.append(f'{label} ms {what} {fmt(min(walls))}–{fmt(max(walls))} s')
+    if unsteady:
+        print('**Warning**: the host was not steady: the same work took ' + ', '.join(unsteady) +
+              ' (more than 5 % apart); a percentage above can move by as much. Re-run when the host is quiet, '
+              'or with a larger `--repeat`.\n')
     for n in dict.fromkeys(notes):
         print(f'{n}\n')
     print('Per grain: rankpool serial and the ceiling (best of runs), and the peers\' serial loop.\n')
