@@ -52,7 +52,7 @@ bool Outbox::reap() {
   std::erase_if(pending_, [this](std::unique_ptr<Pending>& pending) {
     int done = 0;
     MPI_Testall(static_cast<int>(pending->requests.size()), pending->requests.data(), &done, MPI_STATUSES_IGNORE);
-    if (done != 0 && spares_.size() < kMaxSpares && pending->buffer.capacity() <= kMaxSpareBytes)
+    if (done != 0 && recycles_ && spares_.size() < kMaxSpares && pending->buffer.capacity() <= kMaxSpareBytes)
       spares_.push_back(std::move(pending->buffer));
     return done != 0;
   });
@@ -60,6 +60,7 @@ bool Outbox::reap() {
 }
 
 std::string Outbox::spare() {
+  recycles_ = true;  // only an outbox whose owner asks keeps sent buffers
   if (spares_.empty() && !pending_.empty()) reap();
   if (spares_.empty()) return {};
   std::string buffer = std::move(spares_.back());

@@ -44,6 +44,7 @@ class Outbox {
   MPI_Comm comm_;
   std::vector<std::unique_ptr<Pending>> pending_;
   std::vector<std::string> spares_;
+  bool recycles_ = false;
 };
 
 /// Receives the message `MPI_Improbe` matched, with any further pieces;
