@@ -7,6 +7,7 @@ namespace rankpool::cli {
 /// tunables. A master that takes a stream of results frees one message's
 /// worth after another; glibc's defaults hand each back to the kernel and
 /// fault it in again with the next (~2 us per 4 KiB page on a VM).
-void keep_freed_heap_memory();
+/// Returns whether it changed the settings.
+bool keep_freed_heap_memory();
 
 }  // namespace rankpool::cli

@@ -63,8 +63,7 @@ class ByteWriter {
   /// Writes into `buffer`, whose contents are dropped but whose capacity is
   /// kept: a message the size of the last one then needs no fresh memory.
   explicit ByteWriter(std::string buffer, bool framed = true) : framed_(framed), out_(std::move(buffer)) {
-    out_.clear();
-    if (framed_) out_.assign(kFrameBytes, '\0');
+    out_.assign(framed_ ? kFrameBytes : 0, '\0');
   }
   template <class T>
   void value(T v) {
