@@ -28,7 +28,7 @@ void write_chrome_trace(const std::string& path, const std::string& job, const P
                       {"args", {{"index", span.index}, {"ok", span.ok}}}});
   }
   for (int rank : ranks) {
-    const auto& info = pool.rank_info(rank);
+    const RankLocation info = pool.rank_location(rank);
     events.push_back({{"name", "thread_name"},
                       {"ph", "M"},
                       {"pid", 0},

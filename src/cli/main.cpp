@@ -80,7 +80,12 @@ int main(int argc, char** argv) {
   if (usage_error.empty()) usage_error = rankpool::cli::take_bad_wait_environment();
 
   return run_reporting_errors([&] {
-    rankpool::Session session(argc, argv, rankpool::cli::all_jobs());
+    // The command owns its process: it asks for the start-up tuning and the
+    // one-line end of an uncaught exception that a library leaves off.
+    rankpool::SessionOptions options;
+    options.tune_startup = true;
+    options.end_on_uncaught_exception = true;
+    rankpool::Session session(argc, argv, rankpool::cli::all_jobs(), std::move(options));
     int code = 0;
     if (rankpool::Pool* pool = session.pool()) {
       // Every rank found the same usage error; the master says so before it

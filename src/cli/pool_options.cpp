@@ -1,5 +1,7 @@
 #include "cli/pool_options.hpp"
 
+#include "rankpool/detail/pool_hooks.hpp"
+
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -157,7 +159,7 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
   pool.set_task_timeout(options.task_timeout);
   run.progress = progress_settings(options.progress, options.progress_interval);
   arm_stop_signals(options.drain_seconds);
-  pool.set_wait_hook([&pool] { poll_stop_signals([&pool] { pool.cancel(); }); });
+  rankpool::detail::PoolHooks::set_wait_hook(pool, [&pool] { poll_stop_signals([&pool] { pool.cancel(); }); });
   if (!options.wait.empty()) pool.set_wait_policy(*parse_wait_policy(options.wait));
   return run;
 }

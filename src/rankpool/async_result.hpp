@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "rankpool/codec.hpp"
-#include "rankpool/detail/engine.hpp"
+#include "rankpool/detail/core.hpp"
 #include "rankpool/detail/result_states.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/outcome.hpp"
@@ -23,11 +23,6 @@ namespace rankpool {
 
 namespace detail {
 
-inline Deadline deadline_after(std::optional<std::chrono::duration<double>> timeout) {
-  if (!timeout) return std::nullopt;
-  return std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout);
-}
-
 template <class T>
 struct IsVector : std::false_type {};
 template <class T>
@@ -35,10 +30,10 @@ struct IsVector<std::vector<T>> : std::true_type {};
 
 /// A received result as the caller's outcome type.
 template <class R>
-TaskOutcome<R> to_outcome(const Engine& engine, TaskResult& result, const std::string& job) {
+TaskOutcome<R> to_outcome(const Core& core, TaskResult& result, const std::string& job) {
   TaskOutcome<R> out{result.index, result.rank, result.start, result.end, std::nullopt, std::nullopt};
   if (!result.ok)
-    out.error.emplace(engine.failure_of(result, job));
+    out.error.emplace(core.failure_of(result, job));
   else if constexpr (std::is_same_v<R, std::string>)
     out.value.emplace(std::move(result.payload));  // bytes as they came: no copy
   else
@@ -49,8 +44,8 @@ TaskOutcome<R> to_outcome(const Engine& engine, TaskResult& result, const std::s
 }  // namespace detail
 
 /// A result that arrives later, as Python's `multiprocessing.pool.AsyncResult`.
-/// Waiting drives the pool (hands out tasks, receives results) with backoff,
-/// so other calls' work goes on meanwhile. Use on the master only.
+/// The pool's own thread fills it; waiting costs the caller nothing. Use on
+/// the master only; a wait from inside a callback throws UsageError.
 ///
 ///     auto result = pool.apply_async(Square{}, 7);
 ///     // ... other work ...
@@ -60,29 +55,30 @@ class AsyncResult {
  public:
   using Decode = T (*)(std::vector<TaskResult>&);
 
-  AsyncResult(detail::Engine& engine, std::shared_ptr<detail::CollectState> state, std::string job, Decode decode)
-      : engine_(&engine), state_(std::move(state)), job_(std::move(job)), decode_(decode) {}
+  AsyncResult(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::CollectState> state, std::string job,
+              Decode decode)
+      : core_(std::move(core)), state_(std::move(state)), job_(std::move(job)), decode_(decode) {}
 
   /// Waits for the result and returns it; throws RemoteError if a task threw
-  /// (the first failed task, in request order) and TimeoutError on timeout.
+  /// (the first failed task, in request order), what the call's input threw
+  /// if it failed on the master, and TimeoutError on timeout.
   T get(std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
     if (!wait(timeout)) throw TimeoutError("result not ready after " + std::to_string(timeout->count()) + " s");
+    if (state_->error()) std::rethrow_exception(state_->error());
     for (const TaskResult& result : state_->results())
-      if (!result.ok) throw RemoteError(engine_->failure_of(result, job_));
+      if (!result.ok) throw RemoteError(core_->failure_of(result, job_));
     return decode_(state_->results());
   }
   /// Waits until ready or the timeout passes; returns whether it is ready.
   bool wait(std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
-    return engine_->wait_until([this] { return state_->complete(); }, detail::deadline_after(timeout));
+    return core_->wait_until([this] { return state_->complete(); }, detail::deadline_after(timeout));
   }
-  /// Whether the result has arrived (progresses the pool once, never blocks).
-  bool ready() {
-    if (!state_->complete()) engine_->progress();
-    return state_->complete();
-  }
+  /// Whether the result has arrived (never blocks).
+  bool ready() const { return arrived(); }
   /// Whether every task succeeded; throws UsageError if not ready yet.
-  bool successful() {
+  bool successful() const {
     if (!ready()) throw UsageError("result is not ready");
+    if (state_->error()) return false;
     for (const TaskResult& result : state_->results())
       if (!result.ok) return false;
     return true;
@@ -93,18 +89,29 @@ class AsyncResult {
   {
     using R = typename T::value_type;
     if (!wait(timeout)) throw TimeoutError("result not ready after " + std::to_string(timeout->count()) + " s");
+    if (state_->error()) std::rethrow_exception(state_->error());
     std::vector<TaskOutcome<R>> out;
     out.reserve(state_->results().size());
-    for (TaskResult& result : state_->results()) out.push_back(detail::to_outcome<R>(*engine_, result, job_));
+    for (TaskResult& result : state_->results()) out.push_back(detail::to_outcome<R>(*core_, result, job_));
     return out;
   }
 
-  /// Whether the result has arrived, without progressing the pool.
-  bool arrived() const noexcept { return state_->complete(); }
-  detail::Engine& engine() const noexcept { return *engine_; }
+  /// Whether the result has arrived (as ready()).
+  bool arrived() const {
+    bool complete = false;
+    core_->locked([&] { complete = state_->complete(); });
+    return complete;
+  }
 
  private:
-  detail::Engine* engine_;
+  template <class U>
+  friend bool wait_all(std::span<AsyncResult<U>>, std::optional<std::chrono::duration<double>>);
+  template <class U>
+  friend class Completions;
+  /// Under the pool's lock (inside a wait's predicate).
+  bool arrived_locked() const noexcept { return state_->complete(); }
+
+  std::shared_ptr<detail::Core> core_;
   std::shared_ptr<detail::CollectState> state_;
   std::string job_;
   Decode decode_;
@@ -114,10 +121,10 @@ class AsyncResult {
 template <class T>
 bool wait_all(std::span<AsyncResult<T>> results, std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
   if (results.empty()) return true;
-  return results.front().engine().wait_until(
+  return results.front().core_->wait_until(
       [&] {
         for (const auto& result : results)
-          if (!result.arrived()) return false;
+          if (!result.arrived_locked()) return false;
         return true;
       },
       detail::deadline_after(timeout));
@@ -136,10 +143,10 @@ class Completions {
   std::optional<std::size_t> next(std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
     if (count_ == results_.size()) return std::nullopt;
     std::optional<std::size_t> found;
-    const bool arrived = results_.front().engine().wait_until(
+    const bool arrived = results_.front().core_->wait_until(
         [&] {
           for (std::size_t i = 0; i < results_.size(); ++i)
-            if (!yielded_[i] && results_[i].arrived()) {
+            if (!yielded_[i] && results_[i].arrived_locked()) {
               found = i;
               return true;
             }

@@ -27,14 +27,14 @@ const char* wait_policy_name(WaitPolicy policy) noexcept {
   return "auto";
 }
 
-void Backoff::pause() noexcept {
+double Backoff::next_pause() noexcept {
   if (polls_ < spins_) {
     ++polls_;
-    return;
+    return 0;
   }
   const auto idle_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - idle_since_).count();
-  sleep_seconds(static_cast<double>(std::clamp<std::int64_t>(idle_us / 8, 1, cap_us_)) * 1e-6);
+  return static_cast<double>(std::clamp<std::int64_t>(idle_us / 8, 1, cap_us_)) * 1e-6;
 }
 
 void sleep_seconds(double seconds) noexcept {
@@ -44,9 +44,21 @@ void sleep_seconds(double seconds) noexcept {
   nanosleep(&request, nullptr);
 }
 
-void Backoff::tune_timer_slack() noexcept {
+unsigned long Backoff::tune_timer_slack() noexcept {
 #if defined(__linux__)
+  const int old = prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  return old > 0 ? static_cast<unsigned long>(old) : 50000UL;
+#else
+  return 0;
+#endif
+}
+
+void Backoff::restore_timer_slack(unsigned long slack) noexcept {
+#if defined(__linux__)
+  if (slack > 0) prctl(PR_SET_TIMERSLACK, slack, 0UL, 0UL, 0UL);
+#else
+  (void)slack;
 #endif
 }
 

@@ -22,6 +22,9 @@ namespace rankpool {
 ///   more than the CPUs they may run on, else kBackoff.
 enum class WaitPolicy { kAuto, kBlock, kBackoff };
 
+/// Sleeps `seconds` (nanosleep; nothing for zero or less).
+void sleep_seconds(double seconds) noexcept;
+
 /// "auto", "block", "backoff"; nothing for any other word.
 std::optional<WaitPolicy> parse_wait_policy(std::string_view word) noexcept;
 /// The word parse_wait_policy takes.
@@ -45,10 +48,16 @@ class Backoff {
     idle_since_ = std::chrono::steady_clock::now();
   }
   /// One idle round: returns at once while polling, else sleeps.
-  void pause() noexcept;
+  void pause() noexcept { sleep_seconds(next_pause()); }
+  /// One idle round, for a caller that sleeps its own way: 0 while polling,
+  /// else the seconds pause() would sleep.
+  double next_pause() noexcept;
 
-  /// Lowers this thread's timer slack so a 1 µs sleep is not 50+ µs (Linux).
-  static void tune_timer_slack() noexcept;
+  /// Lowers the calling thread's timer slack so a 1 µs sleep is not 50+ µs
+  /// (Linux; per thread). Returns the slack it had, for restore_timer_slack.
+  static unsigned long tune_timer_slack() noexcept;
+  /// Sets the calling thread's timer slack back to what tune_timer_slack returned.
+  static void restore_timer_slack(unsigned long slack) noexcept;
 
  private:
   int spins_;
@@ -57,7 +66,6 @@ class Backoff {
   std::chrono::steady_clock::time_point idle_since_;
 };
 
-/// Sleeps `seconds` (nanosleep; nothing for zero or less).
-void sleep_seconds(double seconds) noexcept;
+
 
 }  // namespace rankpool

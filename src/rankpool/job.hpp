@@ -307,6 +307,14 @@ class JobRegistry {
 
   bool contains(const std::string& name) const { return factories_.count(name) != 0; }
 
+  /// The registered names, sorted.
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, factory] : factories_) out.push_back(name);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
  private:
   std::unordered_map<std::string, Factory> factories_;
   std::unordered_map<std::string, std::function<int(std::string_view)>> concurrency_;

@@ -17,7 +17,8 @@
 
 #include "rankpool/async_result.hpp"
 #include "rankpool/codec.hpp"
-#include "rankpool/detail/engine.hpp"
+#include "rankpool/detail/core.hpp"
+#include "rankpool/detail/result_states.hpp"
 #include "rankpool/detail/task_source.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/job.hpp"
@@ -35,7 +36,11 @@ struct LoadedJob {
   detail::JobPtr entry;
 };
 
+class Session;
+
 namespace detail {
+
+struct PoolHooks;
 
 template <class T>
 struct JobOf {
@@ -64,13 +69,19 @@ concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet>) ||
                    (std::ranges::input_range<Args> &&
                     std::is_convertible_v<std::ranges::range_reference_t<Args>, job_arg_t<J>>);
 
+/// Where a rank runs: its host and process id.
+struct RankLocation {
+  std::string host;
+  long pid = 0;
+};
+
 /// The pool of workers, driven from the master. Every call takes the tasks'
 /// arguments, which travel with their tasks; the job's parameters go to each
 /// worker once.
 ///
 /// | call               | returns             | how it runs                                              |
 /// |--------------------|---------------------|----------------------------------------------------------|
-/// | serial             | vector<R>           | on the master, one after another                         |
+/// | serial             | vector<R>           | on the calling thread, one after another                 |
 /// | apply              | R                   | one task on the next worker; blocks                      |
 /// | apply_async        | AsyncResult<R>      | queued; workers with room take the next tasks            |
 /// | map, starmap       | vector<R>           | tasks scattered (MPI collective), results as they finish |
@@ -79,44 +90,67 @@ concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet>) ||
 /// | imap               | ResultStream<R>     | dynamic chunks, results in request order, bounded memory |
 /// | imap_unordered     | ResultStream<R>     | dynamic chunks, results as they finish                   |
 ///
+/// The pool's engine runs on a thread of its own on the master: tasks are
+/// handed out and results taken while the caller computes, as in Python's
+/// Pool. Callbacks (on_success, on_error) run on that thread, one at a time;
+/// they may submit more work, and a blocking call made from one (get, wait,
+/// apply, map, join, ...) throws UsageError instead of waiting for itself.
+///
 /// A task that throws comes back as RemoteError from get(), next() or the
-/// blocking call; the worker lives on. With no workers (one rank) a thread on
-/// the master runs the tasks.
+/// blocking call; the worker lives on. A call whose input fails on the master
+/// (its range throws, an argument's encoding throws) raises that exception
+/// and leaves the pool as it was. With no workers (one rank) a thread on the
+/// master runs the tasks.
+///
+/// Handles: Session::pool() is the session's pool. A copy is a pool of its
+/// own over the same workers, as a second Python Pool would be: close(),
+/// join(), terminate(), cancel() and resize() act on the calls made through
+/// that handle only. The engine's settings (set_trace, set_depth,
+/// set_async_chunksize, set_wait_policy, set_task_timeout) are the session's,
+/// shared by every handle.
 class Pool {
  public:
-  /// A handle on the engine's workers. Copies are handles of their own: close() on one
-  /// leaves the others open, as separate Python pools would be.
-  explicit Pool(detail::Engine& engine) : engine_(&engine) {}
+  /// A new handle over the same workers: open, the same size, no calls of its own.
+  Pool(const Pool& other) : core_(other.core_), owner_(core_->new_owner()), workers_(other.workers_) {}
+  Pool& operator=(const Pool& other) {
+    if (this != &other) {
+      core_ = other.core_;
+      owner_ = core_->new_owner();
+      workers_ = other.workers_;
+      closed_ = false;
+    }
+    return *this;
+  }
 
   /// Workers this pool hands tasks to.
-  int workers() const noexcept { return engine_->pool_size(); }
-  /// Uses the first `workers` workers only (`--pool K`); the rest stay idle.
-  /// Throws UsageError if more are asked for than run.
-  void resize(int workers) { engine_->set_pool_size(workers); }
+  int workers() const noexcept { return workers_; }
+  /// Uses the first `workers` workers only (`--pool K`); the rest take none of
+  /// this handle's tasks. Throws UsageError unless 1 <= workers <= the workers
+  /// running (with one rank there are none: the master's own thread runs the
+  /// tasks, and resize is refused).
+  void resize(int workers) {
+    if (workers < 1 || workers > core_->world_workers())
+      throw UsageError("pool of " + std::to_string(workers) + " workers asked for, but " +
+                       std::to_string(core_->world_workers()) + " are running (a pool needs at least one)");
+    workers_ = workers;
+  }
   /// Prints which rank (host, pid) starts and finishes each task, on stderr.
-  void set_trace(bool trace) { engine_->set_trace(trace); }
+  void set_trace(bool trace) { core_->set_trace(trace); }
   /// Chunks in flight per worker, so a worker never waits for its next one
   /// (0, the default: as many as cover a few ms of measured task time).
-  void set_depth(int depth) { engine_->set_depth(depth); }
+  void set_depth(int depth) { core_->set_depth(depth); }
   /// Tasks per hand-out of queued apply_async calls: 0 (the default) sizes
   /// hand-outs from measured task times, several calls of one job per
   /// message; 1 sends each call on its own.
-  void set_async_chunksize(std::uint64_t chunksize) { engine_->set_async_chunksize(chunksize); }
-  /// How the master and the workers wait (see WaitPolicy; default kAuto, or
-  /// the environment's `RANKPOOL_WAIT`).
-  void set_wait_policy(WaitPolicy policy) { engine_->set_wait_policy(policy); }
+  void set_async_chunksize(std::uint64_t chunksize) { core_->set_async_chunksize(chunksize); }
+  /// How the workers wait (see WaitPolicy; default kAuto, or the
+  /// environment's `RANKPOOL_WAIT`).
+  void set_wait_policy(WaitPolicy policy) { core_->set_wait_policy(policy); }
   /// The policy in force: kBlock or kBackoff (kAuto decided).
-  WaitPolicy wait_policy() const noexcept { return engine_->wait_policy(); }
-  /// Sees every task's outcome as it arrives (rank, times, errors), before the call does.
-  void set_observer(std::function<void(const TaskResult&, const std::string& job)> observer) {
-    engine_->set_observer(std::move(observer));
-  }
-  /// Runs on every round of any wait on the pool (get(), next(), join(), ...);
-  /// may throw to end that wait. Used to act on signals between rounds.
-  void set_wait_hook(std::function<void()> hook) { engine_->set_wait_hook(std::move(hook)); }
+  WaitPolicy wait_policy() const noexcept { return core_->wait_policy(); }
   /// A worker that holds work and sends nothing for `seconds` ends the wait
   /// with StallError (0: never).
-  void set_task_timeout(double seconds) { engine_->set_task_timeout(seconds); }
+  void set_task_timeout(double seconds) { core_->set_task_timeout(seconds); }
 
   /// Python's map chunksize, ceil(tasks / (4 * workers)), for callers that
   /// want it; rankpool's own default (chunksize 0) deals smaller chunks zig-zag.
@@ -128,16 +162,17 @@ class Pool {
   /// Loads a job value once; calls that take the handle skip saving its parameters.
   template <Job J>
   LoadedJob<J> load(const J& job) {
-    return LoadedJob<J>{engine_->load_job(J::name, save_params(job))};
+    return LoadedJob<J>{core_->load_job(J::name, save_params(job))};
   }
 
-  /// Runs the tasks on the master, in order. Blocking; no MPI.
+  /// Runs the tasks on the calling thread, in order. Blocking; no MPI.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
   std::vector<job_result_t<J>> serial(const JL& job, Args&& args) {
     const detail::JobPtr entry = entry_of(job);
     detail::CollectState state;
     auto source = make_source<J>(std::forward<Args>(args));
-    engine_->run_inline(entry, *source, state);
+    core_->run_inline(entry, *source, state);
+    if (state.error()) std::rethrow_exception(state.error());
     return decode_all<job_result_t<J>>(state.results(), entry->name);
   }
 
@@ -147,9 +182,9 @@ class Pool {
     return apply_async(job, arg).get();
   }
 
-  /// Queues one task; an idle worker takes it. Callbacks run on the master
-  /// inside a later wait, as in Python: `on_success(value)` or `on_error(error)`.
-  /// A callback may submit more work but must not wait on the pool.
+  /// Queues one task; an idle worker takes it. Callbacks run on the pool's
+  /// thread when the result arrives, as in Python: `on_success(value)` or
+  /// `on_error(error)`. A callback may submit more work but must not wait on the pool.
   template <JobLike JL, class J = job_of_t<JL>, class R = job_result_t<J>>
   AsyncResult<R> apply_async(const JL& job, const job_arg_t<J>& arg,
                              std::type_identity_t<std::function<void(const R&)>> on_success = {},
@@ -159,14 +194,13 @@ class Pool {
     auto state = std::make_shared<detail::CollectState>(1);
     constexpr auto decode = [](std::vector<TaskResult>& all) { return Codec<R>::decode(all[0].payload); };
     attach_callbacks<R>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
-    engine_->submit(entry, single_source<J>(arg), engine_->async_chunksize(), state);
-    return AsyncResult<R>(*engine_, std::move(state), entry->name, +decode);
+    core_->submit(call(entry, single_source<J>(arg), core_->async_chunksize(), state));
+    return AsyncResult<R>(core_, std::move(state), entry->name, +decode);
   }
 
   /// Every task, results in request order (tasks scattered by a collective,
-  /// blocking under WaitPolicy::kBlock; results of any size back as they
-  /// finish); throws the first failed task's RemoteError. chunksize 0: chunks
-  /// of ~1/256 of each worker's share, dealt zig-zag.
+  /// results of any size back as they finish); throws the first failed task's
+  /// RemoteError. chunksize 0: chunks of ~1/256 of each worker's share, dealt zig-zag.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
   std::vector<job_result_t<J>> map(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
     if constexpr (std::is_default_constructible_v<job_result_t<J>>) {
@@ -186,13 +220,14 @@ class Pool {
     check_open();
     const detail::JobPtr entry = entry_of(job);
     auto state = std::make_shared<detail::ValuesState<R>>();
-    engine_->submit_map(entry, make_source<J>(std::forward<Args>(args)), chunksize, state, true);
-    engine_->wait_until([&state] { return state->complete(); });
+    core_->submit_map(call(entry, make_source<J>(std::forward<Args>(args)), chunksize, state), true);
+    core_->wait_until([&state] { return state->complete(); });
+    if (state->error()) std::rethrow_exception(state->error());
     MapValues<R> out;
     out.values = std::move(state->values());
     for (const TaskResult& failure : state->failures()) {
       out.failed.push_back(failure.position);
-      out.errors.emplace_back(engine_->failure_of(failure, entry->name));
+      out.errors.emplace_back(core_->failure_of(failure, entry->name));
     }
     return out;
   }
@@ -207,18 +242,21 @@ class Pool {
     return submit_map<J>(job, std::forward<Args>(args), chunksize, {}, {}, true).outcomes();
   }
 
-  /// As map, but returns at once: the collectives complete while the master
-  /// does other work and finish in get().
+  /// As map, but returns at once: the workers run the tasks while the caller
+  /// does other work; get() waits for the rest.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args, class R = job_result_t<J>>
   AsyncResult<std::vector<R>> map_async(const JL& job, Args&& args, std::uint64_t chunksize = 0,
                                         std::type_identity_t<std::function<void(const std::vector<R>&)>> on_success = {},
                                         std::function<void(const RemoteError&)> on_error = {}) {
     return submit_map<J>(job, std::forward<Args>(args), chunksize, std::move(on_success), std::move(on_error), false);
   }
-  /// As map_async, for tuples of arguments.
-  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args>
-  auto starmap_async(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
-    return map_async(job, std::forward<Args>(args), chunksize);
+  /// As map_async, for tuples of arguments; the same callbacks.
+  template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args, class R = job_result_t<J>>
+  AsyncResult<std::vector<R>> starmap_async(
+      const JL& job, Args&& args, std::uint64_t chunksize = 0,
+      std::type_identity_t<std::function<void(const std::vector<R>&)>> on_success = {},
+      std::function<void(const RemoteError&)> on_error = {}) {
+    return map_async(job, std::forward<Args>(args), chunksize, std::move(on_success), std::move(on_error));
   }
 
   /// Results in request order as they become available; chunks handed out
@@ -236,45 +274,56 @@ class Pool {
     return stream<J>(job, std::forward<Args>(args), chunksize, false);
   }
 
-  /// Refuses new work from now on; what is queued still runs.
+  /// Refuses new work through this handle from now on; what is queued still runs.
   void close() noexcept { closed_ = true; }
-  /// Waits for every queued task; call close() or terminate() first, as in Python.
+  /// Waits for every task of this handle; call close() or terminate() first, as in Python.
   void join() {
     if (!closed_) throw UsageError("join() needs close() or terminate() first");
-    engine_->wait_until([this] { return !engine_->busy(); });
+    core_->wait_until([this] { return !core_->busy(owner_); });
   }
-  /// Drops the tasks not yet handed out (their results fail with "pool
-  /// terminated") and waits for those already running; then closed.
+  /// Stops this handle's work: the tasks not started (a map's scattered ones
+  /// included) are dropped, the results of running ones will be dropped, and
+  /// every pending result fails with "pool terminated" now; then closed.
+  /// Returns at once: a running task goes on until it ends (C++ cannot stop
+  /// a thread), on a worker that takes no new task of this handle.
   void terminate() {
     closed_ = true;
-    cancel();
+    core_->terminate(owner_);
   }
-  /// As terminate(), but the pool stays open for new work.
+  /// Drops this handle's tasks not yet handed out (their results fail with
+  /// "pool terminated") and waits for those already running; the pool stays open.
   void cancel() {
-    engine_->cancel_queued();
-    engine_->wait_until([this] { return !engine_->busy(); });
+    core_->cancel_queued(owner_);
+    core_->wait_until([this] { return !core_->busy(owner_); });
   }
   bool closed() const noexcept { return closed_; }
 
-  /// Drives the pool (with backoff) until `done()`; false if the timeout passed first.
+  /// Waits until `done()` or the timeout; false if the timeout passed first.
+  /// `done` is called under the pool's lock (results cannot change while it
+  /// runs): keep it short, and do not call the pool from it.
   bool wait_until(const std::function<bool()>& done,
                   std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
-    return engine_->wait_until(done, detail::deadline_after(timeout));
+    return core_->wait_until(done, detail::deadline_after(timeout));
   }
-  /// The host and pid of a rank (0 is the master).
-  const detail::RankInfo& rank_info(int rank) const { return engine_->rank_info(rank); }
-  /// Where and why a result failed.
-  TaskFailure failure_of(const TaskResult& result, const std::string& job) const {
-    return engine_->failure_of(result, job);
-  }
+  /// Where a rank runs (0 is the master).
+  RankLocation rank_location(int rank) const { return RankLocation{core_->rank_host(rank), core_->rank_pid(rank)}; }
 
  private:
   void check_open() const {
     if (closed_) throw UsageError("pool is closed");
   }
+  friend class Session;
+  friend struct detail::PoolHooks;
+  explicit Pool(std::shared_ptr<detail::Core> core)
+      : core_(std::move(core)), owner_(core_->new_owner()), workers_(core_->world_workers()) {}
+
+  detail::CallRequest call(detail::JobPtr job, std::unique_ptr<detail::TaskSource> tasks, std::uint64_t chunksize,
+                           std::shared_ptr<ResultSink> sink) const {
+    return detail::CallRequest{std::move(job), std::move(tasks), chunksize, std::move(sink), owner_, workers_};
+  }
   template <Job J>
   detail::JobPtr entry_of(const J& job) {
-    return engine_->load_job(J::name, save_params(job));
+    return core_->load_job(J::name, save_params(job));
   }
   template <Job J>
   detail::JobPtr entry_of(const LoadedJob<J>& job) {
@@ -307,8 +356,8 @@ class Pool {
     auto state = std::make_shared<detail::CollectState>();
     constexpr auto decode = [](std::vector<TaskResult>& all) { return decode_values<R>(all); };
     attach_callbacks<std::vector<R>>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
-    engine_->submit_map(entry, std::move(source), chunksize, state, blocking);
-    return AsyncResult<std::vector<R>>(*engine_, std::move(state), entry->name, +decode);
+    core_->submit_map(call(entry, std::move(source), chunksize, state), blocking);
+    return AsyncResult<std::vector<R>>(core_, std::move(state), entry->name, +decode);
   }
   template <class J, class JL, class Args>
   ResultStream<job_result_t<J>> stream(const JL& job, Args&& args, std::uint64_t chunksize, bool ordered) {
@@ -317,8 +366,8 @@ class Pool {
     const std::uint64_t window = std::max<std::uint64_t>(
         1024, 8 * std::max<std::uint64_t>(chunksize, 1) * static_cast<std::uint64_t>(std::max(workers(), 1)));
     auto state = std::make_shared<detail::StreamState>(ordered, window);
-    engine_->submit(entry, make_source<J>(std::forward<Args>(args)), chunksize, state);
-    return ResultStream<job_result_t<J>>(*engine_, std::move(state), entry->name);
+    core_->submit(call(entry, make_source<J>(std::forward<Args>(args)), chunksize, state));
+    return ResultStream<job_result_t<J>>(core_, std::move(state), entry->name);
   }
   template <class R>
   static std::vector<R> decode_values(std::vector<TaskResult>& all) {
@@ -335,26 +384,37 @@ class Pool {
   template <class R>
   std::vector<R> decode_all(std::vector<TaskResult>& all, const std::string& job) const {
     for (const TaskResult& result : all)
-      if (!result.ok) throw RemoteError(engine_->failure_of(result, job));
+      if (!result.ok) throw RemoteError(core_->failure_of(result, job));
     return decode_values<R>(all);
   }
   template <class T>
   void attach_callbacks(detail::CollectState& state, const std::string& job, T (*decode)(std::vector<TaskResult>&),
                         std::function<void(const T&)> on_success, std::function<void(const RemoteError&)> on_error) {
     if (!on_success && !on_error) return;
-    state.on_complete = [engine = engine_, job, decode, on_success = std::move(on_success),
-                         on_error = std::move(on_error)](std::vector<TaskResult>& all) {
-      for (const TaskResult& result : all) {
-        if (!result.ok) {
-          if (on_error) on_error(RemoteError(engine->failure_of(result, job)));
-          return;
+    // The engine's thread runs these; a callback's exception must not end it.
+    state.on_complete = [core = core_.get(), job, decode, on_success, on_error](std::vector<TaskResult>& all) {
+      detail::run_callback([&] {
+        for (const TaskResult& result : all) {
+          if (!result.ok) {
+            if (on_error) on_error(RemoteError(core->failure_of(result, job)));
+            return;
+          }
         }
-      }
-      if (on_success) on_success(decode(all));
+        if (on_success) on_success(decode(all));
+      });
+    };
+    // The call's input failed on the master: the error callback hears of it as a failure on rank 0.
+    state.on_error = [core = core_.get(), job, on_error](const std::exception_ptr& error) {
+      if (!on_error) return;
+      detail::run_callback([&] {
+        on_error(RemoteError(TaskFailure{job, 0, 0, core->rank_host(0), detail::describe(error), {}}));
+      });
     };
   }
 
-  detail::Engine* engine_;
+  std::shared_ptr<detail::Core> core_;
+  std::uint64_t owner_ = 0;
+  int workers_ = 0;
   bool closed_ = false;
 };
 

@@ -11,7 +11,7 @@
 
 #include "rankpool/async_result.hpp"
 #include "rankpool/codec.hpp"
-#include "rankpool/detail/engine.hpp"
+#include "rankpool/detail/core.hpp"
 #include "rankpool/detail/result_states.hpp"
 #include "rankpool/outcome.hpp"
 
@@ -35,8 +35,8 @@ struct StreamItem {
 template <class T>
 class ResultStream {
  public:
-  ResultStream(detail::Engine& engine, std::shared_ptr<detail::StreamState> state, std::string job)
-      : engine_(&engine), state_(std::move(state)), job_(std::move(job)) {}
+  ResultStream(std::shared_ptr<detail::Core> core, std::shared_ptr<detail::StreamState> state, std::string job)
+      : core_(std::move(core)), state_(std::move(state)), job_(std::move(job)) {}
 
   /// The next result, or nothing when all are taken. A task that threw raises
   /// RemoteError at its turn; the stream goes on after it. TimeoutError if
@@ -47,15 +47,28 @@ class ResultStream {
     if (outcome->error) throw *outcome->error;
     return StreamItem<T>{outcome->index, std::move(*outcome->value)};
   }
-  /// The next task's value or error, or nothing when all are taken.
+  /// The next task's value or error, or nothing when all are taken. Where
+  /// the call's input failed on the master, the results before that point
+  /// come first, then what the input threw.
   std::optional<TaskOutcome<T>> next_outcome(std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
-    if (state_->finished()) return std::nullopt;
-    const bool arrived = engine_->wait_until([this] { return state_->available() || state_->finished(); },
-                                             detail::deadline_after(timeout));
+    std::optional<TaskResult> result;
+    bool finished = false;
+    const bool arrived = core_->wait_until(
+        [&] {
+          finished = state_->finished();
+          if (!finished && state_->available()) result = state_->take();
+          return finished || result.has_value();
+        },
+        detail::deadline_after(timeout));
     if (!arrived) throw TimeoutError("no result arrived in " + std::to_string(timeout->count()) + " s");
-    if (!state_->available()) return std::nullopt;
-    TaskResult result = state_->take();
-    return detail::to_outcome<T>(*engine_, result, job_);
+    if (!result) {
+      if (state_->error() && !error_raised_) {
+        error_raised_ = true;
+        std::rethrow_exception(state_->error());
+      }
+      return std::nullopt;
+    }
+    return detail::to_outcome<T>(*core_, *result, job_);
   }
 
   /// An input iterator over the values (a range-for).
@@ -85,9 +98,10 @@ class ResultStream {
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
-  detail::Engine* engine_;
+  std::shared_ptr<detail::Core> core_;
   std::shared_ptr<detail::StreamState> state_;
   std::string job_;
+  bool error_raised_ = false;
 };
 
 }  // namespace rankpool

@@ -3,6 +3,7 @@
 /// TaskResult and ResultSink: how task outcomes reach whoever asked for them.
 
 #include <cstdint>
+#include <exception>
 #include <string>
 
 namespace rankpool {
@@ -20,11 +21,16 @@ struct TaskResult {
   std::string error_type;      ///< failures: the exception's type
 };
 
-/// Receives the outcomes of one call, on the master, inside the pool's progress.
+/// Receives the outcomes of one call, on the master, on the engine's thread
+/// and under its lock.
 class ResultSink {
  public:
   virtual ~ResultSink() = default;
   virtual void deliver(TaskResult&& result) = 0;
+  /// Reading the call's input failed at `position` (the tasks before it were
+  /// handed out): the call ends with `error` (ordered streams first give
+  /// every value before that position). Results that come later are dropped.
+  virtual void fail(std::exception_ptr error, std::uint64_t position) = 0;
   /// Whether more tasks may be handed out now; `in_flight` are out and not back.
   /// Streams say no while their buffer is full, which bounds the master's memory.
   virtual bool wants_more(std::uint64_t /*in_flight*/) const { return true; }

@@ -48,8 +48,10 @@ TEST_F(PoolTest, QueuedApplyAsyncCallsOfOneJobShareAHandOut) {
   Restore restore{pool()};
   const auto sizes = chunk_sizes_of_queued_calls(pool(), 400);
   EXPECT_GT(*std::max_element(sizes.begin(), sizes.end()), 1u);
-  // A message carries no more calls than there were.
-  EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()), 400u);
+  // Every call ran in a hand-out of its own size: k calls answered "k" per message of k.
+  std::map<std::uint64_t, std::uint64_t> calls_by_size;
+  for (std::uint64_t size : sizes) ++calls_by_size[size];
+  for (const auto& [size, count] : calls_by_size) EXPECT_EQ(count % size, 0u) << "hand-outs of " << size;
 }
 
 TEST_F(PoolTest, AnExplicitApplyAsyncChunksizeWins) {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "contract_jobs.hpp"
 #include "rankpool/job.hpp"
 #include "sched_jobs.hpp"
 #include "typed_jobs.hpp"
@@ -68,7 +69,7 @@ inline JobRegistry test_jobs() {
   JobRegistry registry;
   registry.add<Square>().add<Thrower>().add<Blob>().add<Nap>();
   registry.add<WordLength>().add<Norm>().add<Repeat>().add<CheckedRoot>().add<CountsSetup>().add<FailingSetup>();
-  registry.add<BigResult>().add<ChunkSize>();
+  registry.add<BigResult>().add<ChunkSize>().add<TakesFragile>();
   return registry;
 }
 

@@ -10,26 +10,19 @@
 #include <iostream>
 #include <exception>
 #include <limits>
+#include <sstream>
 
 #include "rankpool/backoff.hpp"
 #include "rankpool/detail/budget.hpp"
 #include "rankpool/detail/engine_parts.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/local_worker.hpp"
+#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {
 
 namespace {
-
-/// Marks a round of the engine's (a callback inside it may submit work, which waits for the round).
-struct InRound {
-  bool& flag;
-  explicit InRound(bool& in_round) : flag(in_round) { flag = true; }
-  ~InRound() { flag = false; }
-  InRound(const InRound&) = delete;
-  InRound& operator=(const InRound&) = delete;
-};
 
 /// An idle worker heard from last gets at most this many hand-outs in a row:
 /// a run of apply calls still reaches every worker (ten calls, five workers
@@ -88,13 +81,12 @@ WaitPolicy auto_wait_policy(const std::vector<RankInfo>& ranks) {
   return WaitPolicy::kBlock;
 }
 
-Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::vector<RankInfo> ranks)
-    : comm_(std::move(comm)), registry_(registry), ranks_(std::move(ranks)), outbox_(comm_),
-      retired_(std::make_shared<std::vector<std::pair<std::uint64_t, std::string>>>()),
-      collectives_(comm_, static_cast<int>(kUnitBytes)) {
+Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::vector<RankInfo> ranks, JobTable& jobs,
+               std::function<void()> initializer)
+    : comm_(std::move(comm)), registry_(registry), ranks_(std::move(ranks)), jobs_(jobs), outbox_(comm_),
+      initializer_(std::move(initializer)), collectives_(comm_, static_cast<int>(kUnitBytes)) {
   slots_.resize(ranks_.size());
   for (std::size_t rank = 0; rank < slots_.size(); ++rank) slots_[rank].rank = static_cast<int>(rank);
-  pool_size_ = world_workers();
   WaitPolicy asked = WaitPolicy::kAuto;
   if (const char* word = std::getenv("RANKPOOL_WAIT")) {
     if (auto policy = parse_wait_policy(word))
@@ -118,50 +110,11 @@ void Engine::set_wait_policy(WaitPolicy policy) {
   policy_ = resolved;
 }
 
-void Engine::set_pool_size(int workers) {
-  if (workers < 0 || workers > world_workers())
-    throw UsageError("pool of " + std::to_string(workers) + " workers asked for, but " +
-                     std::to_string(world_workers()) + " are running");
-  pool_size_ = workers;
-}
-
-JobPtr Engine::load_job(std::string_view name, std::string params) {
-  std::string key;
-  key.reserve(name.size() + 1 + params.size());
-  key.append(name).push_back('\0');
-  key += params;
-  auto found = jobs_by_key_.find(key);
-  if (found != jobs_by_key_.end())
-    if (JobPtr live = found->second.lock()) return live;
-  if (!registry_.contains(std::string(name))) throw UsageError("unknown job '" + std::string(name) + "'");
-  int concurrency = 1;
-  try {
-    concurrency = registry_.concurrency(std::string(name), params);
-  } catch (const std::exception&) {
-    // Parameters that do not load: the workers say so, task by task.
-  }
-  auto* entry = new JobEntry{next_job_id_++, std::string(name), std::move(params), key, std::max(concurrency, 1)};
-  // The last holder files the job for forgetting; the engine tells the workers in its next round.
-  JobPtr job(entry, [retired = retired_](const JobEntry* gone) {
-    retired->emplace_back(gone->id, gone->key);
-    delete gone;
-  });
-  jobs_by_key_[std::move(key)] = job;
-  recent_jobs_.push_front(job);
-  if (recent_jobs_.size() > 16) recent_jobs_.pop_back();
-  return job;
-}
-
 void Engine::forget_retired() {
-  auto retired = std::move(*retired_);
-  retired_->clear();
-  for (auto& [id, key] : retired) {
+  for (const std::uint64_t id : jobs_.take_retired()) {
     clocks_.erase(id);
-    if (auto found = jobs_by_key_.find(key); found != jobs_by_key_.end() && found->second.expired())
-      jobs_by_key_.erase(found);
     for (Slot& slot : slots_)
       if (slot.jobs.erase(id) != 0) send(slot, kForget, encode_value<std::uint64_t>(id));
-    if (inline_ && inline_jobs_.erase(id) != 0) inline_->forget(id);
   }
 }
 
@@ -170,7 +123,7 @@ void Engine::send(Slot& slot, int tag, std::string message) {
     outbox_.post(slot.rank, tag, std::move(message));
     return;
   }
-  if (!local_) local_ = std::make_unique<LocalWorker>(registry_, ranks_.front().host, ranks_.front().pid);
+  if (!local_) local_ = std::make_unique<LocalWorker>(registry_, ranks_.front().host, ranks_.front().pid, initializer_);
   local_->post(tag, std::move(message));
 }
 
@@ -181,13 +134,15 @@ void Engine::ensure_job(Slot& slot, const JobEntry& job) {
   send(slot, kJob, std::move(out).finish());
 }
 
-void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t chunksize,
-                    std::shared_ptr<ResultSink> sink) {
-  if (tasks->exhausted()) {
-    sink->set_total(0);
+void Engine::submit(CallRequest call) {
+  if (call.tasks->exhausted()) {
+    if (call.tasks->error())
+      call.sink->fail(call.tasks->error(), 0);
+    else
+      call.sink->set_total(0);
     return;
   }
-  auto batch = std::make_shared<Batch>(CallParts{std::move(job), std::move(tasks), chunksize, std::move(sink)});
+  auto batch = std::make_shared<Batch>(std::move(call));
   if (auto remaining = batch->tasks->remaining()) {
     batch->sized = true;
     queued_known_ += *remaining;
@@ -195,85 +150,27 @@ void Engine::submit(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t
     ++queued_unsized_;
   }
   queue_.push_back(std::move(batch));
-  // Hand out at once: the master may not call into the pool again until
-  // get(). But look for results only now and then, when a worker may be
-  // running low: in a loop of submissions a probe per call costs more than
-  // the call (Open MPI yields the core on every probe that finds nothing).
-  if (in_progress_) return;
-  {
-    const InRound round(in_progress_);
-    hand_out();
-  }
-  const auto now = Clock::now();
-  if (now < next_receive_) return;
-  progress();
-  const double wait = std::clamp(half_smallest_queue().value_or(0), kMinPlannedSleep, kMaxPlannedSleep);
-  next_receive_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait));
-}
-
-void Engine::run_inline(const JobPtr& job, TaskSource& tasks, ResultSink& sink) {
-  if (!inline_) inline_ = std::make_unique<Executor>(registry_, 0, ranks_.front().host, ranks_.front().pid);
-  if (inline_jobs_.insert(job->id).second) inline_->load(JobSpec{job->id, job->name, job->params, trace_});
-  std::uint64_t position = 0;
-  while (!tasks.exhausted()) {
-    ByteWriter task(/*framed=*/false);
-    if (tasks.take(1, position, task) == 0) break;
-    const std::string bytes = std::move(task).finish();
-    ByteReader in(bytes, /*framed=*/false);
-    const TaskList list = read_tasks(in, tasks.kind(), 1);
-    // Records straight from the executor: a result is not copied through a message.
-    inline_->run(job->id, list, [&](TaskRecord&& record) {
-      TaskResult result{position, record.index, 0, record.ok, std::move(record.payload), record.start, record.end,
-                        false, std::move(record.error_type)};
-      if (observer_) observer_(result, job->name);
-      sink.deliver(std::move(result));
-    });
-    ++position;
-  }
-  sink.set_total(position);
 }
 
 bool Engine::progress() {
-  // A result callback may submit more work, which calls back in here: the
-  // outer round goes on with it, so the inner call does nothing.
-  if (in_progress_) return false;
-  const InRound round(in_progress_);
   bool moved = false;
   // A finished scatter frees its buffer before its results come in.
   if (!maps_.empty()) moved |= progress_maps();
   if (!chunks_.empty()) moved |= receive_results();
   if (!queue_.empty()) moved |= hand_out();
-  if (!retired_->empty()) forget_retired();
+  forget_retired();
   if (!outbox_.empty()) outbox_.reap();
   return moved;
 }
 
-bool Engine::wait_until(const std::function<bool()>& done, Deadline deadline) {
-  Backoff backoff;
-  while (!done()) {
-    if (deadline && Clock::now() >= *deadline) return false;
-    // Every round, busy or not: a steady stream of results must not hide a signal.
-    if (wait_hook_) wait_hook_();
-    if (progress()) {
-      backoff.reset();
-      continue;
-    }
-    if (task_timeout_ > 0) check_stalls();
-    // Every worker holds enough queued work: sleep through half of the
-    // smallest queue, then look again (results are taken on waking).
-    if (auto nap = planned_sleep()) {
-      if (deadline) nap = std::min(*nap, std::chrono::duration<double>(*deadline - Clock::now()).count());
-      sleep_seconds(*nap);
-      backoff.reset();
-      continue;
-    }
-    if (policy_ == WaitPolicy::kBlock) continue;  // a core of its own: spin
-    backoff.pause();
-  }
-  return true;
+bool Engine::busy(std::optional<std::uint64_t> owner) const noexcept {
+  if (!owner) return !queue_.empty() || !chunks_.empty() || !maps_.empty();
+  const auto mine = [&](const auto& call) { return call->owner == *owner; };
+  if (std::any_of(queue_.begin(), queue_.end(), mine)) return true;
+  if (std::any_of(maps_.begin(), maps_.end(), [&](const auto& op) { return mine(op) && !op->detached; })) return true;
+  return std::any_of(chunks_.begin(), chunks_.end(),
+                     [&](const auto& entry) { return entry.second.owner == *owner && !entry.second.detached; });
 }
-
-bool Engine::busy() const noexcept { return !queue_.empty() || !chunks_.empty() || !maps_.empty(); }
 
 std::optional<double> Engine::per_task(std::uint64_t job_id) const {
   auto found = clocks_.find(job_id);
@@ -297,10 +194,10 @@ bool Engine::has_room(const Slot& slot, Clock::time_point now, int concurrency) 
   return queued_work(slot, now) < kPrefetchSeconds;
 }
 
-Engine::Slot* Engine::pick_slot(Clock::time_point now, int concurrency) {
-  const std::size_t first = first_slot();
-  const std::size_t count_slots = end_slot() - first;
-  if (next_slot_ < first || next_slot_ >= end_slot()) next_slot_ = first;
+Engine::Slot* Engine::pick_slot(Clock::time_point now, int concurrency, int pool_size) {
+  const std::size_t first = first_slot(pool_size);
+  const std::size_t count_slots = end_slot(pool_size) - first;
+  if (next_slot_ < first || next_slot_ >= end_slot(pool_size)) next_slot_ = first;
   // The least loaded worker with room (fewest hand-outs, then least queued
   // work). Between idle ones, the one heard from last: it is still polling,
   // where one idle longer sleeps in its backoff (apply, one task at a time,
@@ -338,7 +235,7 @@ std::optional<double> Engine::half_smallest_queue() const {
   if (!maps_.empty()) return std::nullopt;
   const auto now = Clock::now();
   double smallest = std::numeric_limits<double>::infinity();
-  for (std::size_t index = first_slot(); index < end_slot(); ++index) {
+  for (std::size_t index = 0; index < slots_.size(); ++index) {
     const Slot& slot = slots_[index];
     if (slot.in_flight == 0) continue;
     if (slot.unestimated > 0) return std::nullopt;
@@ -373,12 +270,12 @@ void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_
 bool Engine::hand_out() {
   bool moved = false;
   const auto now = Clock::now();
-  const std::size_t workers = end_slot() - first_slot();
   for (;;) {
     auto batch_it = std::find_if(queue_.begin(), queue_.end(), [](const auto& batch) { return batch->ready(); });
     if (batch_it == queue_.end()) break;
     const JobEntry* job = (*batch_it)->job.get();
-    Slot* chosen = pick_slot(now, job->concurrency);
+    const int pool_size = (*batch_it)->pool_size;
+    Slot* chosen = pick_slot(now, job->concurrency, pool_size);
     if (!chosen) break;
 
     const ArgKind kind = (*batch_it)->tasks->kind();
@@ -387,25 +284,26 @@ bool Engine::hand_out() {
     std::uint64_t want = chunksize;
     if (want == 0)
       want = auto_chunk(estimate, queued_unsized_ == 0 ? std::optional<std::uint64_t>(queued_known_) : std::nullopt,
-                        workers);
+                        end_slot(pool_size) - first_slot(pool_size));
     if (job->concurrency > 1)
       want = std::min<std::uint64_t>(want, static_cast<std::uint64_t>(job->concurrency) - chosen->stream_tasks);
     ensure_job(*chosen, *job);
     const std::uint64_t chunk_id = next_chunk_++;
-    ByteWriter out;
-    const std::size_t header_at = out.size();
-    write(out, ChunkHeader{job->id, chunk_id, 0, kind});
+    TasksMessage out(ChunkHeader{job->id, chunk_id, 0, kind});
     Chunk chunk;
     chunk.job_id = job->id;
     chunk.slot = static_cast<std::size_t>(chosen - slots_.data());
     chunk.estimated = estimate.has_value();
     chunk.per_task = estimate.value_or(0);
     chunk.concurrent = job->concurrency > 1;
+    chunk.owner = (*batch_it)->owner;
     // Tasks of this job from this batch and the queued batches right after
     // it (apply_async calls), in order, into one message.
     for (auto it = batch_it; it != queue_.end() && chunk.left < want;) {
       Batch& batch = **it;
-      if (batch.job.get() != job || batch.tasks->kind() != kind || batch.chunksize != chunksize || !batch.ready()) break;
+      if (batch.job.get() != job || batch.tasks->kind() != kind || batch.chunksize != chunksize ||
+          batch.pool_size != pool_size || batch.owner != chunk.owner || !batch.ready())
+        break;
       std::uint64_t take = want - chunk.left;
       // A stream's window bounds what is out: take half of what it still
       // accepts, so the other workers get some too.
@@ -413,7 +311,7 @@ bool Engine::hand_out() {
         while (take > 1 && !batch.sink->wants_more(batch.in_flight + take - 1)) take /= 2;
         take = std::max<std::uint64_t>(1, take / 2);
       }
-      const std::uint64_t got = batch.tasks->take(take, batch.next, out);
+      const std::uint64_t got = batch.tasks->take(take, batch.next, out.tasks());
       if (got > 0) {
         chunk.segments.push_back(Segment{*it, batch.next, got});
         batch.next += got;
@@ -422,18 +320,26 @@ bool Engine::hand_out() {
         if (batch.sized) queued_known_ -= std::min(queued_known_, got);
       }
       if (!batch.tasks->exhausted()) break;  // the chunk is full, or the window is
-      batch.sink->set_total(batch.next);
+      if (batch.tasks->error())
+        fail_batch(batch);
+      else
+        batch.sink->set_total(batch.next);
       if (!batch.sized) --queued_unsized_;
       it = queue_.erase(it);
     }
     if (chunk.left == 0) continue;
-    out.patch(header_at + 2 * sizeof(std::uint64_t), chunk.left);
-    send(*chosen, kTasks, std::move(out).finish());
-    const std::uint64_t first_position = chunk.segments.front().first;
-    add_chunk(chunk_id, std::move(chunk), first_position, now);
+    const std::uint64_t first_index = out.first_index();
+    send(*chosen, kTasks, std::move(out).finish(chunk.left));
+    add_chunk(chunk_id, std::move(chunk), first_index, now);
     moved = true;
   }
   return moved;
+}
+
+void Engine::fail_batch(Batch& batch) {
+  // Its tasks already out still come back: the call drops them.
+  if (batch.sized) queued_known_ -= std::min(queued_known_, batch.tasks->remaining().value_or(0));
+  batch.sink->fail(batch.tasks->error(), batch.next);
 }
 
 bool Engine::receive_results() {
@@ -445,10 +351,10 @@ bool Engine::receive_results() {
     MPI_Status status;
     // Any tag: a worker sends results and, from a task that draws on a
     // RateBudget, lease requests (one probe serves both).
-    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &message, &status);
+    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &message, &status), "MPI_Improbe");
     // Open MPI's probe matches before it progresses: a message that call
     // pulled in shows up only on the next one. Ask again before giving up.
-    if (!flag) MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &message, &status);
+    if (!flag) check_mpi(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &message, &status), "MPI_Improbe");
     if (!flag) break;
     moved = true;
     if (status.MPI_TAG == kLease) {
@@ -456,12 +362,12 @@ bool Engine::receive_results() {
       continue;
     }
     int size = 0;
-    MPI_Get_count(&status, MPI_BYTE, &size);
+    check_mpi(MPI_Get_count(&status, MPI_BYTE, &size), "MPI_Get_count");
     if (static_cast<std::size_t>(size) < max_piece_bytes()) {
       // One piece: into a buffer kept from round to round, so a stream of
       // large results does not map (and fault in) fresh memory per message.
       if (inbox_.size() < static_cast<std::size_t>(size)) inbox_.resize(static_cast<std::size_t>(size));
-      MPI_Mrecv(inbox_.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE);
+      check_mpi(MPI_Mrecv(inbox_.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
       take_results(std::string_view(inbox_.data(), static_cast<std::size_t>(size)), status.MPI_SOURCE, now);
       if (inbox_.size() > kKeptInbox) std::string().swap(inbox_);
     } else {
@@ -502,8 +408,10 @@ void Engine::take_results(std::string_view message, int rank, Clock::time_point 
     for (std::uint64_t i = 0; i < header.count; ++i) chunk.cursor->next();
   Segments segments;
   if (!map) segments = std::move(chunk.segments);  // one message answers a dynamic chunk
+  const bool detached = chunk.detached;
   // Settle the books before any callback runs: one may submit work.
   settle(found, header.count, now);
+  if (detached) return;  // its call was terminated and has its failures
   for (const Segment& part : segments) part.batch->in_flight -= part.count;
   double first_start = std::numeric_limits<double>::infinity();
   double last_end = -first_start;
@@ -527,7 +435,7 @@ void Engine::take_results(std::string_view message, int rank, Clock::time_point 
                       record.end, false, std::move(record.error_type)};
     const JobEntry& job = map ? *map->job : *segments[segment].batch->job;
     ResultSink& sink = map ? *map->sink : *segments[segment].batch->sink;
-    if (observer_) observer_(result, job.name);
+    observe(result, job.name);
     sink.deliver(std::move(result));
   }
   if (header.count > 0) clocks_[job_id].add(last_end - first_start, header.count);
@@ -560,57 +468,92 @@ void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_p
   chunks_.erase(found);
 }
 
-void Engine::cancel_queued() {
-  auto queued = std::move(queue_);
-  queue_.clear();
-  for (auto& batch : queued) {
-    while (!batch->tasks->exhausted()) {
-      ByteWriter scratch(/*framed=*/false);
-      const std::uint64_t count = batch->tasks->take(1024, batch->next, scratch);
-      if (count == 0) break;
-      const std::string bytes = std::move(scratch).finish();
-      ByteReader in(bytes, /*framed=*/false);
-      const TaskList list = read_tasks(in, batch->tasks->kind(), count);
-      for (std::uint64_t i = 0; i < count; ++i) {
-        TaskResult result{batch->next + i, list.indices[i], 0, false, "pool terminated before the task ran", 0, 0,
-                          true, {}};
-        batch->sink->deliver(std::move(result));
-      }
-      batch->next += count;
+void Engine::cancel_queued(std::optional<std::uint64_t> owner) {
+  std::deque<std::shared_ptr<Batch>> kept;
+  for (auto& batch : queue_) {
+    if (owner && batch->owner != *owner) {
+      kept.push_back(std::move(batch));
+      continue;
     }
-    batch->sink->set_total(batch->next);
+    // The tasks not taken are not read: an input that fails must not fail again here.
+    const std::uint64_t total = batch->next + (batch->tasks->exhausted() ? 0 : batch->tasks->remaining().value_or(0));
+    if (batch->sized) queued_known_ -= std::min(queued_known_, total - batch->next);
+    if (!batch->sized) --queued_unsized_;
+    for (std::uint64_t position = batch->next; position < total; ++position)
+      batch->sink->deliver(terminated_result(position));
+    batch->sink->set_total(total);
   }
-  queued_known_ = 0;
-  queued_unsized_ = 0;
+  queue_ = std::move(kept);
+  // Maps not started yet (their scatter is the engine's next round).
+  std::erase_if(maps_, [&](const std::shared_ptr<MapOp>& op) {
+    if (op->phase != MapOp::Phase::kQueued || (owner && op->owner != *owner)) return false;
+    const std::uint64_t total = op->tasks->exhausted() ? 0 : op->tasks->remaining().value_or(0);
+    for (std::uint64_t position = 0; position < total; ++position) op->sink->deliver(terminated_result(position));
+    op->sink->set_total(total);
+    return true;
+  });
+}
+
+void Engine::detach_chunk(Chunk& chunk) {
+  if (chunk.detached) return;
+  chunk.detached = true;
+  if (chunk.map) {
+    ZigZagCursor cursor = *chunk.cursor;
+    for (std::uint64_t i = 0; i < chunk.left; ++i) chunk.map->sink->deliver(terminated_result(cursor.next()));
+    return;
+  }
+  for (const Segment& part : chunk.segments) {
+    for (std::uint64_t i = 0; i < part.count; ++i) part.batch->sink->deliver(terminated_result(part.first + i));
+    part.batch->in_flight -= part.count;
+  }
+}
+
+void Engine::detach(std::uint64_t owner) {
+  for (auto& [id, chunk] : chunks_)
+    if (chunk.owner == owner) detach_chunk(chunk);
+  for (auto& op : maps_)
+    if (op->owner == owner) op->detached = true;
+}
+
+void Engine::detach_all() {
+  for (auto& [id, chunk] : chunks_) detach_chunk(chunk);
+  for (auto& op : maps_) op->detached = true;
+}
+
+std::vector<std::pair<int, std::uint64_t>> Engine::running_tasks() const {
+  std::vector<std::pair<int, std::uint64_t>> out;
+  for (const Slot& slot : slots_)
+    if (slot.in_flight > 0) out.emplace_back(slot.rank, slot.first_index.empty() ? 0 : slot.first_index.front());
+  return out;
+}
+
+void Engine::abort(int exit_code) const {
+  MPI_Abort(comm_, exit_code);
+  std::_Exit(exit_code);  // MPI_Abort does not return; if it did, end anyway
 }
 
 void Engine::check_stalls() const {
+  if (task_timeout_ <= 0) return;
   const auto now = std::chrono::steady_clock::now();
-  for (std::size_t index = first_slot(); index < end_slot(); ++index) {
-    const Slot& slot = slots_[index];
-    if (slot.in_flight == 0) continue;
+  for (const Slot& slot : slots_) {
+    if (slot.in_flight == 0 || slot.rank == 0) continue;
     const double silent = std::chrono::duration<double>(now - slot.last_heard).count();
     if (silent < task_timeout_) continue;
     const RankInfo& info = rank_info(slot.rank);
-    throw StallError("rank " + std::to_string(slot.rank) + " (" + info.host + ", pid " + std::to_string(info.pid) +
-                     ") sent nothing for " + std::to_string(static_cast<long long>(silent)) +
-                     " s while holding task " + std::to_string(slot.first_index.empty() ? 0 : slot.first_index.front()) +
-                     " (--task-timeout " + std::to_string(static_cast<long long>(task_timeout_)) + ")");
+    std::ostringstream line;
+    line.precision(3);
+    line << "rank " << slot.rank << " (" << info.host << ", pid " << info.pid << ") has held task "
+         << (slot.first_index.empty() ? 0 : slot.first_index.front()) << " for " << silent
+         << " s without sending anything (the task timeout is " << task_timeout_ << " s)";
+    throw StallError(line.str());
   }
 }
 
-void Engine::stop_workers(int exit_code) {
-  wait_until([this] { return !busy(); });
+void Engine::release_workers(int exit_code) {
   forget_retired();
   for (std::size_t rank = 1; rank < slots_.size(); ++rank)
     outbox_.post(static_cast<int>(rank), kStop, encode_value<int>(exit_code));
   outbox_.drain();
-}
-
-void Engine::abandon(int exit_code) {
-  in_progress_ = false;
-  cancel_queued();
-  stop_workers(exit_code);
 }
 
 TaskFailure Engine::failure_of(const TaskResult& result, const std::string& job) const {

@@ -5,27 +5,19 @@
 
 #include "rankpool/detail/engine.hpp"
 #include "rankpool/detail/engine_parts.hpp"
+#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {
 
-void Engine::submit_map(JobPtr job, std::unique_ptr<TaskSource> tasks, std::uint64_t chunksize,
-                        std::shared_ptr<ResultSink> sink, bool blocking) {
-  if (tasks->exhausted()) {
-    sink->set_total(0);
+void Engine::submit_map(CallRequest call, bool blocking) {
+  if (call.tasks->exhausted() || call.pool_size == 0) {
+    submit(std::move(call));
     return;
   }
-  if (pool_size_ == 0) {
-    submit(std::move(job), std::move(tasks), chunksize, std::move(sink));
-    return;
-  }
-  auto op = std::make_shared<MapOp>(CallParts{std::move(job), std::move(tasks), chunksize, std::move(sink)});
-  op->pool_size = pool_size_;
+  auto op = std::make_shared<MapOp>(std::move(call));
   op->blocking = blocking && policy_ == WaitPolicy::kBlock;
   maps_.push_back(std::move(op));
-  // Start the scatter now: the workers run the whole map while the master
-  // does other work until get().
-  progress();
 }
 
 bool Engine::progress_maps() {
@@ -34,9 +26,13 @@ bool Engine::progress_maps() {
   MapOp& op = *maps_.front();
   if (op.phase == MapOp::Phase::kQueued) {
     start_map(maps_.front());
+    if (op.phase == MapOp::Phase::kQueued) {  // its input failed: nothing went out
+      maps_.pop_front();
+      return true;
+    }
   } else {
     int done = 0;
-    MPI_Test(&op.request, &done, MPI_STATUS_IGNORE);
+    check_mpi(MPI_Test(&op.request, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (!done) return false;
     op.phase = MapOp::Phase::kDone;
   }
@@ -85,6 +81,7 @@ std::uint64_t Engine::deal_indices(MapOp& op, std::uint64_t total, std::uint64_t
     ByteWriter part(/*framed=*/false);
     const std::uint64_t count = op.tasks->take(std::min(deal, total - position), position, part);
     const std::string bytes_of = std::move(part).finish();
+    if (op.tasks->error()) return position;
     if (count == 0 || at[w] + bytes_of.size() > op.scattered.size())
       throw RuntimeError("map: the tasks changed while they were dealt");
     bytes_of.copy(op.scattered.data() + at[w], bytes_of.size());
@@ -137,6 +134,11 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   const std::uint64_t dealt = total && op.tasks->kind() == ArgKind::kIndex
                                   ? deal_indices(op, *total - tail, deal, counts)
                                   : deal_tasks(op, total ? *total - tail : UINT64_MAX, deal, counts);
+  if (op.tasks->error()) {
+    // Reading the input failed: nothing has gone out, and the call ends with the error.
+    op.sink->fail(op.tasks->error(), dealt);
+    return;
+  }
   op.sink->set_total(tail > 0 ? *total : dealt);
   const std::optional<double> estimate = per_task(op.job->id);
   for (std::size_t w = 0; w < workers; ++w) {
@@ -156,12 +158,16 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
     share.job_id = op.job->id;
     share.left = counts[w];
     share.slot = w + 1;
+    share.owner = op.owner;
     share.estimated = estimate.has_value();
     share.per_task = estimate.value_or(0);
-    add_chunk(chunk_id, std::move(share), ZigZagCursor(w, workers, deal).next(), Clock::now());
+    const auto share_at = static_cast<std::size_t>(op.send_displs[w + 1]) * kUnitBytes;
+    add_chunk(chunk_id, std::move(share), first_task_index(std::string_view(op.scattered).substr(share_at)),
+              Clock::now());
   }
   if (tail > 0) {
-    auto rest = std::make_shared<Batch>(CallParts{op.job, std::move(op.tasks), op.chunksize, op.sink});
+    auto rest = std::make_shared<Batch>(
+        CallRequest{op.job, std::move(op.tasks), op.chunksize, op.sink, op.owner, op.pool_size});
     rest->next = dealt;
     rest->sized = true;
     queued_known_ += tail;
@@ -170,13 +176,13 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   MPI_Comm comm = collectives_.pool(pool);
   if (op.blocking) {
     // A synchronous map under WaitPolicy::kBlock: the blocking collective.
-    MPI_Scatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
-                 collectives_.unit(), 0, comm);
+    check_mpi(MPI_Scatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
+                 collectives_.unit(), 0, comm), "MPI_Scatterv");
     op.phase = MapOp::Phase::kDone;
     return;
   }
-  MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
-                collectives_.unit(), 0, comm, &op.request);
+  check_mpi(MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
+                collectives_.unit(), 0, comm, &op.request), "MPI_Iscatterv");
   op.phase = MapOp::Phase::kScatter;
 }
 

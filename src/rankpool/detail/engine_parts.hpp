@@ -14,18 +14,18 @@
 
 namespace rankpool::detail {
 
-/// What every call hands the engine: the job, its tasks, how many go in a
-/// chunk and where their results go.
-struct CallParts {
-  JobPtr job;
-  std::unique_ptr<TaskSource> tasks;
-  std::uint64_t chunksize = 0;  // 0: automatic
-  std::shared_ptr<ResultSink> sink;
-};
+/// The result of a task that never ran: its call was terminated or cancelled.
+inline TaskResult terminated_result(std::uint64_t position) {
+  return TaskResult{position, position, 0, false, "pool terminated before the task ran", 0, 0, true, {}};
+}
+
+}  // namespace rankpool::detail
+
+namespace rankpool::detail {
 
 /// One dynamic call (apply_async, imap, imap_unordered): its tasks, handed out as workers have room.
-struct Engine::Batch : CallParts {
-  explicit Batch(CallParts call) : CallParts(std::move(call)) {}
+struct Engine::Batch : CallRequest {
+  explicit Batch(CallRequest call) : CallRequest(std::move(call)) {}
   std::uint64_t next = 0;  // position of the next task to hand out
   std::uint64_t in_flight = 0;
   bool sized = false;  // tasks->remaining() is known
@@ -34,11 +34,11 @@ struct Engine::Batch : CallParts {
 };
 
 /// One map call: its scatter; its results come back as chunks (map shares).
-struct Engine::MapOp : CallParts {
+struct Engine::MapOp : CallRequest {
   enum class Phase { kQueued, kScatter, kDone };
-  explicit MapOp(CallParts call) : CallParts(std::move(call)) {}
-  int pool_size = 0;
+  explicit MapOp(CallRequest call) : CallRequest(std::move(call)) {}
   bool blocking = false;
+  bool detached = false;  // terminated: its shares come back unseen
   Phase phase = Phase::kQueued;
   std::string scattered;
   std::vector<int> send_counts;

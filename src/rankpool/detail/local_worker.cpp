@@ -1,9 +1,12 @@
 #include "rankpool/detail/local_worker.hpp"
 
+#include <cstdlib>
+#include <iostream>
+
 namespace rankpool::detail {
 
-LocalWorker::LocalWorker(const JobRegistry& registry, std::string host, long pid)
-    : executor_(registry, 0, std::move(host), pid), thread_([this] { serve(); }) {}
+LocalWorker::LocalWorker(const JobRegistry& registry, std::string host, long pid, std::function<void()> initializer)
+    : executor_(registry, 0, std::move(host), pid), initializer_(std::move(initializer)), thread_([this] { serve(); }) {}
 
 LocalWorker::~LocalWorker() {
   {
@@ -55,6 +58,14 @@ class LocalWorker::Port final : public StreamPort {
 };
 
 void LocalWorker::serve() {
+  if (initializer_) {
+    try {
+      initializer_();
+    } catch (const std::exception& error) {
+      std::cerr << "rankpool: error: the initializer threw on rank 0: " << error.what() << std::endl;
+      std::_Exit(1);
+    }
+  }
   for (;;) {
     std::pair<int, std::string> message;
     {

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,7 +19,8 @@ namespace rankpool::detail {
 
 class LocalWorker {
  public:
-  LocalWorker(const JobRegistry& registry, std::string host, long pid);
+  /// `initializer` (may be empty) runs on the thread before anything else.
+  LocalWorker(const JobRegistry& registry, std::string host, long pid, std::function<void()> initializer = {});
   ~LocalWorker();
   LocalWorker(const LocalWorker&) = delete;
   LocalWorker& operator=(const LocalWorker&) = delete;
@@ -33,6 +35,7 @@ class LocalWorker {
   void serve();
 
   Executor executor_;
+  std::function<void()> initializer_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::pair<int, std::string>> inbox_;

@@ -1,7 +1,12 @@
 #pragma once
+/// \file
+/// The communicators and the datatype of map's collectives.
+
 #include <mpi.h>
 
 #include <map>
+
+#include "rankpool/detail/mpi_check.hpp"
 
 namespace rankpool::detail {
 
@@ -11,13 +16,13 @@ namespace rankpool::detail {
 inline MPI_Comm make_pool_comm(MPI_Comm comm, int pool_size) {
   MPI_Group world_group = MPI_GROUP_NULL;
   MPI_Group pool_group = MPI_GROUP_NULL;
-  MPI_Comm_group(comm, &world_group);
+  check_mpi(MPI_Comm_group(comm, &world_group), "MPI_Comm_group");
   int range[1][3] = {{0, pool_size, 1}};
-  MPI_Group_range_incl(world_group, 1, range, &pool_group);
+  check_mpi(MPI_Group_range_incl(world_group, 1, range, &pool_group), "MPI_Group_range_incl");
   MPI_Comm pool = MPI_COMM_NULL;
-  MPI_Comm_create_group(comm, pool_group, 7000 + pool_size, &pool);
-  MPI_Group_free(&pool_group);
-  MPI_Group_free(&world_group);
+  check_mpi(MPI_Comm_create_group(comm, pool_group, 7000 + pool_size, &pool), "MPI_Comm_create_group");
+  check_mpi(MPI_Group_free(&pool_group), "MPI_Group_free");
+  check_mpi(MPI_Group_free(&world_group), "MPI_Group_free");
   return pool;
 }
 
@@ -26,12 +31,12 @@ inline MPI_Comm make_pool_comm(MPI_Comm comm, int pool_size) {
 class Collectives {
  public:
   Collectives(MPI_Comm comm, int unit_bytes) : comm_(comm) {
-    MPI_Type_contiguous(unit_bytes, MPI_BYTE, &unit_);
-    MPI_Type_commit(&unit_);
+    check_mpi(MPI_Type_contiguous(unit_bytes, MPI_BYTE, &unit_), "MPI_Type_contiguous");
+    check_mpi(MPI_Type_commit(&unit_), "MPI_Type_commit");
   }
   ~Collectives() {
-    for (auto& [size, pool] : pools_) MPI_Comm_free(&pool);
-    MPI_Type_free(&unit_);
+    for (auto& [size, pool] : pools_) report_mpi(MPI_Comm_free(&pool), "MPI_Comm_free");
+    report_mpi(MPI_Type_free(&unit_), "MPI_Type_free");
   }
   Collectives(const Collectives&) = delete;
   Collectives& operator=(const Collectives&) = delete;

@@ -249,6 +249,12 @@ inline void write_task(ByteWriter& out, ArgKind kind, std::uint64_t index, std::
   out.value(index);
   if (kind == ArgKind::kTyped) out.sized(arg);
 }
+/// The index of the first task of tasks written by write_task (0 if there are none).
+inline std::uint64_t first_task_index(std::string_view tasks) {
+  std::uint64_t index = 0;
+  if (tasks.size() >= sizeof index) std::memcpy(&index, tasks.data(), sizeof index);
+  return index;
+}
 inline TaskList read_tasks(ByteReader& in, ArgKind kind, std::uint64_t count) {
   TaskList tasks;
   tasks.kind = kind;
@@ -260,6 +266,31 @@ inline TaskList read_tasks(ByteReader& in, ArgKind kind, std::uint64_t count) {
   }
   return tasks;
 }
+
+/// A kTasks message being built: its header, then tasks appended with
+/// write_task (TaskSource::take); the task count goes in when it is finished.
+class TasksMessage {
+ public:
+  explicit TasksMessage(const ChunkHeader& header) {
+    write(out_, header);
+    tasks_at_ = out_.size();
+  }
+  /// Where the tasks go.
+  ByteWriter& tasks() noexcept { return out_; }
+  /// The index of the first task written (0 if none yet).
+  std::uint64_t first_index() const { return first_task_index(out_.view().substr(tasks_at_)); }
+  /// The message, its header's count set to `count`.
+  std::string finish(std::uint64_t count) && {
+    out_.patch(kCountAt, count);
+    return std::move(out_).finish();
+  }
+
+ private:
+  // ChunkHeader's count follows the frame, the job id and the chunk id.
+  static constexpr std::size_t kCountAt = kFrameBytes + 2 * sizeof(std::uint64_t);
+  ByteWriter out_;
+  std::size_t tasks_at_ = 0;
+};
 
 /// A worker asks for the next slots of a run-wide rate budget (rate_budget.hpp).
 struct LeaseRequest {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,6 +25,7 @@ class CollectState final : public ResultSink {
     if (expected_) results_.resize(*expected_);
   }
   void deliver(TaskResult&& result) override {
+    if (error_) return;
     if (result.position >= results_.size()) results_.resize(result.position + 1);
     results_[result.position] = std::move(result);
     ++received_;
@@ -34,10 +36,19 @@ class CollectState final : public ResultSink {
     if (results_.size() < total) results_.resize(total);
     maybe_complete();
   }
-  bool complete() const noexcept { return expected_ && received_ == *expected_; }
+  void fail(std::exception_ptr error, std::uint64_t /*position*/) override {
+    if (error_ || completed_) return;
+    error_ = std::move(error);
+    completed_ = true;
+    if (on_error) on_error(error_);
+  }
+  bool complete() const noexcept { return error_ || (expected_ && received_ == *expected_); }
+  /// The call's input failed on the master (see ResultSink::fail).
+  const std::exception_ptr& error() const noexcept { return error_; }
   std::vector<TaskResult>& results() noexcept { return results_; }
 
   std::function<void(std::vector<TaskResult>&)> on_complete;
+  std::function<void(const std::exception_ptr&)> on_error;
 
  private:
   void maybe_complete() {
@@ -46,6 +57,7 @@ class CollectState final : public ResultSink {
       if (on_complete) on_complete(results_);
     }
   }
+  std::exception_ptr error_;
   std::optional<std::uint64_t> expected_;
   std::uint64_t received_ = 0;
   bool completed_ = false;
@@ -59,6 +71,7 @@ template <class R>
 class ValuesState final : public ResultSink {
  public:
   void deliver(TaskResult&& result) override {
+    if (error_) return;
     if (result.ok) {
       // Sized at the first value, after the call's scatter buffer is gone.
       if (values_.size() < expected_.value_or(0)) values_.resize(*expected_);
@@ -77,7 +90,12 @@ class ValuesState final : public ResultSink {
     expected_ = total;
     finish_if_complete();
   }
-  bool complete() const noexcept { return expected_ && received_ == *expected_; }
+  void fail(std::exception_ptr error, std::uint64_t /*position*/) override {
+    if (!error_) error_ = std::move(error);
+  }
+  bool complete() const noexcept { return error_ || (expected_ && received_ == *expected_); }
+  /// The call's input failed on the master (see ResultSink::fail).
+  const std::exception_ptr& error() const noexcept { return error_; }
   /// Every task's value by position (a failed task's slot holds R{}).
   std::vector<R>& values() noexcept { return values_; }
   /// The tasks that failed, in request order (once complete).
@@ -92,6 +110,7 @@ class ValuesState final : public ResultSink {
   }
   std::optional<std::uint64_t> expected_;
   std::uint64_t received_ = 0;
+  std::exception_ptr error_;
   std::vector<R> values_;
   std::vector<TaskResult> failures_;
 };
@@ -102,12 +121,21 @@ class StreamState final : public ResultSink {
   StreamState(bool ordered, std::uint64_t window) : ordered_(ordered), window_(window) {}
 
   void deliver(TaskResult&& result) override {
+    if (total_ && result.position >= *total_) return;  // past a failed input
     if (ordered_)
       waiting_.emplace(result.position, std::move(result));
     else
       ready_.push_back(std::move(result));
   }
   void set_total(std::uint64_t total) override { total_ = total; }
+  void fail(std::exception_ptr error, std::uint64_t position) override {
+    if (error_) return;
+    error_ = std::move(error);
+    total_ = position;
+    std::erase_if(waiting_, [position](const auto& entry) { return entry.first >= position; });
+  }
+  /// Once every result before it is taken: the input's failure (see ResultSink::fail).
+  const std::exception_ptr& error() const noexcept { return error_; }
   bool wants_more(std::uint64_t in_flight) const override {
     return in_flight + waiting_.size() + ready_.size() < window_;
   }
@@ -133,6 +161,7 @@ class StreamState final : public ResultSink {
   std::uint64_t window_;
   std::optional<std::uint64_t> total_;
   std::uint64_t taken_ = 0;
+  std::exception_ptr error_;
   std::map<std::uint64_t, TaskResult> waiting_;
   std::deque<TaskResult> ready_;
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <iterator>
 #include <ranges>
@@ -24,11 +25,18 @@ class TaskSource {
   virtual ArgKind kind() const noexcept = 0;
   /// Writes up to `max` more tasks into `out` (see write_task); returns how
   /// many. `position` is the first one's place in the call (request order).
+  /// Never throws: where reading the input (or encoding an argument) throws,
+  /// the tasks before it are returned, and error() holds the exception.
   virtual std::uint64_t take(std::uint64_t max, std::uint64_t position, ByteWriter& out) = 0;
-  /// Whether every task has been taken.
+  /// Whether every task has been taken (or the input failed).
   virtual bool exhausted() const = 0;
   /// Tasks not yet taken, where known.
   virtual std::optional<std::uint64_t> remaining() const { return std::nullopt; }
+  /// What reading the input threw, if it did; the source is then exhausted.
+  const std::exception_ptr& error() const noexcept { return error_; }
+
+ protected:
+  std::exception_ptr error_;
 };
 
 /// Task indices: a range or a list (the index form).
@@ -61,19 +69,27 @@ class RangeSource final : public TaskSource {
   std::uint64_t take(std::uint64_t max, std::uint64_t position, ByteWriter& out) override {
     std::uint64_t count = 0;
     std::string bytes;
-    for (; count < max && it_ != std::ranges::end(view_); ++it_, ++count) {
-      if constexpr (Index) {
-        write_task(out, ArgKind::kIndex, static_cast<std::uint64_t>(*it_), {});
-      } else {
-        Codec<A>::encode(static_cast<const A&>(*it_), bytes);
-        write_task(out, ArgKind::kTyped, position + count, bytes);
+    try {
+      // A task is written whole or not at all: the encoding comes first.
+      for (; count < max && !exhausted(); ++count) {
+        if constexpr (Index) {
+          const auto index = static_cast<std::uint64_t>(*it_);
+          write_task(out, ArgKind::kIndex, index, {});
+        } else {
+          Codec<A>::encode(static_cast<const A&>(*it_), bytes);
+          write_task(out, ArgKind::kTyped, position + count, bytes);
+        }
+        ++it_;
       }
+    } catch (...) {
+      error_ = std::current_exception();
     }
     taken_ += count;
     return count;
   }
-  bool exhausted() const override { return it_ == std::ranges::end(view_); }
+  bool exhausted() const override { return error_ || it_ == std::ranges::end(view_); }
   std::optional<std::uint64_t> remaining() const override {
+    if (error_) return 0;
     if constexpr (std::ranges::sized_range<View>)
       return static_cast<std::uint64_t>(std::ranges::size(view_)) - taken_;
     else

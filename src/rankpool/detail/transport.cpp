@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {
@@ -31,8 +32,8 @@ void Outbox::post(int dest, int tag, std::string message) {
   for (std::size_t offset = 0; offset < total; offset += piece) {
     const std::size_t size = std::min(piece, total - offset);
     MPI_Request& request = pending->requests.emplace_back(MPI_REQUEST_NULL);
-    MPI_Isend(pending->buffer.data() + offset, static_cast<int>(size), MPI_BYTE, dest, offset == 0 ? tag : kPiece,
-              comm_, &request);
+    check_mpi(MPI_Isend(pending->buffer.data() + offset, static_cast<int>(size), MPI_BYTE, dest, offset == 0 ? tag : kPiece,
+              comm_, &request), "MPI_Isend");
   }
   pending_.push_back(std::move(pending));
 }
@@ -51,7 +52,7 @@ constexpr std::size_t kMaxSpareBytes = std::size_t{32} << 20;
 bool Outbox::reap() {
   std::erase_if(pending_, [this](std::unique_ptr<Pending>& pending) {
     int done = 0;
-    MPI_Testall(static_cast<int>(pending->requests.size()), pending->requests.data(), &done, MPI_STATUSES_IGNORE);
+    check_mpi(MPI_Testall(static_cast<int>(pending->requests.size()), pending->requests.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
     if (done != 0 && recycles_ && spares_.size() < kMaxSpares && pending->buffer.capacity() <= kMaxSpareBytes)
       spares_.push_back(std::move(pending->buffer));
     return done != 0;
@@ -75,9 +76,9 @@ void Outbox::drain() {
 
 std::string receive_matched(MPI_Comm comm, MPI_Message& message, const MPI_Status& status) {
   int size = 0;
-  MPI_Get_count(&status, MPI_BYTE, &size);
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &size), "MPI_Get_count");
   std::string first(static_cast<std::size_t>(size), '\0');
-  MPI_Mrecv(first.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE);
+  check_mpi(MPI_Mrecv(first.data(), size, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
   if (first.size() < kFrameBytes) throw std::runtime_error("rankpool: a message without its length arrived");
   std::uint64_t total = 0;
   std::memcpy(&total, first.data(), sizeof total);
@@ -91,7 +92,7 @@ std::string receive_matched(MPI_Comm comm, MPI_Message& message, const MPI_Statu
   while (received < total) {
     const std::size_t want = std::min<std::size_t>(piece, total - received);
     MPI_Request request;
-    MPI_Irecv(whole.data() + received, static_cast<int>(want), MPI_BYTE, status.MPI_SOURCE, kPiece, comm, &request);
+    check_mpi(MPI_Irecv(whole.data() + received, static_cast<int>(want), MPI_BYTE, status.MPI_SOURCE, kPiece, comm, &request), "MPI_Irecv");
     wait_with_backoff(request);
     received += want;
   }
@@ -102,7 +103,7 @@ void wait_with_backoff(MPI_Request& request) {
   Backoff backoff;
   for (;;) {
     int done = 0;
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (done) return;
     backoff.pause();
   }

@@ -1,0 +1,31 @@
+#pragma once
+/// \file
+/// Jobs of the contract tests (contract_test.cpp).
+
+#include <stdexcept>
+#include <string>
+
+#include <boost/serialization/string.hpp>
+
+namespace rankpool::testing {
+
+/// An argument whose encoding throws at one value (it travels through its
+/// serialize: the string keeps it from being sent as raw bytes).
+struct Fragile {
+  int value = 0;
+  std::string label;
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    if (value == 3) throw std::domain_error("bad input at 3");
+    archive & value & label;
+  }
+};
+
+struct TakesFragile {
+  static constexpr const char* name = "takes_fragile";
+  long operator()(const Fragile& arg) const { return arg.value * 10; }
+  template <class Archive>
+  void serialize(Archive&, unsigned) {}
+};
+
+}  // namespace rankpool::testing
