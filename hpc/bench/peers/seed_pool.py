@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """seed_pool.py - the seed post's multiprocessing code, ported to Python 3.
 
-The seed is the 2014 blog post "Python多进程模块Multiprocessing介绍"
-(/work/shared/seed/000_4cc52c77be420ba7.txt; English digest in SEED.md).
+The seed is the 2014 blog post "Python多进程模块Multiprocessing介绍" that
+rankpool rebuilds (summarised, in our words, in docs/seed.md).
 This file keeps its structure and function names (get_factorial,
 f_list_serial, f_list_para_apply_async, f_list_para_map_async,
 f_list_para_apply, f_list_para_map, get_repost_timeline, get_post_reposts,
