@@ -1,4 +1,4 @@
-// Issue 10's contract, as a user's program: typed arguments through every call.
+// The library's contract, as a user's program: typed arguments through every call.
 // With the argument "lazy", imap_unordered runs over 2,000,000 strings made on demand.
 #include <rankpool/rankpool.hpp>
 

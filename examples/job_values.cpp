@@ -1,4 +1,4 @@
-// Issue 10's memory check: a program that makes a distinct job value for
+// A memory check: a program that makes a distinct job value for
 // every task (10^6 of them) through apply_async. Each value's parameters go
 // to a worker, and the worker forgets the job once its task is back, so the
 // master's and the workers' memory stay flat. Prints RSS as it goes.

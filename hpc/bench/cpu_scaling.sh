@@ -4,9 +4,5 @@
 # a --pool 1 row, and Python Pool(2) / mpi4py.futures speed-ups on the same kind of work.
 #   hpc/bench/cpu_scaling.sh [--quick] [--numbers A-B] [--peer-step K] [--no-peers] [--wait-quiet LOAD]
 # Markdown on stdout, progress on stderr. Default ~3 min on 2 cores; --quick < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/cpu_scaling.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python cpu_scaling.py "$@"

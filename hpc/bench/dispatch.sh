@@ -5,9 +5,5 @@
 # then the idle check (master/idle-worker CPU while tasks sleep 0.5 s).
 #   hpc/bench/dispatch.sh [--quick] [--tasks 10000,100000] [--repeat N] [--wait-quiet LOAD]
 # Markdown on stdout, progress on stderr. Default ~2-3 min on 2 cores; --quick < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/dispatch.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python dispatch.py "$@"

@@ -6,9 +6,5 @@
 #                              [--wait default,block,backoff] [--wait-quiet LOAD]
 #   RANKPOOL_BASELINE_BIN=/path/to/older/rankpool hpc/bench/dispatch_bare.sh   # both binaries, one run
 # Markdown on stdout, progress on stderr. Default ~30 s on 2 cores.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="${RANKPOOL_BASELINE_BIN:+RANKPOOL_BASELINE_BIN=$RANKPOOL_BASELINE_BIN }hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/dispatch_bare.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python dispatch_bare.py "$@"

@@ -6,9 +6,5 @@
 #   hpc/bench/exec.sh [--quick] [--tasks N] [--repeat R] [--wait-quiet LOAD]
 # Markdown on stdout, progress on stderr. Default ~2 min on 2 cores (GNU parallel is most of
 # it); --quick (500 tasks, 1 round) < 30 s. Needs GNU parallel (Debian package `parallel`).
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/exec_farm.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python exec_farm.py "$@"

@@ -4,9 +4,5 @@
 # seed_pool.py (Pool) and mpi4py.futures against the same server; --inflight rows when supported.
 #   hpc/bench/io_latency.sh [--quick] [--latency-ms 800] [--pools 1,2,4,9] [--variants V,...] [--no-peers]
 # Markdown on stdout, progress on stderr. Default ~2 min on 2 cores; --quick (200 ms) < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/io_latency.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python io_latency.py "$@"

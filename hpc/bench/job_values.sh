@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 10: 10^6 distinct job values through apply_async on 3 ranks; the
+# Job values: 10^6 distinct job values through apply_async on 3 ranks; the
 # master's RSS after 10^4, 10^5 and 10^6 of them, and each worker's peak RSS.
 # Flat means the workers forget each job once its task is back.
 # usage: hpc/bench/job_values.sh [TASKS]   (after cmake --build --preset release)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 10: imap_unordered over 2,000,000 strings made on demand
+# Typed arguments: imap_unordered over 2,000,000 strings made on demand
 # (std::views::iota | std::views::transform) on 3 ranks; prints the master's
 # peak RSS, which must stay under 64 MB however long the range is.
 # usage: hpc/bench/lazy_args.sh   (after cmake --build --preset release)

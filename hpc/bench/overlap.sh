@@ -4,9 +4,5 @@
 # library) against an install of build/release into build/bench-overlap/ unless OVERLAP_BIN is set.
 #   hpc/bench/overlap.sh [--quick] [--tasks N] [--seconds S] [--busy X1,X2] [--repeat R]
 # Markdown on stdout, progress on stderr. Default ~30 s on 2 cores (+ the first build); --quick < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/overlap.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python overlap.py "$@"

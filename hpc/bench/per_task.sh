@@ -4,9 +4,5 @@
 # and the wire size of results vs their binary size.
 #   hpc/bench/per_task.sh [--quick] [--numbers A-B] [--big-n N] [--repeat R] [--wait-quiet LOAD]
 # Markdown on stdout, progress on stderr. Default ~1.5 min on 2 cores; --quick < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/per_task.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python per_task.py "$@"

@@ -5,9 +5,5 @@
 # with taskset when there are two). Targets: rankpool <= 1 ms per page, server >= 2000 pages/s.
 #   hpc/bench/reposts_cpu.sh [--quick] [--repeat N] [--posts N] [--requests N] [--clients 1,2]
 # Markdown on stdout, progress on stderr. Default ~1 min on 2 cores; --quick < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/reposts_cpu.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python reposts_cpu.py "$@"

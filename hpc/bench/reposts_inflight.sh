@@ -4,9 +4,5 @@
 # Target: --inflight 5 fetches the 10 pages in <= 2.2 request times in each of the three variants.
 #   hpc/bench/reposts_inflight.sh [--quick] [--repeat N] [--latency-ms 800] [--inflight 5]
 # Markdown on stdout, progress on stderr. Default ~1 min on 2 cores; --quick (400 ms, no serial row) < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/reposts_inflight.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python reposts_inflight.py "$@"

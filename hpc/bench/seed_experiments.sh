@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# seed_experiments.sh — the seed's two experiments (../shared/seed/SEED.md), side by side:
+# seed_experiments.sh — the two experiments of the 2014 post we rebuild (docs/seed.md), side by side:
 # rankpool (`rankpool compare`), Python's multiprocessing.Pool (peers/seed_pool.py) and
 # mpi4py.futures (peers/mpi4py_futures.py) on the same factorials (1..100; pools 1,2,4) and the
 # same embedded API server (`rankpool mock-weibo`, 800 ms a page as the seed saw; pools 1,2,4,10).

@@ -4,9 +4,5 @@
 # of RANKPOOL_NO_TUNING=1 (no automatic OMPI_MCA_pml=ob1); floors: mpirun /bin/true, MPI hello.
 #   hpc/bench/startup.sh [--quick] [--runs N] [--wait-quiet LOAD]
 # Markdown on stdout, hyperfine's progress on stderr. Default ~1 min on 2 cores; --quick < 30 s.
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/startup.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python startup.py "$@"

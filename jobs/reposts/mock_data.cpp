@@ -150,35 +150,49 @@ std::int64_t expected_repost_id(std::int64_t post_id, std::int64_t total, std::i
   return mock_repost_id(post_id, total - 1 - k);
 }
 
+namespace {
+
+// The text of a repost: one of four kinds, by its hash.
+std::string repost_text(std::uint64_t h, std::int64_t post_id, std::int64_t serial) {
+  switch (h % 4) {
+    case 0:
+      return "转发微博";
+    case 1:
+      return "//@user_" + std::to_string(h % 1000000) + ": 转发微博";
+    case 2:
+      return "repost " + std::to_string(serial) + " of " + std::to_string(post_id) +
+             ": \"quoted\" & <b>tagged</b>\n2nd line";
+    default:
+      return "哈哈哈[doge] http://t.cn/A6" + std::to_string(h % 100000);
+  }
+}
+
+// The original post a repost carries, closing the repost's object too.
+void put_retweeted_status(std::string& out, std::int64_t post_id) {
+  put_key(out, "retweeted_status");
+  out.push_back('{');
+  put_status_head(out, post_time(post_id), post_id);
+  put_key(out, "text");
+  out.append("\"original post ");
+  put_int(out, post_id);
+  out.push_back('"');
+  put_key(out, "user");
+  put_user(out, user_id_for(post_id, -1, 0x0a), mix(post_id, -1, 0x0b));
+  out.append("}}");
+}
+
+}  // namespace
+
 void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t serial, const MockQuirks& quirks) {
   static constexpr std::array<const char*, 3> kSources = {
       R"(<a href="http://app.weibo.com/t/feed/5yiHuw" rel="nofollow">iPhone客户端</a>)",
       R"(<a href="http://app.weibo.com/t/feed/6vtZb0" rel="nofollow">微博 weibo.com</a>)",
       R"(<a href="http://app.weibo.com/t/feed/4ACxed" rel="nofollow">Android客户端</a>)"};
   auto h = mix(post_id, serial, 0xabc);
-  auto id = mock_repost_id(post_id, serial);
-  auto user_id = user_id_for(post_id, serial, 0x05e7);
-  std::string text;
-  switch (h % 4) {
-    case 0:
-      text = "转发微博";
-      break;
-    case 1:
-      text = "//@user_" + std::to_string(h % 1000000) + ": 转发微博";
-      break;
-    case 2:
-      text = "repost " + std::to_string(serial) + " of " + std::to_string(post_id) +
-             ": \"quoted\" & <b>tagged</b>\n2nd line";
-      break;
-    default:
-      text = "哈哈哈[doge] http://t.cn/A6" + std::to_string(h % 100000);
-      break;
-  }
-
   out.push_back('{');
-  put_status_head(out, repost_time(post_id, serial), id);
+  put_status_head(out, repost_time(post_id, serial), mock_repost_id(post_id, serial));
   put_key(out, "text");
-  put_string(out, text);
+  put_string(out, repost_text(h, post_id, serial));
   if (quirks.bad_text) {
     // Not UTF-8 (a stray byte, an encoded surrogate) and an escaped lone surrogate.
     put_key(out, "bad_text");
@@ -210,17 +224,8 @@ void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t ser
     out.append("-0.50e-3");
   }
   put_key(out, "user");
-  put_user(out, user_id, mix(post_id, serial, 0x05e8));
-  put_key(out, "retweeted_status");
-  out.push_back('{');
-  put_status_head(out, post_time(post_id), post_id);
-  put_key(out, "text");
-  out.append("\"original post ");
-  put_int(out, post_id);
-  out.push_back('"');
-  put_key(out, "user");
-  put_user(out, user_id_for(post_id, -1, 0x0a), mix(post_id, -1, 0x0b));
-  out.append("}}");
+  put_user(out, user_id_for(post_id, serial, 0x05e7), mix(post_id, serial, 0x05e8));
+  put_retweeted_status(out, post_id);
 }
 
 nlohmann::ordered_json mock_repost(std::int64_t post_id, std::int64_t serial) {

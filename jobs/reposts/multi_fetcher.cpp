@@ -220,14 +220,14 @@ void MultiFetcher::State::run(const PageSource& source, int poll_ms) {
       const auto& request = requests[slot->job.index];
       const std::uint64_t id = ids[slot->job.index];
       switch (outcome.verdict) {
-        case detail::Verdict::ok:
+        case detail::Verdict::kOk:
           source.done(id, PageOutcome{std::move(outcome.page), std::nullopt});
           continue;
-        case detail::Verdict::permanent:
+        case detail::Verdict::kPermanent:
           source.done(id, PageOutcome{std::nullopt, detail::permanent_error(outcome, request.mid, request.page)});
           continue;
-        case detail::Verdict::transient:
-        case detail::Verdict::rate_limited:
+        case detail::Verdict::kTransient:
+        case detail::Verdict::kRateLimited:
           break;
       }
       if (slot->job.retry >= options.max_retries) {

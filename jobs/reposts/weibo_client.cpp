@@ -64,12 +64,12 @@ RepostPage WeiboClient::fetch_page(std::int64_t mid, int count, int page) {
   for (int retry = 0;; ++retry) {
     auto outcome = s.attempt();
     switch (outcome.verdict) {
-      case detail::Verdict::ok:
+      case detail::Verdict::kOk:
         return std::move(outcome.page);
-      case detail::Verdict::permanent:
+      case detail::Verdict::kPermanent:
         throw detail::permanent_error(outcome, mid, page);
-      case detail::Verdict::transient:
-      case detail::Verdict::rate_limited:
+      case detail::Verdict::kTransient:
+      case detail::Verdict::kRateLimited:
         break;
     }
     if (retry >= s.options.max_retries) {

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-from e2e_util import ENV, launch
+from e2e_util import ENV, launch, run_checks
 
 VARIANTS = ["serial", "apply", "apply_async", "map", "map_async", "imap", "imap_unordered"]
 
@@ -19,29 +19,23 @@ def table_rows(stdout):
     return [[cell.strip() for cell in row] for row in rows[1:]]
 
 
-def check_table(label, stdout, pools, failures):
+def check_table(label, stdout, pools, check):
     rows = table_rows(stdout)
     want = [("serial", "—")] + [(v, str(p)) for v in VARIANTS[1:] for p in pools]
     got = [(row[0], row[1]) for row in rows]
-    if got != want:
-        failures.append(f"{label}: rows {got}, want {want}")
+    check(label, got == want, f"rows {got}, want {want}")
 
 
-def main():
+def main(check):
     binary, mpiexec = sys.argv[1], sys.argv[2]
-    failures = []
     with tempfile.TemporaryDirectory() as tmp:
         table = os.path.join(tmp, "factorial.csv")
         result = launch(binary, 5, ["compare", "factorial", "--upto", "100", "--csv", table], mpiexec=mpiexec)
-        if result.returncode != 0:
-            failures.append("factorial: " + result.stderr)
-        else:
-            check_table("factorial", result.stdout, [4], failures)
+        if check("factorial", result.returncode == 0, result.stderr):
+            check_table("factorial", result.stdout, [4], check)
             with open(table) as f:
-                if len(list(csv.DictReader(f))) != 7:
-                    failures.append("factorial: csv rows")
-            if "594 µs" not in result.stdout:
-                failures.append("factorial: the seed's serial figure is missing")
+                check("factorial", len(list(csv.DictReader(f))) == 7, "csv rows")
+            check("factorial", "594 µs" in result.stdout, "the 2014 post's serial figure is missing")
 
         mock = subprocess.Popen([binary, "mock-weibo", "--port", "0", "--latency-ms", "20"], env=ENV,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -51,20 +45,13 @@ def main():
                                      "--pools", "1,2,4,10", "--repeat", "1"], mpiexec=mpiexec, env=env, timeout=240)
         mock.send_signal(signal.SIGTERM)
         mock.wait(timeout=10)
-        if result.returncode != 0:
-            failures.append("reposts: " + result.stderr)
-        else:
-            check_table("reposts", result.stdout, [1, 2, 4, 10], failures)
+        if check("reposts", result.returncode == 0, result.stderr):
+            check_table("reposts", result.stdout, [1, 2, 4, 10], check)
 
         result = launch(binary, 3, ["compare", "factorial", "--upto", "10", "--pools", "1,5"], mpiexec=mpiexec)
-        if result.returncode != 2 or "--pools: 5 is outside 1..2" not in result.stderr:
-            failures.append(f"bad --pools: rc {result.returncode} {result.stderr}")
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print("ok: compare tables")
-    return 0
+        check("bad --pools", result.returncode == 2 and "--pools: 5 is outside 1..2" in result.stderr,
+              f"rc {result.returncode} {result.stderr}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_checks(main, "compare tables"))

@@ -1,4 +1,6 @@
-"""Helpers the end-to-end tests share: launching rankpool under mpirun."""
+"""Helpers the end-to-end tests share: launching rankpool under mpirun, collecting checks, the
+scaffolding of main(), and the one check of a factorial output file."""
+import decimal
 import json
 import os
 import subprocess
@@ -22,3 +24,71 @@ def last_json(stdout):
 
 def rankpool_error_lines(stderr):
     return [line for line in stderr.splitlines() if line.startswith("rankpool: error:")]
+
+
+class Checks(list):
+    """The failures of one test, in order: call it with (label, condition, detail) to check, or
+    append a failure's text directly. LIMIT cuts each checked failure's text to that many characters."""
+
+    def __init__(self, limit=None):
+        super().__init__()
+        self.limit = limit
+
+    def __call__(self, label, condition, detail=""):
+        if not condition:
+            self.append(f"{label}: {detail}"[:self.limit])
+        return bool(condition)
+
+
+def finish(failures, ok_line, sep="\n"):
+    """Prints the failures, or OK_LINE when there are none; returns the exit status."""
+    if failures:
+        print(sep.join(failures))
+        return 1
+    print(ok_line)
+    return 0
+
+
+def run_checks(body, ok_message, limit=None):
+    """The main() of an end-to-end test: BODY(check) runs the checks (check is a Checks);
+    prints each failure, or "ok: OK_MESSAGE"; returns the exit status."""
+    check = Checks(limit)
+    body(check)
+    return finish(check, f"ok: {ok_message}")
+
+
+def factorial_file_problem(path, numbers):
+    """None when PATH holds exactly "n<TAB>n!\\n" for each n of NUMBERS, in order, else the first
+    difference. Exact factorials come from the decimal module: integer arithmetic with a trap on
+    any rounding, and decimal strings in linear time (str(int) is quadratic and refuses more than
+    4300 digits)."""
+    exact = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX,
+                            traps=[decimal.Inexact, decimal.Rounded, decimal.Overflow])
+    numbers = list(numbers)
+    value, at = decimal.Decimal(1), 0
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        return f"{path}: {e.strerror}"
+    with f:
+        for line_no, n in enumerate(numbers, start=1):
+            line = f.readline()
+            if not line:
+                return f"{path}: {line_no - 1} lines, expected {len(numbers)}"
+            if n < at:
+                value, at = decimal.Decimal(1), 0
+            while at < n:
+                at += 1
+                value = exact.multiply(value, at)
+            if line == f"{n}\t{value}\n".encode("ascii"):
+                continue
+            fields = line.split(b"\t")
+            if len(fields) != 2 or fields[0] != str(n).encode("ascii"):
+                return f"{path} line {line_no}: expected 'n<TAB>n!' for n={n}, got {line[:60]!r}"
+            digits = fields[1].rstrip(b"\r\n\t ")
+            if digits != str(value).encode("ascii"):
+                return f"{path} line {line_no}: {n}! differs from the exact value"
+            return f"{path} line {line_no}: {fields[1][len(digits):]!r} after the digits, expected b'\\n'"
+        if f.readline():
+            return f"{path}: more than {len(numbers)} lines"
+    return None

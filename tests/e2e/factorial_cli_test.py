@@ -2,30 +2,19 @@
 
 usage: factorial_cli_test.py RANKPOOL MPIEXEC NP
 """
-import math
 import os
 import stat
 import sys
 import tempfile
 
-from e2e_util import launch, last_json, rankpool_error_lines
+from e2e_util import factorial_file_problem, launch, last_json, rankpool_error_lines, run_checks
 
 VARIANTS = ["serial", "apply", "apply_async", "map", "map_async", "imap", "imap_unordered"]
 
 
-def expected_lines(numbers):
-    return "".join(f"{n}\t{math.factorial(n)}\n" for n in numbers)
-
-
-def main():
+def main(check):
     binary, mpiexec, np = sys.argv[1], sys.argv[2], int(sys.argv[3])
     workers = max(np - 1, 0)
-    failures = []
-
-    def check(label, condition, detail=""):
-        if not condition:
-            failures.append(f"{label}: {detail}")
-
     with tempfile.TemporaryDirectory() as tmp:
         for variant in VARIANTS:
             out = os.path.join(tmp, f"{variant}.txt")
@@ -34,8 +23,8 @@ def main():
             check(variant + " exit", run.returncode == 0, run.stderr)
             if run.returncode != 0:
                 continue
-            with open(out) as f:
-                check(variant + " output", f.read() == expected_lines(range(1, 101)), "wrong factorials")
+            problem = factorial_file_problem(out, range(1, 101))
+            check(variant + " output", problem is None, problem)
             check(variant + " no journal left", not os.path.exists(out + ".partial"))
             summary = last_json(run.stdout)
             for key in ["job", "variant", "workers", "tasks", "wall_seconds", "tasks_per_rank", "errors"]:
@@ -57,7 +46,8 @@ def main():
                      mpiexec=mpiexec)
         check("numbers exit", run.returncode == 0, run.stderr)
         if run.returncode == 0:
-            check("numbers output", open(out).read() == expected_lines([30, 5, 6, 7, 30]))
+            problem = factorial_file_problem(out, [30, 5, 6, 7, 30])
+            check("numbers output", problem is None, problem)
 
         # --pool 1: one worker does everything.
         run = launch(binary, np, ["factorial", "--upto", "50", "--variant", "imap_unordered", "--pool", "1", "--json"],
@@ -96,12 +86,6 @@ def main():
         summary = last_json(run.stdout)
         check("stop reported", len(summary["errors"]) >= 1 and summary["completed"] >= 149, summary)
 
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print(f"ok: factorial end to end at {np} ranks")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_checks(main, f"factorial end to end at {sys.argv[3]} ranks"))

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from e2e_util import ENV, launch
+from e2e_util import ENV, launch, run_checks
 
 NUMBERS = "30000-30400"
 
@@ -117,21 +117,15 @@ def test_chrome_trace(binary, mpiexec, tmp, failures):
         failures.append(f"trace: want one named track per worker 1..4, got {sorted(names)}")
 
 
-def main():
+def main(failures):
     binary, mpiexec = sys.argv[1], sys.argv[2]
-    failures = []
     with tempfile.TemporaryDirectory() as tmp:
         test_killed_worker(binary, mpiexec, failures)
         # map's results arrive together at the end: there is no halfway to resume from.
         for variant in ["imap_unordered", "imap", "apply_async"]:
             test_resume(binary, mpiexec, tmp, variant, failures)
         test_chrome_trace(binary, mpiexec, tmp, failures)
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print("ok: killed worker, resume, chrome trace")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_checks(main, "killed worker, resume, chrome trace"))

@@ -12,7 +12,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from e2e_util import ENV, launch, last_json, rankpool_error_lines
+from e2e_util import ENV, launch, last_json, rankpool_error_lines, run_checks
 
 MID = 3664072912104801
 TOTAL, REACHABLE = 2500, 2000
@@ -250,14 +250,8 @@ def issue_12(binary, mpiexec, tmp, check, reference, artifacts):
               f"rc {result.returncode} {result.stderr}")
 
 
-def main():
+def main(check):
     binary, mpiexec = sys.argv[1], sys.argv[2]
-    failures = []
-
-    def check(label, ok, detail=""):
-        if not ok:
-            failures.append(f"{label}: {detail}"[:600])
-
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = []
         clean = Mock(binary, "--latency-ms", "20")
@@ -408,12 +402,6 @@ def main():
             text = open(item, encoding="utf-8", errors="replace").read() if os.path.exists(item) else item
             check("token leaked", TOKEN not in text, item[:80])
 
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print("ok: reposts end to end")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_checks(main, "reposts end to end", limit=600))

@@ -1,9 +1,10 @@
 """End to end: the reposts job's pacing promises, counted by the mock server itself (nothing here measures time).
 
 budget: `--max-rps R` is one budget for the whole run, whichever workers are busy. One busy worker of three
-(`--pool 1`, mpirun -np 4) at --max-rps 10 against a mock that refuses the 12th request of a token in any
-1-second window: the mock counts at least 9 requests in some window (the budget is the run's, not a third of
-it) and refuses none. The same with all three workers busy.
+(`--pool 1`, mpirun -np 4), then all three, at --max-rps 10 against a mock that refuses the 12th request of a
+token in any 1-second window: every page is fetched and the mock refuses none, however fast or slow the
+machine (the budget is a ceiling; that it is the run's and not a third of it per worker is the leases' unit
+test, tests/unit/budget_test.cpp).
 
 inflight: `--inflight K` holds in every variant, however the pages come to a worker. Two workers (mpirun -np 3)
 at --inflight 5 fetch 20 pages of a post (19 after page 1) from a mock that answers after 300 ms: with
@@ -15,6 +16,7 @@ usage: reposts_pacing_test.py RANKPOOL MPIEXEC budget|inflight
 import re
 import sys
 
+from e2e_util import run_checks
 from reposts_cli_test import MID, Mock, last_json, run
 
 
@@ -34,11 +36,12 @@ def budget(binary, mpiexec, failures):
         label = f"--pool {pool} of 3, {variant}"
         if result.returncode != 0:
             failures.append(f"{label}: exit {result.returncode}: {result.stderr[-600:]}")
+            continue
         if counted(r"\((\d+) pages, (\d+) refused", log, 2) != 0:
             failures.append(f"{label}: the mock refused requests: {log[-400:]}")
-        busiest = counted(r"at most (\d+) requests in any 1 s window", log)
-        if busiest < 9:
-            failures.append(f"{label}: at most {busiest} requests in a second, want >= 9: {log[-400:]}")
+        summary = last_json(result.stdout)
+        if summary["pages"] != 40:
+            failures.append(f"{label}: {summary['pages']} pages fetched, want 40: {summary}")
 
 
 def inflight(binary, mpiexec, failures):
@@ -59,13 +62,10 @@ def inflight(binary, mpiexec, failures):
             failures.append(f"{variant}: the mock served {at_once} requests at once, want 2 workers x 5: {log[-300:]}")
 
 
-def main():
+def main(failures):
     binary, mpiexec, case = sys.argv[1], sys.argv[2], sys.argv[3]
-    failures = []
     {"budget": budget, "inflight": inflight}[case](binary, mpiexec, failures)
-    print("\n".join(failures) or f"ok: reposts pacing, {case}")
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_checks(main, f"reposts pacing, {sys.argv[3]}"))

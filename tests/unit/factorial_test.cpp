@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "factorial/factorial_job.hpp"
+#include "expect_message.hpp"
 #include "rankpool/errors.hpp"
 
 namespace rankpool::factorial {
@@ -40,7 +41,7 @@ TEST(Factorial, JobMapsTaskIndexToTheRequestedN) {
 TEST(Factorial, ParseBackend) {
   EXPECT_EQ(parse_backend("gmp"), Backend::kGmp);
   EXPECT_EQ(parse_backend("cpp_int"), Backend::kCppInt);
-  EXPECT_THROW(parse_backend("python"), UsageError);
+  EXPECT_THROW_MSG(parse_backend("python"), UsageError, "--backend must be gmp or cpp_int, not 'python'");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "factorial/number_list.hpp"
+#include "expect_message.hpp"
 #include "rankpool/errors.hpp"
 
 namespace rankpool::factorial {
@@ -43,9 +44,9 @@ TEST(NumberList, RefusesBadInputWithAClearMessage) {
   expect_usage_error("10000001", "--numbers: 10000001 is larger than the limit 10000000");
   expect_usage_error("99999999999999999999999", "--numbers: '99999999999999999999999' is larger than 10000000");
   expect_usage_error("1,2,", "--numbers: empty item in '1,2,'");
-  EXPECT_THROW(NumberList::upto(0), UsageError);
-  EXPECT_THROW(NumberList::upto(-5), UsageError);
-  EXPECT_THROW(NumberList::upto(10'000'001), UsageError);
+  EXPECT_THROW_MSG(NumberList::upto(0), UsageError, "--upto must be at least 1, not 0");
+  EXPECT_THROW_MSG(NumberList::upto(-5), UsageError, "--upto must be at least 1, not -5");
+  EXPECT_THROW_MSG(NumberList::upto(10'000'001), UsageError, "--upto 10000001 is larger than the limit 10000000");
 }
 
 }  // namespace

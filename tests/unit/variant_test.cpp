@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/variant.hpp"
+#include "expect_message.hpp"
 #include "rankpool/backoff.hpp"
 #include "rankpool/codec.hpp"
 #include "rankpool/errors.hpp"
@@ -11,7 +12,9 @@ namespace {
 
 TEST(Variant, NamesRoundTrip) {
   for (cli::Variant variant : cli::kAllVariants) EXPECT_EQ(cli::parse_variant(cli::variant_name(variant)), variant);
-  EXPECT_THROW(cli::parse_variant("starmap"), UsageError);
+  EXPECT_THROW_MSG(cli::parse_variant("starmap"), UsageError,
+                   "--variant must be one of serial, apply, apply_async, map, map_async, imap, imap_unordered; "
+                   "not 'starmap'");
 }
 
 TEST(TaskSet, RangeAndList) {

@@ -1,6 +1,6 @@
 /* bare_dispatch.c - the floor for dispatch per trivial task: a bare MPI
  * master/worker loop, no library, what rankpool's apply_async at chunksize 1
- * is compared with in dispatch_bare.sh (issue 11 / issue 10).
+ * is compared with in dispatch_bare.sh.
  *
  *   mpicc -O2 -o bare_dispatch bare_dispatch.c
  *   mpirun -np 3 ./bare_dispatch TASKS [DEPTH]

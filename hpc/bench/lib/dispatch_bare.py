@@ -103,7 +103,7 @@ def main():
     print('### Ratios\n')
     for label, _, _ in rows:
         r = min(us[label]) / ref
-        print(f'- {label}: {fmt(r)}× the bare loop (issue 11 target ≤ 1.5×): **{"met" if r <= 1.5 else "not met"}**')
+        print(f'- {label}: {fmt(r)}× the bare loop (target ≤ 1.5×): **{"met" if r <= 1.5 else "not met"}**')
     if base:
         for label, _, _ in rows:
             if ' current ' not in label:
@@ -111,7 +111,7 @@ def main():
             twin = label.replace(' current ', ' baseline ')
             if twin in us:
                 r = min(us[label]) / min(us[twin])
-                print(f'- {label} ÷ {twin}: {fmt(r)}× (issue 10: no slower than before, i.e. ≤ 1×, '
+                print(f'- {label} ÷ {twin}: {fmt(r)}× (target: no slower than the baseline, i.e. ≤ 1×, '
                       f'within run-to-run noise)')
     for n in dict.fromkeys(notes):
         print(f'- {n}')

@@ -1,4 +1,4 @@
-"""grain.sh: % of the machine's ceiling at 0.1, 0.5 and 2 ms task grain (issue 11).
+"""grain.sh: % of the machine's ceiling at 0.1, 0.5 and 2 ms task grain.
 
 Master + K workers (`mpirun -np K+1 --bind-to none`), factorials at default
 settings. For each grain, a list of COUNT n (a band LO-HI of n repeated until

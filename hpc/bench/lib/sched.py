@@ -1,4 +1,4 @@
-"""sched.sh: the scheduler's remaining targets of issue 11 on 3 ranks.
+"""sched.sh: the scheduler's targets on 3 ranks.
 
 1. Idle master CPU (target ≤ 1 % of a core): `rankpool sleep --tasks 4
    --seconds 2 --variant V --json` (2 workers, two rounds of long sleeps): the

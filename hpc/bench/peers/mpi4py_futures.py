@@ -57,18 +57,18 @@ sys.dont_write_bytecode = True   # keep hpc/bench/peers/ free of __pycache__
 
 import argparse
 import functools
-import json
-import statistics
 import time
 
 from mpi4py import MPI
 import mpi4py
 from mpi4py.futures import MPIPoolExecutor
 
+import peer_cli
 import seed_pool
+from peer_cli import emit, parse_variants, time_best_of
 from seed_pool import (get_factorial, f_list_serial, identity,
-                       factorial_checksum, page_count, time_best_of, fmt_time,
-                       mp_default_chunksize, parse_variants, WeiboApiError,
+                       factorial_checksum, page_count,
+                       mp_default_chunksize,
                        PAGE_SIZE)
 from math import factorial
 
@@ -262,40 +262,19 @@ REPOSTS_VARIANTS = {
 # output
 # ---------------------------------------------------------------------------
 
-def emit(args, record):
-    print(json.dumps(record), flush=True)
-    if not args.json:
-        extra = ''
-        if record.get('us_per_task') is not None:
-            extra = '  (%.2f us/task)' % record['us_per_task']
-        print('# %s[%s] %s %-13s pool=%-4s %d loops, best of %d: %s per loop%s'
-              % (record['peer'], record['mode'], record['experiment'],
-                 record['variant'], record['pool'], record['number'],
-                 len(record['runs']), fmt_time(record['best_s']), extra),
-              file=sys.stderr, flush=True)
-
-
 def base_record(experiment, variant, pool, runs, number):
-    return {
-        'peer': PEER,
-        'experiment': experiment,
-        'variant': variant,
-        'pool_equiv': POOL_EQUIV.get(variant, variant),
-        'pool': pool,
-        'best_s': min(runs),
-        'median_s': statistics.median(runs),
-        'runs': runs,
-        'number': number,
-        'mode': MODE,
-        'mpi4py': mpi4py.__version__,
-        'mpi': MPI.Get_library_version().split(',')[0].strip('\x00 \n'),
-        'cpus': os.cpu_count(),
-        'backoff_s': BACKOFF,   # None = mpi4py's default (0.001)
-        # shared: a new MPIPoolExecutor per timed run (as the seed's Pool);
+    return peer_cli.record(
+        PEER, experiment, variant, pool, runs, number,
+        pool_equiv=POOL_EQUIV.get(variant, variant),
+        mode=MODE,
+        mpi4py=mpi4py.__version__,
+        mpi=MPI.Get_library_version().split(',')[0].strip('\x00 \n'),
+        cpus=os.cpu_count(),
+        backoff_s=BACKOFF,   # None = mpi4py's default (0.001)
+        # shared: a new MPIPoolExecutor per timed run (as the post's Pool);
         # spawn: one executor spawned once and reused (spawn hangs, see top)
-        'executor': 'new per run' if MODE == 'shared' else 'spawned once, reused',
-        'spawn_startup_s': SPAWN_STARTUP_S,
-    }
+        executor='new per run' if MODE == 'shared' else 'spawned once, reused',
+        spawn_startup_s=SPAWN_STARTUP_S)
 
 
 def cmd_factorial(args):
@@ -333,35 +312,15 @@ def _pid_task(_):
 
 def cmd_reposts(args):
     kw = _fetch_kwds(args)
-    status = 0
-    for variant in parse_variants(args.variant, REPOSTS_VARIANTS):
-        fn = REPOSTS_VARIANTS[variant]
-        no_pool = variant in ('serial', 'single')
-        runs, number, reposts = time_best_of(
-            lambda: fn(args.mid, WORKERS, 1 if args.pid else 0, kw),
-            args.repeat, args.number or 1)
-        total = int(get_repost_timeline(args.mid, **kw)['total_number'])
-        pages = 1 if variant == 'single' else page_count(total)
-        expected = min(total, pages * PAGE_SIZE)
-        unique = len({r.get('id') for r in reposts})
-        rec = base_record('reposts', variant, None if no_pool else WORKERS,
-                          runs, number)
-        rec.update({
-            'mid': str(args.mid),
-            'api_base': seed_pool.API_BASE,
-            'token': args.token_source,
-            'total_number': total,
-            'pages': pages,
-            'requests': pages + (0 if variant == 'single' else 1),
-            'reposts': len(reposts),
-            'unique_ids': unique,
-            'expected': expected,
-            'ok': unique == len(reposts) == expected,
-        })
-        emit(args, rec)
-        if not rec['ok']:
-            status = 1
-    return status
+
+    def crawl(variant):
+        return REPOSTS_VARIANTS[variant](args.mid, WORKERS, 1 if args.pid else 0, kw)
+
+    def make_record(variant, runs, number):
+        return base_record('reposts', variant, None if variant in ('serial', 'single') else WORKERS, runs, number)
+    return peer_cli.run_reposts(args, REPOSTS_VARIANTS, crawl, make_record,
+                                lambda: get_repost_timeline(args.mid, **kw)['total_number'],
+                                page_count, PAGE_SIZE, seed_pool.API_BASE)
 
 
 DISPATCH_VARIANTS = ('startup', 'submit', 'map_c1', 'map_mpchunk', 'submit_result')
@@ -384,7 +343,6 @@ def dispatch_variant(ex, variant, n):
 
 def cmd_dispatch(args):
     variants = parse_variants(args.variant, dict.fromkeys(DISPATCH_VARIANTS))
-    status = 0
     if 'startup' in variants:
         def startup():
             with new_executor(WORKERS) as ex:
@@ -401,75 +359,30 @@ def cmd_dispatch(args):
     with new_executor(WORKERS) as ex:
         ex.bootup(wait=True)
         list(ex.map(identity, range(WORKERS * 4)))      # warm-up
-        for variant in variants:
-            if variant == 'startup':
-                continue
-            n = args.tasks
-            if variant == 'submit_result' and args.sync_tasks:
-                n = min(n, args.sync_tasks)
-            box = {}
-
-            def run():
-                box['out'], box['chunksize'] = dispatch_variant(ex, variant, n)
-                return box['out']
-            runs, number, out = time_best_of(run, args.repeat, 1)
-            rec = base_record('dispatch', variant, WORKERS, runs, number)
-            rec.update({'tasks': n, 'chunksize': box['chunksize'],
-                        'us_per_task': min(runs) / n * 1e6,
-                        'median_us_per_task': statistics.median(runs) / n * 1e6,
-                        'ok': out == list(range(n))})
-            emit(args, rec)
-            if not rec['ok']:
-                status = 1
+        status = peer_cli.run_dispatch(
+            args, variants, 'submit_result', lambda variant, n: dispatch_variant(ex, variant, n),
+            lambda variant, runs, number: base_record('dispatch', variant, WORKERS, runs, number))
     return status
 
 
 def build_parser():
     ap = argparse.ArgumentParser(
-        description='The seed\'s experiments on mpi4py.futures; JSON lines '
+        description='The 2014 post\'s experiments on mpi4py.futures; JSON lines '
                     'on stdout.  Under mpirun use: mpirun --oversubscribe '
                     '-np K+1 python3 -m mpi4py.futures THIS ...')
     sub = ap.add_subparsers(dest='experiment', required=True)
 
-    def common(p, variants, pool_default):
-        p.add_argument('--variant', default='all',
-                       help='one of %s, a comma list, or all' % ','.join(variants))
+    def common(p, variants, dispatch):
+        pool_default = 2 if dispatch else 4
+        peer_cli.add_common_options(p, variants, None, 'workers to spawn in spawn mode (default %d); '
+                                    'ignored in shared mode (np-1 workers)' % pool_default)
         p.set_defaults(pool_default=pool_default)
-        p.add_argument('--pool', type=int, default=None,
-                       help='workers to spawn in spawn mode (default %d); '
-                            'ignored in shared mode (np-1 workers)' % pool_default)
-        p.add_argument('--repeat', type=int, default=3)
-        p.add_argument('--number', type=int, default=None,
-                       help='calls per run (default 1; timeit autorange '
-                            'for serial/single)')
-        p.add_argument('--json', action='store_true',
-                       help='JSON lines only (no timeit-style lines on stderr)')
         p.add_argument('--backoff', type=float, default=None,
                        help='MPIPoolExecutor(backoff=S): cap of the polling '
                             'sleep in the master and (shared mode: set by '
                             'the first executor) the workers; default 0.001')
-
-    p = sub.add_parser('factorial')
-    common(p, FACTORIAL_VARIANTS, 4)
-    p.add_argument('--upto', type=int, default=100)
-    p.add_argument('--pid', action='store_true',
-                   help='print the worker pids that ran tasks (stderr)')
-
-    p = sub.add_parser('reposts')
-    common(p, REPOSTS_VARIANTS, 4)
-    p.add_argument('--mid', default='3664072912104801')
-    p.add_argument('--api-base', default=None)
-    p.add_argument('--token-file', default=None)
-    p.add_argument('--max-pages', type=int, default=seed_pool.MAX_PAGES)
-    p.add_argument('--timeout', type=float, default=seed_pool.HTTP_TIMEOUT_S)
-    p.add_argument('--pid', action='store_true')
-
-    p = sub.add_parser('dispatch')
-    common(p, DISPATCH_VARIANTS, 2)
-    p.add_argument('--tasks', type=int, default=10000)
-    p.add_argument('--sync-tasks', type=int, default=2000,
-                   help='cap for the one-at-a-time submit_result variant '
-                        '(0 = --tasks)')
+    peer_cli.add_experiment_options(sub, common, FACTORIAL_VARIANTS, REPOSTS_VARIANTS, DISPATCH_VARIANTS,
+                                    seed_pool.MAX_PAGES, seed_pool.HTTP_TIMEOUT_S, 'submit_result')
     return ap
 
 
@@ -504,23 +417,7 @@ def main(argv=None):
 
 
 def run_experiment(args):
-    if args.experiment == 'factorial':
-        return cmd_factorial(args)
-    if args.experiment == 'dispatch':
-        return cmd_dispatch(args)
-    if args.api_base:
-        seed_pool.API_BASE = args.api_base
-    seed_pool.MAX_PAGES = args.max_pages
-    seed_pool.HTTP_TIMEOUT_S = args.timeout
-    args.token_source = seed_pool.load_token(args)
-    if args.token_source == 'none':
-        print('note: no access token (set WEIBO_ACCESS_TOKEN or --token-file);'
-              ' requests carry none', file=sys.stderr)
-    try:
-        return cmd_reposts(args)
-    except WeiboApiError as e:
-        print('reposts: %s' % e, file=sys.stderr)
-        return 2
+    return seed_pool.run_experiment(args, cmd_factorial, cmd_dispatch, cmd_reposts)
 
 
 if __name__ == '__main__':

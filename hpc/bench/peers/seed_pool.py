@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """seed_pool.py - the seed post's multiprocessing code, ported to Python 3.
 
-The seed is the 2014 blog post "Python多进程模块Multiprocessing介绍"
-(/work/shared/seed/000_4cc52c77be420ba7.txt; English digest in SEED.md).
+The seed is the 2014 blog post "Python多进程模块Multiprocessing介绍" that
+rankpool rebuilds (summarised, in our words, in docs/seed.md).
 This file keeps its structure and function names (get_factorial,
 f_list_serial, f_list_para_apply_async, f_list_para_map_async,
 f_list_para_apply, f_list_para_map, get_repost_timeline, get_post_reposts,
@@ -32,12 +32,11 @@ import json, urllib.request, urllib.parse, urllib.error  # seed: json, urllib2, 
 
 import argparse
 import functools
-import gc
 import hashlib
-import statistics
 import sys
-import time
-import timeit
+
+import peer_cli
+from peer_cli import emit, fmt_time, parse_variants, time_best_of  # noqa: F401 (the peers' names)
 
 PEER = 'python-pool'
 
@@ -300,73 +299,9 @@ def mp_default_chunksize(n_tasks, n_workers):
     return chunksize + 1 if extra else chunksize
 
 
-# ---------------------------------------------------------------------------
-# timing and output
-# ---------------------------------------------------------------------------
-
-def time_best_of(fn, repeat, number):
-    """timeit.repeat-like: `repeat` runs of `number` calls, gc off; returns
-    (per-call seconds of each run, number, last result).  number=0 picks the
-    loop count like timeit's autorange (total >= 0.2 s)."""
-    if number <= 0:
-        number, _ = timeit.Timer(fn).autorange()
-    runs, result = [], None
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            for _ in range(number):
-                result = fn()
-            runs.append((time.perf_counter() - t0) / number)
-    finally:
-        if gc_was_on:
-            gc.enable()
-    return runs, number, result
-
-
-def fmt_time(s):
-    for unit, scale in (('s', 1.0), ('ms', 1e-3), ('us', 1e-6)):
-        if s >= scale:
-            return '%.3g %s' % (s / scale, unit)
-    return '%.3g ns' % (s / 1e-9)
-
-
-def emit(args, record):
-    print(json.dumps(record, sort_keys=False), flush=True)
-    if not args.json:
-        extra = ''
-        if record.get('us_per_task') is not None:
-            extra = '  (%.2f us/task)' % record['us_per_task']
-        print('# %s %s %-12s pool=%-4s %d loops, best of %d: %s per loop%s'
-              % (record['peer'], record['experiment'], record['variant'],
-                 record['pool'], record['number'], len(record['runs']),
-                 fmt_time(record['best_s']), extra),
-              file=sys.stderr, flush=True)
-
-
-def base_record(args, experiment, variant, pool, runs, number):
-    return {
-        'peer': PEER,
-        'experiment': experiment,
-        'variant': variant,
-        'pool': pool,
-        'best_s': min(runs),
-        'median_s': statistics.median(runs),
-        'runs': runs,
-        'number': number,
-        'start_method': mul.get_start_method(),
-        'cpus': os.cpu_count(),
-    }
-
-
-def parse_variants(spec, table):
-    names = list(table) if spec == 'all' else [v.strip() for v in spec.split(',')]
-    for v in names:
-        if v not in table:
-            sys.exit('unknown variant %r; choose from %s or all'
-                     % (v, ','.join(table)))
-    return names
+def base_record(experiment, variant, pool, runs, number):
+    return peer_cli.record(PEER, experiment, variant, pool, runs, number,
+                           start_method=mul.get_start_method(), cpus=os.cpu_count())
 
 
 def effective_pool(n):
@@ -383,7 +318,7 @@ def cmd_factorial(args):
             number = 0 if variant in ('serial', 'single') else 1
         runs, number, results = time_best_of(
             lambda: fn(args.upto, pool), args.repeat, number)
-        rec = base_record(args, 'factorial', variant,
+        rec = base_record('factorial', variant,
                           None if pool is None and variant in ('serial', 'single')
                           else effective_pool(pool), runs, number)
         rec['upto'] = args.upto
@@ -409,38 +344,19 @@ def cmd_factorial(args):
 
 
 def cmd_reposts(args):
-    status = 0
-    for variant in parse_variants(args.variant, REPOSTS_VARIANTS):
-        fn = REPOSTS_VARIANTS[variant]
-        pool = None if variant in ('serial', 'single') else args.pool
-        runs, number, reposts = time_best_of(
-            lambda: fn(args.mid, pool, 1 if args.pid else 0),
-            args.repeat, args.number or 1)
-        probe = get_repost_timeline(args.mid, page=1)   # untimed: total_number
-        total = int(probe['total_number'])
-        pages = 1 if variant == 'single' else page_count(total)
-        expected = min(total, pages * PAGE_SIZE)
-        ids = [r.get('id') for r in reposts]
-        unique = len(set(ids))
-        rec = base_record(args, 'reposts', variant,
-                          None if pool is None and variant in ('serial', 'single')
-                          else effective_pool(pool), runs, number)
-        rec.update({
-            'mid': str(args.mid),
-            'api_base': API_BASE,
-            'token': args.token_source,          # where it came from, never its value
-            'total_number': total,
-            'pages': pages,
-            'requests': pages + (0 if variant == 'single' else 1),
-            'reposts': len(reposts),
-            'unique_ids': unique,
-            'expected': expected,
-            'ok': unique == len(reposts) == expected,
-        })
-        emit(args, rec)
-        if not rec['ok']:
-            status = 1
-    return status
+    def pool_of(variant):
+        return None if variant in ('serial', 'single') else args.pool
+
+    def crawl(variant):
+        return REPOSTS_VARIANTS[variant](args.mid, pool_of(variant), 1 if args.pid else 0)
+
+    def make_record(variant, runs, number):
+        pool = pool_of(variant)
+        return base_record('reposts', variant, None if pool is None and variant in ('serial', 'single')
+                           else effective_pool(pool), runs, number)
+    return peer_cli.run_reposts(args, REPOSTS_VARIANTS, crawl, make_record,
+                                lambda: get_repost_timeline(args.mid, page=1)['total_number'],
+                                page_count, PAGE_SIZE, API_BASE)
 
 
 def dispatch_variant(pool, variant, n, workers):
@@ -464,7 +380,6 @@ DISPATCH_VARIANTS = ('startup', 'apply_async', 'map_c1', 'map_default', 'apply')
 def cmd_dispatch(args):
     workers = effective_pool(args.pool)
     variants = parse_variants(args.variant, dict.fromkeys(DISPATCH_VARIANTS))
-    status = 0
     if 'startup' in variants:
         # Pool start-up + `workers` trivial tasks + close/join: the fixed cost
         # that the seed's "pool created inside the timed function" paid.
@@ -475,33 +390,16 @@ def cmd_dispatch(args):
             p.join()
             return out
         runs, number, out = time_best_of(startup, args.repeat, 1)
-        rec = base_record(args, 'dispatch', 'startup', workers, runs, number)
+        rec = base_record('dispatch', 'startup', workers, runs, number)
         rec.update({'tasks': workers, 'chunksize': 1, 'us_per_task': None,
                     'ok': out == list(range(workers))})
         emit(args, rec)
     pool = mul.Pool(workers)
     try:
         pool.map(identity, range(workers * 4), chunksize=1)   # warm-up
-        for variant in variants:
-            if variant == 'startup':
-                continue
-            n = args.tasks
-            if variant == 'apply' and args.sync_tasks:
-                n = min(n, args.sync_tasks)
-            box = {}
-
-            def run():
-                box['out'], box['chunksize'] = dispatch_variant(pool, variant, n, workers)
-                return box['out']
-            runs, number, out = time_best_of(run, args.repeat, 1)
-            rec = base_record(args, 'dispatch', variant, workers, runs, number)
-            rec.update({'tasks': n, 'chunksize': box['chunksize'],
-                        'us_per_task': min(runs) / n * 1e6,
-                        'median_us_per_task': statistics.median(runs) / n * 1e6,
-                        'ok': out == list(range(n))})
-            emit(args, rec)
-            if not rec['ok']:
-                status = 1
+        status = peer_cli.run_dispatch(
+            args, variants, 'apply', lambda variant, n: dispatch_variant(pool, variant, n, workers),
+            lambda variant, runs, number: base_record('dispatch', variant, workers, runs, number))
     finally:
         pool.close()
         pool.join()
@@ -526,68 +424,40 @@ def load_token(args):
 
 def build_parser():
     ap = argparse.ArgumentParser(
-        description='The seed post\'s multiprocessing.Pool experiments '
+        description='The 2014 post\'s multiprocessing.Pool experiments '
                     '(Python 3 port, defects fixed); JSON lines on stdout.')
     sub = ap.add_subparsers(dest='experiment', required=True)
 
-    def common(p, variants, pool_default):
-        p.add_argument('--variant', default='all',
-                       help='one of %s, a comma list, or all' % ','.join(variants))
-        p.add_argument('--pool', type=int, default=pool_default,
-                       help='worker processes (default: %s)'
-                            % (pool_default or 'cpu_count(), as mul.Pool()'))
-        p.add_argument('--repeat', type=int, default=3, help='best of REPEAT runs')
-        p.add_argument('--number', type=int, default=None,
-                       help='calls per run (default 1 for pool variants; '
-                            'timeit autorange for serial/single)')
+    def common(p, variants, dispatch):
+        pool_default = 2 if dispatch else None
+        peer_cli.add_common_options(p, variants, pool_default, 'worker processes (default: %s)'
+                                    % (pool_default or 'cpu_count(), as mul.Pool()'))
         p.add_argument('--start-method', choices=('fork', 'spawn', 'forkserver'),
                        help='multiprocessing start method (default: the '
                             'platform\'s, fork on Linux up to Python 3.13)')
-        p.add_argument('--json', action='store_true',
-                       help='JSON lines only (no timeit-style lines on stderr)')
-
-    p = sub.add_parser('factorial', help='experiment 1: factorials 1..UPTO')
-    common(p, FACTORIAL_VARIANTS, None)
-    p.add_argument('--upto', type=int, default=100)
-    p.add_argument('--pid', action='store_true',
-                   help='show which pids ran the tasks (stderr, untimed)')
-
-    p = sub.add_parser('reposts', help='experiment 2: the repost crawl')
-    common(p, REPOSTS_VARIANTS, None)
-    p.add_argument('--mid', default='3664072912104801')
-    p.add_argument('--api-base', default=None,
-                   help='e.g. http://127.0.0.1:PORT (default: env '
-                        'WEIBO_API_BASE, else https://api.weibo.com)')
-    p.add_argument('--token-file', default=None,
-                   help='file holding the access token (default: env '
-                        'WEIBO_ACCESS_TOKEN; none = send no token)')
-    p.add_argument('--max-pages', type=int, default=MAX_PAGES)
-    p.add_argument('--timeout', type=float, default=HTTP_TIMEOUT_S,
-                   help='HTTP timeout per request, seconds')
-    p.add_argument('--pid', action='store_true',
-                   help='print the seed\'s "pid N start!/finished!" lines (stderr)')
-
-    p = sub.add_parser('dispatch', help='per-task overhead of a warm pool')
-    common(p, DISPATCH_VARIANTS, 2)
-    p.add_argument('--tasks', type=int, default=10000)
-    p.add_argument('--sync-tasks', type=int, default=2000,
-                   help='cap the task count of the one-at-a-time apply '
-                        'variant (0 = --tasks)')
+    peer_cli.add_experiment_options(sub, common, FACTORIAL_VARIANTS, REPOSTS_VARIANTS, DISPATCH_VARIANTS,
+                                    MAX_PAGES, HTTP_TIMEOUT_S, 'apply')
     return ap
 
 
 def main(argv=None):
-    global API_BASE, MAX_PAGES, HTTP_TIMEOUT_S
     args = build_parser().parse_args(argv)
     if args.start_method:
         mul.set_start_method(args.start_method)
     if args.repeat < 1:
         sys.exit('--repeat must be >= 1')
+    return run_experiment(args, cmd_factorial, cmd_dispatch, cmd_reposts)
+
+
+def run_experiment(args, factorial_cmd, dispatch_cmd, reposts_cmd):
+    """Runs the experiment ARGS name with the peer's commands; for the crawl,
+    first points this module (and workers started later) at --api-base, the
+    page limit, the timeout and the token."""
+    global API_BASE, MAX_PAGES, HTTP_TIMEOUT_S
     if args.experiment == 'factorial':
-        return cmd_factorial(args)
+        return factorial_cmd(args)
     if args.experiment == 'dispatch':
-        return cmd_dispatch(args)
-    # reposts
+        return dispatch_cmd(args)
     if args.api_base:
         API_BASE = args.api_base
         os.environ['WEIBO_API_BASE'] = args.api_base  # for spawn/forkserver workers
@@ -598,7 +468,7 @@ def main(argv=None):
         print('note: no access token (set WEIBO_ACCESS_TOKEN or --token-file);'
               ' requests carry none', file=sys.stderr)
     try:
-        return cmd_reposts(args)
+        return reposts_cmd(args)
     except WeiboApiError as e:
         print('reposts: %s' % e, file=sys.stderr)
         return 2

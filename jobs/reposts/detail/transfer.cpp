@@ -296,11 +296,11 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
   out.retry_after = transfer.retry_after;
   if (code != CURLE_OK) {
     if (transfer.too_large) {
-      out.verdict = Verdict::permanent;
+      out.verdict = Verdict::kPermanent;
       out.cause = "answer larger than " + std::to_string(transfer.budget->limit) + " bytes";
       return out;
     }
-    out.verdict = is_permanent_curl_error(code) ? Verdict::permanent : Verdict::transient;
+    out.verdict = is_permanent_curl_error(code) ? Verdict::kPermanent : Verdict::kTransient;
     out.cause = curl_cause(code, transfer, options);
     if (code == CURLE_OPERATION_TIMEDOUT) {
       out.http_status = 0;
@@ -314,38 +314,38 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
     out.cause = describe_code(api_error.error_code, api_error.error, options) + " (error_code " +
                 std::to_string(api_error.error_code) + ", " + status_text + ")";
     if (is_rate_limit_code(api_error.error_code)) {
-      out.verdict = Verdict::rate_limited;
+      out.verdict = Verdict::kRateLimited;
     } else if (http_status >= 500) {
-      out.verdict = Verdict::transient;
+      out.verdict = Verdict::kTransient;
     } else {
-      out.verdict = Verdict::permanent;
+      out.verdict = Verdict::kPermanent;
     }
     return out;
   };
   if (http_status >= 200 && http_status < 300) {
     try {
       out.page = parse_repost_page_in_place(transfer.body);
-      out.verdict = Verdict::ok;
+      out.verdict = Verdict::kOk;
     } catch (const MalformedPage& e) {
       // An error body sent with 2xx is still an error body.
       if (auto api_error = parse_weibo_error(transfer.body)) return weibo_error(*api_error);
-      out.verdict = Verdict::transient;
+      out.verdict = Verdict::kTransient;
       out.cause = std::string("malformed answer: ") + e.what();
     }
     return out;
   }
   if (auto api_error = parse_weibo_error(transfer.body)) return weibo_error(*api_error);
   if (http_status == 429) {
-    out.verdict = Verdict::rate_limited;
+    out.verdict = Verdict::kRateLimited;
     out.cause = "rate limited (HTTP 429)";
     return out;
   }
   if (http_status >= 500 || http_status == 408) {
-    out.verdict = Verdict::transient;
+    out.verdict = Verdict::kTransient;
     out.cause = status_text;
     return out;
   }
-  out.verdict = Verdict::permanent;
+  out.verdict = Verdict::kPermanent;
   out.cause = "unexpected " + status_text;
   return out;
 }
@@ -357,7 +357,7 @@ std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const
   // server's Retry-After by the cap, so nothing here can overflow.
   constexpr long long kYearMs = 365LL * 24 * 3600 * 1000;
   auto first =
-      last.verdict == Verdict::rate_limited ? options.rate_limit_backoff : options.backoff_initial;
+      last.verdict == Verdict::kRateLimited ? options.rate_limit_backoff : options.backoff_initial;
   const long long cap = std::clamp<long long>(options.backoff_max.count(), 0, kYearMs);
   long long base = std::clamp<long long>(first.count(), 0, kYearMs);
   for (int i = 0; i < retry && base < cap; ++i) {

@@ -71,11 +71,11 @@ struct Transfer {
 /// Sets every option of `easy` for one GET of `transfer.url`.
 void configure(CURL* easy, const ClientOptions& options, Transfer& transfer);
 
-enum class Verdict { ok, transient, rate_limited, permanent };
+enum class Verdict { kOk, kTransient, kRateLimited, kPermanent };
 
 /// How one attempt ended.
 struct Outcome {
-  Verdict verdict = Verdict::permanent;
+  Verdict verdict = Verdict::kPermanent;
   RepostPage page;
   /// Why it failed, token-free, e.g. "HTTP 503" or "timed out ...".
   std::string cause;

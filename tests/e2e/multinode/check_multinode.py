@@ -9,7 +9,7 @@ usage:
 RANKS is the directory of mpirun --output-filename: RANKS/<job>/rank.N/stdout
 and stderr, each rank's own, whole lines (mpirun's merged stream can split a
 line of one rank with a piece of another's).
-factorial/reposts: the output is exact (n! from math.factorial; the 2000 repost
+factorial/reposts: the output is exact (n! checked as e2e_util does; the 2000 repost
 ids the mock serves, newest first, each once), and the tasks ran on every HOST:
 `--trace` lines name each rank's host, rank 0's `--json` tasks_per_rank counts
 each rank's tasks, and the two agree. `serial` runs on the master alone, on the
@@ -29,7 +29,6 @@ single-node start-up tuning chose it) or no pml at all (off: left to Open MPI).
 Prints one line; exit 1 with the reasons when a check fails.
 """
 import json
-import math
 import os
 import glob
 import re
@@ -37,6 +36,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from e2e_util import factorial_file_problem, finish  # noqa: E402
 from reposts_cli_test import expected_ids  # noqa: E402  (the same ids the one-node test expects)
 
 TRACE = re.compile(r"^\[trace\] rank (\d+) \(([^,]+), pid (\d+)\) (\w+) ")
@@ -103,13 +103,9 @@ def spread(label, variant, ranks, hosts, tasks, failures):
 def check_factorial(variant, upto, out, ranks, hosts):
     failures = []
     label = f"factorial {variant}"
-    if hasattr(sys, "set_int_max_str_digits"):  # Python 3.11 refuses to print ints of > 4300 digits
-        sys.set_int_max_str_digits(0)
-    expected = "".join(f"{n}\t{math.factorial(n)}\n" for n in range(1, upto + 1))
-    if not os.path.exists(out):
-        failures.append(f"{label}: no output file {out}")
-    elif read(out) != expected:
-        failures.append(f"{label}: {out} is not n! for n = 1..{upto}")
+    problem = factorial_file_problem(out, range(1, upto + 1))
+    if problem:
+        failures.append(f"{label}: {problem}")
     where = spread(label, variant, ranks, hosts, upto, failures)
     return failures, f"1..{upto} exact; tasks per host {where}"
 
@@ -244,11 +240,7 @@ def main(argv):
     else:
         print(__doc__, file=sys.stderr)
         return 2
-    if failures:
-        print("; ".join(f[:400] for f in failures))
-        return 1
-    print(summary)
-    return 0
+    return finish([f[:400] for f in failures], summary, sep="; ")
 
 
 if __name__ == "__main__":

@@ -8,39 +8,17 @@
                                                   each exit 0 on a worker (rank >= 1), that saw its
                                                   RANKPOOL_TASK/RANK/HOST and no OMPI_*/PMIX_* variable
 
-Exact factorials come from Python's decimal module: integer arithmetic with
-a trap on any rounding, and decimal strings in linear time (str(int) is
-quadratic and refuses more than 4300 digits). Prints one line; exit 0 when
-the file is right, 1 when not (the first difference is named).
+The factorial check is the one every end-to-end test uses (e2e_util.py). Prints one
+line; exit 0 when the file is right, 1 when not (the first difference is named).
 """
 import argparse
-import decimal
 import json
+import os
 import sys
 
-
-def check_factorial(path, upto):
-    exact = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX,
-                            traps=[decimal.Inexact, decimal.Rounded, decimal.Overflow])
-    value = decimal.Decimal(1)
-    n = 0
-    with open(path, "rb") as f:
-        for n, line in enumerate(f, start=1):
-            if n > upto:
-                return f"{path}: more than {upto} lines"
-            value = exact.multiply(value, n)
-            if line == f"{n}\t{value}\n".encode("ascii"):
-                continue
-            fields = line.split(b"\t")
-            if len(fields) != 2 or fields[0] != str(n).encode("ascii"):
-                return f"{path} line {n}: expected 'n<TAB>n!' for n={n}, got {line[:60]!r}"
-            digits = fields[1].rstrip(b"\r\n\t ")
-            if digits != str(value).encode("ascii"):
-                return f"{path} line {n}: {n}! differs from the exact value"
-            return f"{path} line {n}: {fields[1][len(digits):]!r} after the digits, expected b'\\n'"
-    if n != upto:
-        return f"{path}: {n} lines, expected {upto}"
-    return None
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from e2e_util import factorial_file_problem, finish  # noqa: E402
 
 
 def check_reposts(path, unique):
@@ -111,7 +89,7 @@ def main():
         return 0
     try:
         if a.job == "factorial":
-            error = check_factorial(a.file, a.upto)
+            error = factorial_file_problem(a.file, range(1, a.upto + 1))
             what = f"{a.upto} exact factorials, byte for byte"
         elif a.job == "exec":
             error = check_exec(a.file, a.tasks)
@@ -123,11 +101,7 @@ def main():
         error = f"{e.filename or a.file}: {e.strerror}"
     except ValueError as e:
         error = f"{a.file}: not JSON Lines ({e})"
-    if error:
-        print(f"check_output: FAIL {error}")
-        return 1
-    print(f"check_output: ok {a.file}: {what}")
-    return 0
+    return finish([f"check_output: FAIL {error}"] if error else [], f"check_output: ok {a.file}: {what}")
 
 
 if __name__ == "__main__":

@@ -9,20 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "expect_message.hpp"
 #include "reposts/errors.hpp"
 
 namespace rankpool::reposts {
 namespace {
-
-#define EXPECT_THROW_MSG(statement, type, message) \
-  do {                                             \
-    try {                                          \
-      statement;                                   \
-      ADD_FAILURE() << "no exception";             \
-    } catch (const type& e) {                      \
-      EXPECT_EQ(std::string(e.what()), message);   \
-    }                                              \
-  } while (false)
 
 TEST(ParsePostId, AcceptsDigits) {
   EXPECT_EQ(parse_post_id("1"), 1);

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "expect_message.hpp"
 #include "reposts/mock_command.hpp"
 #include "rankpool/errors.hpp"
 #include "reposts/mock_server.hpp"
@@ -116,13 +117,15 @@ TEST(MockWeiboServerOptions, InconsistentOptionsAreRefused) {
   }
   options = MockWeiboOptions{};
   options.total = -1;
-  EXPECT_THROW(MockWeiboServer{options}, rankpool::UsageError);
+  EXPECT_THROW_MSG(MockWeiboServer{options}, rankpool::UsageError, "mock-weibo: --total must be in 0..1073741823");
   options = MockWeiboOptions{};
   options.echo_token = "sideways";
-  EXPECT_THROW(MockWeiboServer{options}, rankpool::UsageError);
+  EXPECT_THROW_MSG(MockWeiboServer{options}, rankpool::UsageError,
+                   "mock-weibo: --echo-token must be raw, lower, upper or plus");
   options = MockWeiboOptions{};
   options.retry_after = "1\r\nX-Injected: 1";
-  EXPECT_THROW(MockWeiboServer{options}, rankpool::UsageError) << "no header injection";
+  // No header injection.
+  EXPECT_THROW_MSG(MockWeiboServer{options}, rankpool::UsageError, "mock-weibo: --retry-after has a control character");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "reposts/mock_data.hpp"
 #include "reposts/mock_server.hpp"
 #include "reposts/redact.hpp"
+#include "expect_message.hpp"
 #include "test_support.hpp"
 
 namespace rankpool::reposts {
@@ -155,7 +156,7 @@ TEST(Backoff, NeverOverflowsAndStaysUnderTheCap) {
   options.backoff_max = std::chrono::milliseconds(60'000);
   std::mt19937_64 rng(1);
   detail::Outcome last;
-  last.verdict = detail::Verdict::rate_limited;
+  last.verdict = detail::Verdict::kRateLimited;
   for (auto asked : {std::chrono::seconds(0), detail::kMaxRetryAfter, std::chrono::seconds(INT64_MAX)}) {
     last.retry_after = asked;
     for (int retry : {0, 1, 30, 1000, INT32_MAX}) {
@@ -365,7 +366,7 @@ TEST(WeiboClient, BeforeRequestExceptionPassesThrough) {
 
 TEST(WeiboClient, RejectsBadOptions) {
   auto options = fast_client("ftp://x");
-  EXPECT_THROW(WeiboClient{options}, InputError);
+  EXPECT_THROW_MSG(WeiboClient{options}, InputError, "--api-base 'ftp://x': expected an http:// or https:// url");
   options = fast_client("http://127.0.0.1:1", "");
   EXPECT_THROW(WeiboClient{options}, std::invalid_argument);
   options = fast_client("http://127.0.0.1:1");
