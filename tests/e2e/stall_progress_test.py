@@ -47,7 +47,8 @@ def main(check):
         lines = [l for l in stderr.splitlines() if l.startswith("rankpool: error:")]
         check("one line names the silent rank, its host and task",
               len(lines) == 1
-              and re.search(r"rank \d+ \(.*, pid \d+\) sent nothing for \d+ s while holding task \d+", lines[0])
+              and re.search(r"rank \d+ \(.*, pid \d+\) has held task \d+ for [\d.]+ s without sending anything "
+                            r"\(the task timeout is [\d.]+ s\)", lines[0])
               is not None, stderr[-800:])
         check("the journal is named and kept", bool(lines) and "f.txt.partial kept" in lines[0] and
               os.path.exists(out + ".partial"), stderr[-400:])
