@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/child_runner.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/startup.hpp"
 #include "rankpool/detail/worker.hpp"
@@ -54,6 +55,8 @@ std::string host_name() {
 }  // namespace
 
 Session::Session(int& argc, char**& argv, JobRegistry registry) : registry_(std::move(registry)) {
+  detail::serve_child_if_requested(registry_);  // a worker's child process serves here and ends
+  isolation_ = detail::isolation_from_environment();
   if (!boost::mpi::environment::initialized()) {
     detail::tune_single_node_startup();
     environment_.emplace(argc, argv, /*abort_on_exception=*/true);
@@ -76,7 +79,7 @@ Session::Session(int& argc, char**& argv, JobRegistry registry) : registry_(std:
 Pool* Session::pool() {
   if (rank_ == 0) return released_ ? nullptr : pool_.get();
   if (!released_) {
-    detail::Worker worker(comm_, registry_, host_name());
+    detail::Worker worker(comm_, registry_, host_name(), isolation_);
     worker_exit_code_ = worker.serve();
     released_ = true;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rankpool/detail/engine.hpp"
+#include "rankpool/isolation.hpp"
 #include "rankpool/job.hpp"
 #include "rankpool/pool.hpp"
 
@@ -61,6 +62,7 @@ class Session {
   std::optional<boost::mpi::environment> environment_;
   boost::mpi::communicator comm_;
   JobRegistry registry_;
+  Isolation isolation_;  // workers run tasks in child processes (RANKPOOL_ISOLATE for now)
   int rank_ = 0;
   int size_ = 1;
   std::unique_ptr<detail::Engine> engine_;
