@@ -44,7 +44,7 @@ std::string host_name() {
 class ChildServer {
  public:
   ChildServer(const JobRegistry& registry, const ChildSetup& setup)
-      : registry_(registry), in_(setup.read_fd), out_(setup.write_fd),
+      : registry_(registry), in_(setup.read_fd), reader_(setup.read_fd), out_(setup.write_fd),
         executor_(registry, setup.rank, host_name(), static_cast<long>(getpid())) {}
 
   /// Serves until the rank closes the pipe.
@@ -67,7 +67,7 @@ class ChildServer {
       deferred_.pop_front();
       return message;
     }
-    auto frame = read_frame(in_);
+    auto frame = reader_.next();
     if (!frame) return std::nullopt;
     ByteReader in(*frame);
     const auto tag = in.value<std::int32_t>();
@@ -76,6 +76,7 @@ class ChildServer {
 
   /// The pipe's next message if one has begun to arrive.
   std::optional<Message> poll_now() {
+    if (!deferred_.empty() || reader_.buffered()) return next();
     pollfd ready{in_, POLLIN, 0};
     int got = 0;
     while ((got = poll(&ready, 1, 0)) < 0 && errno == EINTR) {
@@ -119,6 +120,7 @@ class ChildServer {
 
   const JobRegistry& registry_;
   int in_;
+  FrameReader reader_;  // of in_
   int out_;
   Executor executor_;
   std::deque<Message> deferred_;

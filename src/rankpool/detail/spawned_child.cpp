@@ -211,36 +211,54 @@ bool write_all(int fd, std::string_view bytes, bool guard_sigpipe) {
   return write_parts(fd, {part(bytes)}, &block);
 }
 
-std::optional<std::string> read_frame(int fd, int exited_fd) {
-  std::string frame(kFrameBytes, '\0');
-  std::size_t got = 0;
+bool FrameReader::buffered() const {
+  if (data_.size() - begin_ < kFrameBytes) return false;
+  std::uint64_t total = 0;
+  std::memcpy(&total, data_.data() + begin_, sizeof total);
+  return data_.size() - begin_ >= total;
+}
+
+std::optional<std::string> FrameReader::next() {
+  while (!buffered())
+    if (!fill()) return std::nullopt;
+  std::uint64_t total = 0;
+  std::memcpy(&total, data_.data() + begin_, sizeof total);
+  if (total < kFrameBytes) throw RuntimeError("rankpool: a malformed message on the worker's child process's pipe");
+  std::string frame = data_.substr(begin_, total);
+  begin_ += total;
+  if (begin_ == data_.size()) {
+    data_.clear();
+    begin_ = 0;
+  }
+  return frame;
+}
+
+bool FrameReader::fill() {
+  if (begin_ > 0) {
+    data_.erase(0, begin_);
+    begin_ = 0;
+  }
   for (;;) {
-    if (exited_fd >= 0) {
-      pollfd fds[2] = {{fd, POLLIN, 0}, {exited_fd, POLLIN, 0}};
+    if (exited_fd_ >= 0) {
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {exited_fd_, POLLIN, 0}};
       if (poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
         fail("poll on the worker's child process", errno);
       }
-      // Gone, and nothing more to read: a process it started may hold the pipe open.
       if (fds[0].revents == 0 && fds[1].revents != 0) {
-        pollfd again{fd, POLLIN, 0};
-        if (poll(&again, 1, 0) <= 0) return std::nullopt;
+        pollfd again{fd_, POLLIN, 0};
+        if (poll(&again, 1, 0) <= 0) return false;
       }
     }
-    const ssize_t n = ::read(fd, frame.data() + got, frame.size() - got);
-    if (n < 0) {
+    char chunk[65536];
+    const ssize_t got = ::read(fd_, chunk, sizeof chunk);
+    if (got < 0) {
       if (errno == EINTR) continue;
       fail("read from the worker's child process", errno);
     }
-    if (n == 0) return std::nullopt;
-    got += static_cast<std::size_t>(n);
-    if (got == kFrameBytes) {
-      std::uint64_t total = 0;
-      std::memcpy(&total, frame.data(), sizeof total);
-      if (total < kFrameBytes) throw RuntimeError("rankpool: the worker's child process sent a malformed message");
-      frame.resize(total);
-    }
-    if (got == frame.size()) return frame;
+    if (got == 0) return false;
+    data_.append(chunk, static_cast<std::size_t>(got));
+    return true;
   }
 }
 
@@ -255,6 +273,7 @@ SpawnedChild::SpawnedChild(int rank) {
   from_child_ = std::move(parent_reads);
   // Linux 5.3+; without it a process the child started could keep the pipe open after the child died.
   exited_ = Fd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
+  reader_.emplace(from_child_.get(), exited_.get());
 }
 
 SpawnedChild::~SpawnedChild() {
@@ -282,7 +301,7 @@ bool SpawnedChild::send(int tag, std::string_view message) {
 
 std::optional<std::string> SpawnedChild::receive() {
   if (!from_child_) return std::nullopt;
-  auto frame = read_frame(from_child_.get(), exited_.get());
+  auto frame = reader_->next();
   if (!frame) from_child_.reset();
   return frame;
 }

@@ -38,10 +38,28 @@ class Fd {
 /// saves three system calls); throws RuntimeError on any other error.
 bool write_all(int fd, std::string_view bytes, bool guard_sigpipe = true);
 
-/// Reads one message that starts with its u64 length (protocol.hpp) from
-/// `fd`; nullopt at end of file, or when `exited_fd` (a pidfd, or -1) says the
-/// writer has exited and nothing more is there. Throws RuntimeError on a read error.
-std::optional<std::string> read_frame(int fd, int exited_fd = -1);
+/// Reads messages that start with their u64 length (protocol.hpp) off a
+/// pipe, as many at a time as one read brings.
+class FrameReader {
+ public:
+  /// `exited_fd`: a pidfd, or -1; once it says the writer has exited and
+  /// nothing more is there, that is the end (a process the writer started
+  /// may hold the pipe open after it).
+  explicit FrameReader(int fd, int exited_fd = -1) : fd_(fd), exited_fd_(exited_fd) {}
+  /// The next message; nullopt at the end. Throws RuntimeError on a read error.
+  std::optional<std::string> next();
+  /// Whether a whole message is here already (next() would not read).
+  bool buffered() const;
+
+ private:
+  /// One read; false at the end.
+  bool fill();
+
+  int fd_;
+  int exited_fd_;
+  std::string data_;
+  std::size_t begin_ = 0;  // data_ before this was handed out
+};
 
 class SpawnedChild {
  public:
@@ -70,6 +88,7 @@ class SpawnedChild {
   Fd to_child_;
   Fd from_child_;
   Fd exited_;  // a pidfd: readable once the child has exited (-1 where there is none)
+  std::optional<FrameReader> reader_;  // of from_child_
 };
 
 /// How a process ended, from waitpid's status: "signal 11 (SIGSEGV)" or "exit code 3".
