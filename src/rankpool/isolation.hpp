@@ -27,7 +27,12 @@ namespace rankpool {
 /// hpc/bench/RESULTS.md has the measured figures. A job's `setup()` runs once
 /// per child. A job that runs several tasks at once (`run_many`, `run_stream`)
 /// runs them together in the child; if the child dies then, each of those
-/// tasks fails, since the one that killed it cannot be told apart.
+/// tasks fails, since the one that killed it cannot be told apart. A child
+/// runs at most `max_tasks_per_child` tasks of a chunk at once.
+///
+/// Not covered: at one rank (no workers) tasks run on a thread of the master,
+/// not in a child; a RateBudget acquired in a child paces that child alone,
+/// not the whole run.
 struct Isolation {
   /// Runs tasks in child processes; off: tasks run in the worker rank itself.
   bool enabled = false;

@@ -109,7 +109,7 @@ bool ChildRunner::ensure_child(std::string& why) {
     return false;
   }
   if (settle()) return true;
-  why = "the worker's child process died while it loaded the jobs: " + lose_child();
+  why = "the worker's child process died while it started or loaded the jobs: " + lose_child();
   return false;
 }
 

@@ -314,8 +314,10 @@ std::string SpawnedChild::reap() {
     do {
       reaped = waitpid(pid_, &status_, 0);
     } while (reaped < 0 && errno == EINTR);
-    if (reaped < 0) fail("waitpid", errno);
     reaped_ = true;
+    // A program that ignores SIGCHLD has its children reaped by the kernel, status and all.
+    if (reaped < 0 && errno == ECHILD) return "an unknown status (the program ignores SIGCHLD)";
+    if (reaped < 0) fail("waitpid", errno);
   }
   return describe_wait_status(status_);
 }
