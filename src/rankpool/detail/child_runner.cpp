@@ -172,8 +172,9 @@ void ChildRunner::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& o
       // The tasks ran at once: the one that killed the child cannot be told apart.
       for (std::size_t i = done + *got; i < done + count; ++i) {
         const std::string index = std::to_string(tasks.indices[i]);
-        write(out, failed(tasks.indices[i],
-                          "task " + index + " (or a task running beside it) killed the worker's child process: " + end));
+        write(out,
+              failed(tasks.indices[i],
+                     "task " + index + " (or a task running beside it) killed the worker's child process: " + end));
       }
       done += count;
     } else {
@@ -186,12 +187,13 @@ void ChildRunner::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& o
   }
 }
 
-std::optional<std::size_t> ChildRunner::run_slice(std::uint64_t job_id, const TaskList& tasks, std::size_t first, std::size_t count,
-                                   ByteWriter& out) {
+std::optional<std::size_t> ChildRunner::run_slice(std::uint64_t job_id, const TaskList& tasks, std::size_t first,
+                                                  std::size_t count, ByteWriter& out) {
   ByteWriter message;
   write(message, ChunkHeader{job_id, 0, count, tasks.kind});
   for (std::size_t i = first; i < first + count; ++i)
-    write_task(message, tasks.kind, tasks.indices[i], tasks.kind == ArgKind::kTyped ? tasks.args[i] : std::string_view{});
+    write_task(message, tasks.kind, tasks.indices[i],
+               tasks.kind == ArgKind::kTyped ? tasks.args[i] : std::string_view{});
   if (!child_->send(kTasks, std::move(message).finish())) return std::nullopt;
   std::size_t got = 0;
   while (got < count) {

@@ -76,15 +76,15 @@ class ChildRunner {
   bool settle();
   /// Runs tasks [first, first + count) in the child; returns how many records
   /// came back, or nullopt if the child was gone before it took them.
-  std::optional<std::size_t> run_slice(std::uint64_t job_id, const TaskList& tasks, std::size_t first, std::size_t count,
-                        ByteWriter& out);
+  std::optional<std::size_t> run_slice(std::uint64_t job_id, const TaskList& tasks, std::size_t first,
+                                       std::size_t count, ByteWriter& out);
   /// The child is gone: reaps it; returns how it ended.
   std::string lose_child();
   void retire_child();
 
   int rank_;
   Isolation isolation_;
-  std::map<std::uint64_t, std::string> jobs_;  // kJob messages, replayed into each fresh child
+  std::map<std::uint64_t, std::string> jobs_;           // kJob messages, replayed into each fresh child
   std::unordered_map<std::uint64_t, bool> concurrent_;  // the child's answer to each kJob
   std::unique_ptr<SpawnedChild> child_;
   std::vector<std::uint64_t> unanswered_;  // jobs sent to the child whose answer is not read yet

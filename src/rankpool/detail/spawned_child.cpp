@@ -57,7 +57,8 @@ const std::vector<std::string>& original_arguments() {
   static const std::vector<std::string> arguments = [] {
     std::ifstream file("/proc/self/cmdline", std::ios::binary);
     const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (text.empty()) throw RuntimeError("rankpool: cannot read /proc/self/cmdline to start the worker's child process");
+    if (text.empty())
+      throw RuntimeError("rankpool: cannot read /proc/self/cmdline to start the worker's child process");
     std::vector<std::string> out;
     for (std::size_t begin = 0; begin < text.size();) {
       const std::size_t end = text.find('\0', begin);
