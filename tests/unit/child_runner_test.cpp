@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -61,9 +62,27 @@ struct Crash {
   }
 };
 
+/// Runs its tasks together (run_many); a chunk holding task 2 segfaults.
+struct CrashTogether {
+  static constexpr const char* name = "crash_together";
+  std::uint64_t operator()(std::uint64_t index) const { return index; }
+  std::vector<rankpool::Outcome<std::uint64_t>> run_many(std::span<const std::uint64_t> indices) const {
+    std::vector<rankpool::Outcome<std::uint64_t>> out;
+    for (std::uint64_t index : indices) {
+      if (index == 2) Crash{2, "segv"}(2);
+      out.push_back({index, {}});
+    }
+    return out;
+  }
+};
+
 const rankpool::JobRegistry& registry() {
-  static const rankpool::JobRegistry jobs =
-      rankpool::JobRegistry().add<Square>().add<WordLength>().add<WhichProcess>().add<Crash>();
+  static const rankpool::JobRegistry jobs = rankpool::JobRegistry()
+                                                .add<Square>()
+                                                .add<WordLength>()
+                                                .add<WhichProcess>()
+                                                .add<Crash>()
+                                                .add<CrashTogether>();
   return jobs;
 }
 
@@ -191,6 +210,23 @@ INSTANTIATE_TEST_SUITE_P(Endings, ChildCrash,
                                          CrashCase{"abort", "signal 6 (SIGABRT)"},
                                          CrashCase{"exit3", "exit code 3"}),
                          [](const auto& info) { return info.param.how; });
+
+TEST(ChildRunner, TasksRunTogetherAllFailWhenOneOfThemKillsTheChild) {
+  rankpool::detail::ChildRunner runner(1, {true, 3});
+  runner.handle(rankpool::detail::kJob, job_message<CrashTogether>(5));
+  EXPECT_TRUE(runner.runs_many(5));
+  // Three at a time: tasks 0-2 together (task 2 crashes them), then 3-5 in a fresh child.
+  const auto records = run(runner, 5, 0, 6);
+  ASSERT_EQ(records.size(), 6u);
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(records[i].index, i);
+    EXPECT_FALSE(records[i].ok);
+    EXPECT_EQ(records[i].payload, "task " + std::to_string(i) +
+                                      " (or a task running beside it) killed the worker's child process: signal 11 "
+                                      "(SIGSEGV)");
+  }
+  for (std::uint64_t i = 3; i < 6; ++i) EXPECT_EQ(value_of(records[i]), i);
+}
 
 TEST(ChildRunner, LeavesNoChildBehind) {
   pid_t child = 0;
