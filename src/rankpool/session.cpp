@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/child_runner.hpp"
 #include "rankpool/detail/engine_core.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/startup.hpp"
@@ -132,7 +133,7 @@ struct Session::State {
     }
     const unsigned long slack = Backoff::tune_timer_slack();
     try {
-      detail::Worker worker(comm, registry, host_name());
+      detail::Worker worker(comm, registry, host_name(), options.isolation);
       worker_exit_code = worker.serve();
     } catch (const std::exception& error) {
       // A worker that cannot go on (an MPI failure, a message it cannot read)
@@ -147,6 +148,7 @@ struct Session::State {
 };
 
 Session::Session(int& argc, char**& argv, JobRegistry registry, SessionOptions options) {
+  detail::serve_child_if_requested(registry);  // a worker's child process (Isolation) serves here and ends
   if (g_session_live.exchange(true))
     throw UsageError("a second rankpool::Session in one process (nested, or inside a task): one Session per process");
   try {
@@ -154,6 +156,7 @@ Session::Session(int& argc, char**& argv, JobRegistry registry, SessionOptions o
     State& s = *state_;
     s.registry = std::move(registry);
     s.options = std::move(options);
+    if (!s.options.isolation.enabled) s.options.isolation = detail::isolation_from_environment();
     if (!boost::mpi::environment::initialized()) {
       if (s.options.tune_startup) detail::tune_single_node_startup();
       s.environment.emplace(argc, argv, boost::mpi::threading::serialized, /*abort_on_exception=*/false);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "rankpool/isolation.hpp"
 #include "rankpool/job.hpp"
 #include "rankpool/pool.hpp"
 
@@ -28,6 +29,11 @@ struct SessionOptions {
   /// one line on stderr and exit code 1 (installs a std::terminate handler),
   /// instead of aborting the master and leaving the launcher to end the rest.
   bool end_on_uncaught_exception = false;
+  /// Workers run their tasks in child processes of this program (see
+  /// Isolation): a task that crashes fails alone, and a child can be
+  /// replaced after N tasks. Off by default; the environment variable
+  /// RANKPOOL_ISOLATE=<max tasks per child> turns it on where this is off.
+  Isolation isolation;
   /// After terminate(), an error, or a stall, how long finish() waits for the
   /// tasks still running (saying which) before it ends every rank with MPI_Abort.
   double finish_grace_seconds = 30;

@@ -96,7 +96,7 @@ TEST_F(PoolTest, StarmapOverAFailingInputRaisesIt) {
 TEST_F(PoolTest, AnArgumentWhoseEncodingThrowsFailsItsCallOnly) {
   expect_bad_input([&] { pool().apply_async(TakesFragile{}, Fragile{3, "x"}).get(); });
   EXPECT_EQ(pool().apply(TakesFragile{}, Fragile{2, "x"}), 20);
-  std::vector<Fragile> args{{0}, {1}, {2}, {3}, {4}};
+  std::vector<Fragile> args{{0, "a"}, {1, "b"}, {2, "c"}, {3, "d"}, {4, "e"}};
   expect_bad_input([&] { pool().map(TakesFragile{}, args); });
   auto stream = pool().imap(TakesFragile{}, args, 1);
   std::vector<long> values;

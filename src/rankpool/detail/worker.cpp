@@ -39,9 +39,10 @@ TaskList slice(const TaskList& tasks, std::size_t first, std::size_t count) {
 
 }  // namespace
 
-Worker::Worker(MPI_Comm comm, const JobRegistry& registry, std::string host)
+Worker::Worker(MPI_Comm comm, const JobRegistry& registry, std::string host, Isolation isolation)
     : comm_(comm), rank_(rank_of(comm)), executor_(registry, rank_, std::move(host), static_cast<long>(getpid())),
       outbox_(comm), collectives_(comm, static_cast<int>(kUnitBytes)), leases_(comm) {
+  if (isolation.enabled) child_.emplace(rank_, isolation);
   set_lease_client(&leases_);
 }
 
@@ -123,21 +124,36 @@ int Worker::serve() {
         leases_.drain();
         return decode_value<int>(message);
       case kTasks:
-        if (executor_.streams(message)) {
+        if (!child_ && executor_.streams(message)) {
           Port port(*this);
           executor_.stream(message, port);
           break;
         }
         [[fallthrough]];
       default:
-        if (std::string reply = executor_.handle(tag, message, tag == kTasks ? outbox_.spare() : std::string());
-            !reply.empty()) {
+        if (std::string reply = handle(tag, message); !reply.empty()) {
           outbox_.reap();
           outbox_.post(0, kResults, std::move(reply));
         }
         break;
     }
   }
+}
+
+std::string Worker::handle(int tag, std::string_view message) {
+  std::string buffer = tag == kTasks ? outbox_.spare() : std::string();
+  return child_ ? child_->handle(tag, message, std::move(buffer)) : executor_.handle(tag, message, std::move(buffer));
+}
+
+bool Worker::runs_many(std::uint64_t job_id) {
+  return child_ ? child_->runs_many(job_id) : executor_.runs_many(job_id);
+}
+
+void Worker::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out) {
+  if (child_)
+    child_->run(job_id, tasks, out);
+  else
+    executor_.run(job_id, tasks, out);
 }
 
 void Worker::wait(MPI_Request& request) {
@@ -170,14 +186,14 @@ void Worker::run_map(std::string_view message) {
   // overlaps its tasks) and send the results as they come, a message per
   // kChunkSeconds of work or so: no tail of results after the last task.
   const std::size_t step =
-      executor_.runs_many(header.job_id) ? tasks.size() : static_cast<std::size_t>(std::max<std::uint64_t>(header.deal, 1));
+      runs_many(header.job_id) ? tasks.size() : static_cast<std::size_t>(std::max<std::uint64_t>(header.deal, 1));
   std::size_t sent = 0;
   ByteWriter out(outbox_.spare());
   write(out, ResultsHeader{header.chunk_id, 0});
   double since = wall_seconds();
   for (std::size_t done = 0; done < tasks.size();) {
     const std::size_t count = std::min(step, tasks.size() - done);
-    executor_.run(header.job_id, count == tasks.size() ? tasks : slice(tasks, done, count), out);
+    run(header.job_id, count == tasks.size() ? tasks : slice(tasks, done, count), out);
     done += count;
     const double now = wall_seconds();
     if (done < tasks.size() && now - since < kChunkSeconds && done - sent < kMapMessageRecords &&

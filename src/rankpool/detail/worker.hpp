@@ -10,16 +10,19 @@
 #include <string>
 
 #include "rankpool/detail/budget.hpp"
+#include "rankpool/detail/child_runner.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/transport.hpp"
+#include "rankpool/isolation.hpp"
 #include "rankpool/job.hpp"
 
 namespace rankpool::detail {
 
 class Worker {
  public:
-  Worker(MPI_Comm comm, const JobRegistry& registry, std::string host);
+  /// With `isolation` enabled, tasks run in a child process (ChildRunner), not in this rank.
+  Worker(MPI_Comm comm, const JobRegistry& registry, std::string host, Isolation isolation = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -37,12 +40,17 @@ class Worker {
   /// Takes a lease grant or a kWait; false for any other message.
   bool take_aside(int tag, std::string_view message);
   void run_map(std::string_view message);
+  /// kJob, kForget, kTasks: to the child if tasks run in one, else to the executor.
+  std::string handle(int tag, std::string_view message);
+  bool runs_many(std::uint64_t job_id);
+  void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
   /// Waits for `request`: MPI_Wait when the master said the worker may block, else with backoff.
   void wait(MPI_Request& request);
 
   MPI_Comm comm_;
   int rank_ = 0;
   Executor executor_;
+  std::optional<ChildRunner> child_;  // isolation: tasks run in a child process
   Outbox outbox_;
   Collectives collectives_;
   LeaseClient leases_;  // the job's RateBudget slots (rate_budget.hpp)
