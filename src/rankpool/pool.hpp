@@ -56,14 +56,6 @@ using job_of_t = typename detail::JobOf<std::decay_t<T>>::type;
 template <class T>
 concept JobLike = Job<job_of_t<T>>;
 
-/// What a call's tasks may be: for an index job, a TaskSet (a count, a
-/// vector of indices) or a range of indices; for any job, an input range of
-/// its argument type, consumed as the workers need it.
-template <class Args, class J>
-concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet>) ||
-                   (std::ranges::input_range<Args> &&
-                    std::is_convertible_v<std::ranges::range_reference_t<Args>, job_arg_t<J>>);
-
 /// The pool of workers, driven from the master. Every call takes the tasks'
 /// arguments, which travel with their tasks; the job's parameters go to each
 /// worker once.
