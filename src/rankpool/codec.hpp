@@ -162,7 +162,9 @@ template <class T>
 struct Codec<T, std::enable_if_t<std::is_trivially_copyable_v<T>>> {
   static_assert(travels_v<T>, RANKPOOL_TRAVEL_RULE);
   static void encode(const T& value, std::string& out) {
-    out.assign(reinterpret_cast<const char*>(&value), sizeof(T));
+    // resize + memcpy, not assign(ptr, n): GCC 12 warns (-Wrestrict) about a 1-byte assign.
+    out.resize(sizeof(T));
+    std::memcpy(out.data(), &value, sizeof(T));
   }
   static T decode(std::string_view bytes) {
     if (bytes.size() != sizeof(T)) throw std::length_error("rankpool: a value of the wrong size arrived");

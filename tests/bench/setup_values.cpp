@@ -1,10 +1,11 @@
 // A sweep over distinct job values whose setup() builds a big table: every
-// task of every value is queued at once (apply_async), so the master holds
-// all the values at the same time. A worker keeps the set-up jobs of at most
+// task of every value is queued at once (apply_async); with "hold", the
+// master also keeps a loaded handle (Pool::load) of every value until the
+// end, so no worker is told to forget one. A worker keeps the set-up jobs of at most
 // kJobValuesKept values, so its peak RSS stays under what it had before its
 // first setup() plus kJobValuesKept tables. Each worker prints its figures
 // and exits 1 if it went over (plus a little slack for the allocator).
-// usage: mpirun -np 3 bench_setup_values [VALUES [MIB_PER_TABLE [TASKS_PER_VALUE]]]
+// usage: mpirun -np 3 bench_setup_values [VALUES [MIB_PER_TABLE [TASKS_PER_VALUE [hold]]]]
 #include <rankpool/rankpool.hpp>
 #include <sys/resource.h>
 
@@ -65,14 +66,20 @@ int main(int argc, char** argv) {
   const std::uint64_t values = arg(argv, argc, 1, 100);
   const std::uint64_t mib = arg(argv, argc, 2, 50);
   const std::uint64_t tasks = arg(argv, argc, 3, 4);
+  const bool hold = argc > 4 && std::string(argv[4]) == "hold";
   if (rankpool::Pool* pool = session.pool()) {
+    std::vector<rankpool::LoadedJob<Lookup>> held;
     std::vector<rankpool::AsyncResult<std::uint64_t>> results;
-    for (std::uint64_t key = 0; key < values; ++key)
-      for (std::uint64_t index = 0; index < tasks; ++index) results.push_back(pool->apply_async(Lookup{key, mib, {}}, index));
+    for (std::uint64_t key = 0; key < values; ++key) {
+      if (hold) held.push_back(pool->load(Lookup{key, mib, {}}));
+      for (std::uint64_t index = 0; index < tasks; ++index)
+        results.push_back(hold ? pool->apply_async(held.back(), index) : pool->apply_async(Lookup{key, mib, {}}, index));
+    }
     std::uint64_t wrong = 0;
     for (std::uint64_t i = 0; i < results.size(); ++i) wrong += results[i].get() != (i / tasks) * 1000 + i % tasks;
-    std::cout << values << " job values x " << tasks << " tasks, " << mib << " MiB table each, on "
-              << pool->workers() << " workers: wrong results " << wrong << std::endl;
+    std::cout << values << " job values x " << tasks << " tasks, " << mib << " MiB table each"
+              << (hold ? ", every value held" : "") << ", on " << pool->workers() << " workers: wrong results "
+              << wrong << std::endl;
     return session.finish(wrong == 0 ? 0 : 1);
   }
   const int code = session.finish();
