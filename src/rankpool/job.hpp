@@ -16,9 +16,15 @@
 /// (Python's `starmap`). Arguments and results travel through `Codec`.
 ///
 /// Optional members:
-/// - `void setup()`: runs once on each worker before the job's first task
+/// - `void setup()`: runs on each worker before the job value's first task
 ///   there (Python's `initializer`); if it throws, every task of the job fails
-///   with that error.
+///   with that error. A worker keeps the set-up jobs of its
+///   `kJobValuesKept` (4) most recently used job values, and drops the least
+///   recently used one beyond that (with what its setup() built); a later
+///   task of a dropped value rebuilds the job from its parameters and runs
+///   setup() again. So a sweep over many values of a job whose setup() builds
+///   a big table holds at most 4 tables per worker, and a program that
+///   alternates between more than 4 values pays for setup() each time.
 /// - `std::vector<Outcome<R>> run_many(std::span<const std::uint64_t>) const`
 ///   (index jobs): a worker runs each chunk it is handed in one call, so tasks
 ///   that wait on I/O overlap.
@@ -35,66 +41,79 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <cxxabi.h>
+
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
 #include "rankpool/codec.hpp"
+#include "rankpool/detail/job_rules.hpp"
 #include "rankpool/errors.hpp"
+#include "rankpool/task_set.hpp"
 
 namespace rankpool {
 
-namespace detail {
-
-template <class F>
-struct CallTraits;
-template <class C, class R, class... As>
-struct CallTraits<R (C::*)(As...) const> {
-  using result = std::decay_t<R>;
-  static constexpr std::size_t arity = sizeof...(As);
-  using argument = std::conditional_t<arity == 1, std::decay_t<std::tuple_element_t<0, std::tuple<As..., void>>>,
-                                      std::tuple<std::decay_t<As>...>>;
-};
-template <class C, class R, class... As>
-struct CallTraits<R (C::*)(As...) const noexcept> : CallTraits<R (C::*)(As...) const> {};
-
-}  // namespace detail
-
-/// A job type: a name, one const call operator, and parameters Boost.Serialization
-/// can save (an empty type needs none).
+/// A job type, as a constraint: any class type. Whether it keeps the job
+/// rules (a `name`, default-constructible, one const call operator taking an
+/// argument and returning a result, argument and result that can travel,
+/// parameters Boost.Serialization can save) is checked where it is used, by
+/// a static_assert that names the rule it breaks; `is_job_v` asks quietly.
 template <class J>
-concept Job = std::is_default_constructible_v<J> && requires {
-  { J::name } -> std::convertible_to<std::string_view>;
-  &J::operator();
-} && detail::CallTraits<decltype(&J::operator())>::arity >= 1;
+concept Job = std::is_class_v<J>;
+
+/// Whether J keeps every job rule (see Job); checks nothing.
+template <class J>
+inline constexpr bool is_job_v = detail::JobRules<J>::ok;
 
 /// What one task of J takes: its single parameter's type, or a tuple of them.
 template <Job J>
-using job_arg_t = typename detail::CallTraits<decltype(&J::operator())>::argument;
+using job_arg_t = typename detail::JobTypes<J>::argument;
 
 /// What one task of J returns.
 template <Job J>
-using job_result_t = typename detail::CallTraits<decltype(&J::operator())>::result;
+using job_result_t = typename detail::JobTypes<J>::result;
 
 /// Whether J's tasks are indices: the master then sends only the index.
 template <class J>
 inline constexpr bool takes_index = std::is_same_v<job_arg_t<J>, std::uint64_t>;
 
+/// What one task's argument may be: for an index job, an integer; for any
+/// job, a value that becomes its argument type without narrowing (as braces
+/// require: a double does not feed an int job, nor an int a double one;
+/// tuples element by element).
+template <class Arg, class J>
+concept TaskArg = (takes_index<J> && std::integral<std::remove_cvref_t<Arg>>) ||
+                  detail::NoNarrowing<Arg, job_arg_t<J>>::value;
+
+/// What a call's tasks may be: for an index job, a TaskSet (a count, a
+/// vector of indices); for any job, an input range of values that are each a
+/// TaskArg, consumed as the workers need it.
+template <class Args, class J>
+concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet> &&
+                    !std::is_floating_point_v<std::remove_cvref_t<Args>>) ||
+                   (std::ranges::input_range<Args> && TaskArg<std::ranges::range_reference_t<Args>, J>);
+
 /// Calls the job on one argument (unpacking a tuple for several parameters).
 template <Job J>
 decltype(auto) invoke_job(const J& job, const job_arg_t<J>& arg) {
-  if constexpr (detail::CallTraits<decltype(&J::operator())>::arity == 1)
+  if constexpr (detail::JobTypes<J>::arity == 1)
     return job(arg);
   else
     return std::apply(job, arg);
@@ -273,21 +292,46 @@ class TypedTaskRunner final : public TaskRunner {
   std::exception_ptr setup_error_;
 };
 
+/// Set-up job values a worker keeps at once (see setup() above).
+inline constexpr std::size_t kJobValuesKept = 4;
+
+namespace detail {
+
+/// A type's readable name, e.g. "Square".
+inline std::string readable_type_name(const std::type_info& type) {
+  int status = 0;
+  char* readable = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && readable ? readable : type.name();
+  std::free(readable);
+  return out;
+}
+
+}  // namespace detail
+
 /// The jobs a program knows by name; every rank must register the same ones.
 class JobRegistry {
  public:
   using Factory = std::function<std::unique_ptr<TaskRunner>(std::string_view params)>;
 
-  /// Registers job type J under J::name.
+  /// Registers job type J under J::name (again: no change). Throws
+  /// UsageError if another type has that name already.
   template <Job J>
   JobRegistry& add() {
-    factories_[std::string(J::name)] = [](std::string_view params) -> std::unique_ptr<TaskRunner> {
-      return std::make_unique<TypedTaskRunner<J>>(load_params<J>(params));
-    };
-    if constexpr (JobStreams<J>)
-      concurrency_[std::string(J::name)] = [](std::string_view params) {
-        return TypedTaskRunner<J>(load_params<J>(params)).concurrency();
+    if constexpr (detail::check_job<J>()) {
+      const std::string name(J::name);
+      const auto [known, fresh] = types_.emplace(name, &typeid(J));
+      if (!fresh && *known->second != typeid(J))
+        throw UsageError("job name '" + name + "' is registered twice: by " +
+                         detail::readable_type_name(*known->second) + " and by " +
+                         detail::readable_type_name(typeid(J)) + "; give each job type a name of its own");
+      factories_[name] = [](std::string_view params) -> std::unique_ptr<TaskRunner> {
+        return std::make_unique<TypedTaskRunner<J>>(load_params<J>(params));
       };
+      if constexpr (JobStreams<J>)
+        concurrency_[name] = [](std::string_view params) {
+          return TypedTaskRunner<J>(load_params<J>(params)).concurrency();
+        };
+    }
     return *this;
   }
 
@@ -310,12 +354,13 @@ class JobRegistry {
   /// The registered names, sorted.
   std::vector<std::string> names() const {
     std::vector<std::string> out;
-    for (const auto& [name, factory] : factories_) out.push_back(name);
-    std::sort(out.begin(), out.end());
+    out.reserve(types_.size());
+    for (const auto& entry : types_) out.push_back(entry.first);
     return out;
   }
 
  private:
+  std::map<std::string, const std::type_info*> types_;
   std::unordered_map<std::string, Factory> factories_;
   std::unordered_map<std::string, std::function<int(std::string_view)>> concurrency_;
 };

@@ -61,14 +61,6 @@ using job_of_t = typename detail::JobOf<std::decay_t<T>>::type;
 template <class T>
 concept JobLike = Job<job_of_t<T>>;
 
-/// What a call's tasks may be: for an index job, a TaskSet (a count, a
-/// vector of indices) or a range of indices; for any job, an input range of
-/// its argument type, consumed as the workers need it.
-template <class Args, class J>
-concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet>) ||
-                   (std::ranges::input_range<Args> &&
-                    std::is_convertible_v<std::ranges::range_reference_t<Args>, job_arg_t<J>>);
-
 /// Where a rank runs: its host and process id.
 struct RankLocation {
   std::string host;
@@ -162,7 +154,10 @@ class Pool {
   /// Loads a job value once; calls that take the handle skip saving its parameters.
   template <Job J>
   LoadedJob<J> load(const J& job) {
-    return LoadedJob<J>{core_->load_job(J::name, save_params(job))};
+    if constexpr (detail::check_job<J>())
+      return LoadedJob<J>{core_->load_job(J::name, save_params(job))};
+    else
+      return {};
   }
 
   /// Runs the tasks on the calling thread, in order. Blocking; no MPI.
@@ -177,16 +172,17 @@ class Pool {
   }
 
   /// Runs one task on a worker and waits for it (blocking point-to-point).
-  template <JobLike JL, class J = job_of_t<JL>>
-  job_result_t<J> apply(const JL& job, const job_arg_t<J>& arg) {
-    return apply_async(job, arg).get();
+  template <JobLike JL, class J = job_of_t<JL>, TaskArg<J> A = job_arg_t<J>>
+  job_result_t<J> apply(const JL& job, A&& arg) {
+    return apply_async(job, std::forward<A>(arg)).get();
   }
 
   /// Queues one task; an idle worker takes it. Callbacks run on the pool's
   /// thread when the result arrives, as in Python: `on_success(value)` or
   /// `on_error(error)`. A callback may submit more work but must not wait on the pool.
-  template <JobLike JL, class J = job_of_t<JL>, class R = job_result_t<J>>
-  AsyncResult<R> apply_async(const JL& job, const job_arg_t<J>& arg,
+  /// `arg` converts to the job's argument type without narrowing.
+  template <JobLike JL, class J = job_of_t<JL>, TaskArg<J> A = job_arg_t<J>, class R = job_result_t<J>>
+  AsyncResult<R> apply_async(const JL& job, A&& arg,
                              std::type_identity_t<std::function<void(const R&)>> on_success = {},
                              std::function<void(const RemoteError&)> on_error = {}) {
     check_open();
@@ -194,7 +190,8 @@ class Pool {
     auto state = std::make_shared<detail::CollectState>(1);
     constexpr auto decode = [](std::vector<TaskResult>& all) { return Codec<R>::decode(all[0].payload); };
     attach_callbacks<R>(*state, entry->name, +decode, std::move(on_success), std::move(on_error));
-    core_->submit(call(entry, single_source<J>(arg), core_->async_chunksize(), state));
+    core_->submit(call(entry, single_source<J>(static_cast<job_arg_t<J>>(std::forward<A>(arg))),
+                       core_->async_chunksize(), state));
     return AsyncResult<R>(core_, std::move(state), entry->name, +decode);
   }
 

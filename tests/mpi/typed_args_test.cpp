@@ -178,6 +178,42 @@ TEST_F(PoolTest, ResultsLargerThanOnePieceArriveWhole) {
   EXPECT_EQ(pool().apply(WordLength{}, std::string(400'000, 'q')), 400'000u);
 }
 
+TEST_F(PoolTest, VectorsOfBoolTravelBothWays) {
+  const std::vector<std::vector<bool>> inputs{{true, false, true}, {}, std::vector<bool>(77, true)};
+  std::vector<std::vector<bool>> expected;
+  for (const auto& bits : inputs) expected.push_back(FlipBits{}(bits));
+  EXPECT_EQ(pool().map(FlipBits{}, inputs, 1), expected);
+  EXPECT_EQ(pool().apply(FlipBits{}, inputs[0]), expected[0]);
+  EXPECT_EQ(pool().apply_async(FlipBits{}, inputs[2]).get(), expected[2]);
+  std::vector<std::vector<bool>> streamed;
+  for (const auto& bits : pool().imap(FlipBits{}, inputs)) streamed.push_back(bits);
+  EXPECT_EQ(streamed, expected);
+  const auto low = pool().map(LowBits{5}, 40);
+  ASSERT_EQ(low.size(), 40u);
+  for (std::uint64_t i = 0; i < 40; ++i) EXPECT_EQ(low[i], LowBits{5}(i)) << "index " << i;
+  const auto odd = pool().map(IsOdd{}, 31);
+  ASSERT_EQ(odd.size(), 31u);
+  for (std::uint64_t i = 0; i < 31; ++i) EXPECT_EQ(odd[i], i % 2 == 1);
+  const MapValues<bool> values = pool().map_values(IsOdd{}, 9);
+  EXPECT_EQ(values.values, (std::vector<bool>{false, true, false, true, false, true, false, true, false}));
+  EXPECT_TRUE(values.failed.empty());
+}
+
+TEST_F(PoolTest, ASecondJobUnderATakenNameIsRefusedAtOnce) {
+  try {
+    test_jobs().add<SquareImpostor>();
+    FAIL() << "no exception";
+  } catch (const UsageError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "job name 'square' is registered twice: by rankpool::testing::Square and by "
+              "rankpool::testing::SquareImpostor; give each job type a name of its own");
+  }
+  const std::vector<std::string> names = test_jobs().names();
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(std::count(names.begin(), names.end(), "square"), 1);
+  EXPECT_EQ(pool().apply(Square{0}, 3), 9);  // the pool runs the registered Square
+}
+
 }  // namespace
 }  // namespace rankpool::testing
 

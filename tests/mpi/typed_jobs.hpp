@@ -94,4 +94,48 @@ struct BigResult {
   }
 };
 
+/// std::vector<bool> both ways: each bit flipped, one more (true) appended.
+struct FlipBits {
+  static constexpr const char* name = "flip_bits";
+  template <class Archive>
+  void serialize(Archive&, unsigned) {}
+  std::vector<bool> operator()(const std::vector<bool>& bits) const {
+    std::vector<bool> out;
+    for (bool bit : bits) out.push_back(!bit);
+    out.push_back(true);
+    return out;
+  }
+};
+
+/// An index job whose result is a std::vector<bool>: the index's low `width` bits.
+struct LowBits {
+  static constexpr const char* name = "low_bits";
+  int width = 8;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & width;
+  }
+  std::vector<bool> operator()(std::uint64_t index) const {
+    std::vector<bool> out;
+    for (int bit = 0; bit < width; ++bit) out.push_back(((index >> bit) & 1u) != 0);
+    return out;
+  }
+};
+
+/// A bool result.
+struct IsOdd {
+  static constexpr const char* name = "is_odd";
+  template <class Archive>
+  void serialize(Archive&, unsigned) {}
+  bool operator()(std::uint64_t index) const { return index % 2 == 1; }
+};
+
+/// Named as Square is: registering both is refused.
+struct SquareImpostor {
+  static constexpr const char* name = "square";
+  template <class Archive>
+  void serialize(Archive&, unsigned) {}
+  long operator()(std::uint64_t index) const { return static_cast<long>(index * index * index); }
+};
+
 }  // namespace rankpool::testing

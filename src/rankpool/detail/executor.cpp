@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <typeinfo>
@@ -33,15 +34,47 @@ Executor::Executor(const JobRegistry& registry, int rank, std::string host, long
     : registry_(registry), rank_(rank), host_(std::move(host)), pid_(pid) {}
 
 void Executor::load(const JobSpec& spec) {
-  LoadedJob job;
+  forget(spec.id);
+  LoadedJob& job = jobs_[spec.id];
   job.name = spec.name;
+  job.params = spec.params;
   job.trace = spec.trace;
+  build(spec.id, job);
+}
+
+void Executor::forget(std::uint64_t job_id) {
+  jobs_.erase(job_id);
+  std::erase(kept_, job_id);
+}
+
+void Executor::build(std::uint64_t job_id, LoadedJob& job) {
+  // Room first, so at most kJobValuesKept set-up jobs exist at once.
+  while (kept_.size() >= kJobValuesKept) {
+    jobs_.at(kept_.front()).runner.reset();
+    kept_.erase(kept_.begin());
+  }
   try {
-    job.runner = registry_.make(spec.name, spec.params);
+    job.runner = registry_.make(job.name, job.params);
   } catch (const std::exception& error) {
     job.load_error = "cannot load job: " + std::string(error.what());
+    return;
   }
-  jobs_[spec.id] = std::move(job);
+  job.runs_many = job.runner->runs_many();
+  job.concurrency = job.runner->concurrency();
+  kept_.push_back(job_id);
+}
+
+Executor::LoadedJob* Executor::use(std::uint64_t job_id) {
+  auto found = jobs_.find(job_id);
+  if (found == jobs_.end()) return nullptr;
+  LoadedJob& job = found->second;
+  if (!job.runner) {
+    if (job.load_error.empty()) build(job_id, job);
+  } else if (kept_.back() != job_id) {
+    std::erase(kept_, job_id);
+    kept_.push_back(job_id);
+  }
+  return &job;
 }
 
 std::string Executor::handle(int tag, std::string_view message, std::string buffer) {
@@ -71,9 +104,8 @@ void Executor::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out)
 }
 
 void Executor::run(std::uint64_t job_id, const TaskList& tasks, const std::function<void(TaskRecord&&)>& emit) {
-  auto found = jobs_.find(job_id);
-  LoadedJob* job = found == jobs_.end() ? nullptr : &found->second;
-  if (job && job->runner && job->runner->runs_many() && tasks.kind == ArgKind::kIndex && tasks.size() > 1) {
+  LoadedJob* job = use(job_id);
+  if (job && job->runner && job->runs_many && tasks.kind == ArgKind::kIndex && tasks.size() > 1) {
     run_many(*job, tasks, emit);
     return;
   }

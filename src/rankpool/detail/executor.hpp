@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "rankpool/job.hpp"
 #include "rankpool/detail/protocol.hpp"
@@ -36,14 +37,19 @@ class Executor {
   Executor(const JobRegistry& registry, int rank, std::string host, long pid);
 
   /// Rebuilds a job from its spec; a job that cannot be rebuilt fails its tasks.
+  /// Keeps the spec until forget(), and the rebuilt job (with what its
+  /// setup() made) for the kJobValuesKept most recently used jobs only: a
+  /// task of a job dropped from those rebuilds it (setup() runs again).
   void load(const JobSpec& spec);
   /// Drops a job no task will use again.
-  void forget(std::uint64_t job_id) { jobs_.erase(job_id); }
+  void forget(std::uint64_t job_id);
   /// Whether the job runs a chunk in one call (run_many), overlapping its tasks.
   bool runs_many(std::uint64_t job_id) const {
     auto found = jobs_.find(job_id);
-    return found != jobs_.end() && found->second.runner && found->second.runner->runs_many();
+    return found != jobs_.end() && found->second.runs_many;
   }
+  /// Jobs rebuilt and kept now (at most kJobValuesKept).
+  std::size_t jobs_kept() const noexcept { return kept_.size(); }
   /// Runs tasks of a loaded job and appends one record per task to `out`.
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
   /// The same, handing each record to `emit` as it is made (no encoding).
@@ -63,10 +69,17 @@ class Executor {
  private:
   struct LoadedJob {
     std::string name;
-    std::unique_ptr<TaskRunner> runner;
+    std::string params;
+    std::unique_ptr<TaskRunner> runner;  ///< null when dropped to keep the bound, or when it failed to load
     std::string load_error;
     bool trace = false;
+    bool runs_many = false;
+    int concurrency = 1;
   };
+  // The job with its runner rebuilt if it was dropped, now the most recently
+  // used; null if no such job was loaded.
+  LoadedJob* use(std::uint64_t job_id);
+  void build(std::uint64_t job_id, LoadedJob& job);
   void run_many(LoadedJob& job, const TaskList& tasks, const std::function<void(TaskRecord&&)>& emit);
   void trace(const LoadedJob& job, const char* event, std::uint64_t index, double seconds) const;
 
@@ -75,6 +88,7 @@ class Executor {
   std::string host_;
   long pid_;
   std::unordered_map<std::uint64_t, LoadedJob> jobs_;
+  std::vector<std::uint64_t> kept_;  ///< jobs holding a runner, least recently used first
 };
 
 /// The readable name of the exception being handled, e.g. "std::domain_error".

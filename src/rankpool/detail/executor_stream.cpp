@@ -136,14 +136,14 @@ bool Executor::streams(std::string_view tasks_message) const {
   ByteReader in(tasks_message);
   const ChunkHeader header = read_chunk_header(in);
   auto found = jobs_.find(header.job_id);
-  return header.kind == ArgKind::kIndex && found != jobs_.end() && found->second.runner &&
-         found->second.runner->concurrency() > 1;
+  return header.kind == ArgKind::kIndex && found != jobs_.end() && found->second.load_error.empty() &&
+         found->second.concurrency > 1;
 }
 
 void Executor::stream(std::string_view tasks_message, StreamPort& port) {
   ByteReader in(tasks_message);
   const std::uint64_t job_id = read_chunk_header(in).job_id;
-  LoadedJob& job = jobs_.at(job_id);
+  LoadedJob& job = *use(job_id);
   Feed::Trace trace;
   if (job.trace)
     trace = [this, &job](const char* event, std::uint64_t index, double seconds) {
@@ -153,6 +153,7 @@ void Executor::stream(std::string_view tasks_message, StreamPort& port) {
   feed.add(tasks_message);
   TaskRecord failure;
   run_guarded(failure, [&] {
+    if (!job.runner) throw std::runtime_error(job.load_error);  // rebuilding a dropped job failed
     job.runner->run_stream(feed);
     return std::string("the job's run_stream returned before it finished the task");
   });
