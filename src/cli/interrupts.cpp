@@ -34,19 +34,24 @@ void take_default_action(int signal) {
   raise(signal);
 }
 
-// The launcher that started this rank (0: none): a worker whose launcher is
-// gone has nobody to wait for, and ends at SIGTERM like any program.
+// The launcher that started this rank (0: none). A rank whose launcher is
+// gone has nobody to end it: at the first stop signal it sets an alarm that
+// ends it a few seconds later, time enough to send (worker) or journal
+// (master) a result that is on its way.
 std::atomic<pid_t> g_launcher{0};
 static_assert(std::atomic<pid_t>::is_always_lock_free);
+constexpr unsigned kOrphanSeconds = 3;
+
+bool launcher_gone() noexcept { return g_launcher.load() > 0 && getppid() != g_launcher.load(); }
 
 extern "C" void note_stop_signal(int signal) {
-  const bool orphan = g_launcher.load() > 0 && getppid() != g_launcher.load();
+  if (signal != SIGUSR1 && launcher_gone()) alarm(kOrphanSeconds);
   // A drain asked for while the master reads its input: the run, once armed, drains at once.
   if (g_role.load() == kIdleMaster && signal == SIGUSR1) {
     g_drain.store(true);
     return;
   }
-  if (g_role.load() == kIdleMaster || (g_role.load() == kWorker && orphan && signal != SIGUSR1)) {
+  if (g_role.load() == kIdleMaster) {
     take_default_action(signal);
     return;
   }
@@ -239,7 +244,8 @@ int end_interrupted(const Interrupted& stop) {
   const std::string line = run_progress().total > 0 || run_progress().done ? line_text() : stop.what();
   std::cerr << "rankpool: " << line << std::endl;
   // A result being recorded on the pool's thread was written whole first.
-  if (!stop.engine_idle()) std::_Exit(stop.exit_code());
+  // Without a launcher nothing may wait on the others: MPI's end needs it.
+  if (!stop.engine_idle() || launcher_gone()) std::_Exit(stop.exit_code());
   return stop.exit_code();
 }
 

@@ -51,8 +51,9 @@ void install_stop_signals(bool worker);
 
 /// Under a launcher (mpirun, srun): when the launcher dies (mpirun quits at
 /// a second Ctrl-C and leaves its ranks behind), this rank gets SIGTERM as if
-/// the launcher had sent it, and a worker then ends at once: nobody would
-/// collect what it starts. Call once on every rank, after install_stop_signals.
+/// the launcher had sent it: it starts nothing more, sends or journals what
+/// is on its way, and ends a few seconds later at the latest (SIGALRM), as
+/// nobody else would end it. Call once on every rank, after install_stop_signals.
 void follow_launcher();
 
 /// Arms the master for a run: from now on it takes note of the signals, and
