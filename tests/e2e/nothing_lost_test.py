@@ -343,10 +343,11 @@ def case_12_max_rps_holds_with_inflight():
     if launch(BINARY, 0, ["reposts", "--help"], mpiexec=MPIEXEC).returncode != 0:
         return  # built without the reposts job
     from reposts_cli_test import MID, Mock, run
-    # One worker keeps 4 requests in flight at --max-rps 2; the mock refuses the 4th request in any second.
-    mock = Mock(BINARY, "--latency-ms", "0", "--rate-limit", "3", "--rate-window", "1")
-    result, _ = run(BINARY, MPIEXEC, ["--mid", str(MID), "--api-base", mock.url, "--count", "50", "--max-pages", "16",
-                                      "--max-rps", "2", "--inflight", "4", "--variant", "imap_unordered", "--out",
+    # One worker keeps 4 requests in flight at --max-rps 1.5; the mock refuses the 3rd request in any second.
+    # Paced, 3 requests span 1.4 s: 0.4 s of jitter cannot put them in one second; two sent together can.
+    mock = Mock(BINARY, "--rate-limit", "2", "--rate-window", "1")
+    result, _ = run(BINARY, MPIEXEC, ["--mid", str(MID), "--api-base", mock.url, "--count", "50", "--max-pages", "20",
+                                      "--max-rps", "1.5", "--inflight", "4", "--variant", "imap_unordered", "--out",
                                       "/dev/null", "--json"], np=2, timeout=180)
     log = mock.stop()
     check("case 12: exit 0", result.returncode == 0, result.stderr)
