@@ -10,8 +10,10 @@
 #include <system_error>
 
 #include "cli/interrupts.hpp"
+#include "cli/launcher_stdout.hpp"
 #include "cli/output_journal.hpp"
 #include "cli/pool_command.hpp"
+#include "cli/pool_options.hpp"
 #include "cli/run_variant.hpp"
 #include "exec/exec_job.hpp"
 #include "exec/exec_rows.hpp"
@@ -61,6 +63,9 @@ class ExecCommand final : public cli::PoolCommand {
   int run(Pool& pool) override;
 
  private:
+  /// Chunk size, the watchdog's limit and delivery as results arrive.
+  void plan_handouts(Pool& pool, const ExecJob& job, cli::RunOptions& run, std::uint64_t count) const;
+
   std::string tasks_path_;
   std::string output_dir_;
   std::uint64_t capture_bytes_ = 65536;
@@ -69,68 +74,106 @@ class ExecCommand final : public cli::PoolCommand {
 
 }  // namespace
 
-int ExecCommand::run(Pool& pool) {
-  TaskList tasks = read_task_file(tasks_path_);
-  const std::uint64_t count = tasks.commands.size();
-  const std::string fingerprint = "exec " + std::to_string(count) + " commands " + task_list_digest(tasks);
-  ExecJob job;
-  job.commands = std::move(tasks.commands);
-  job.capture_bytes = capture_bytes_;
-  job.retries = retries_;
-  job.task_timeout = options_.task_timeout;
-  cli::RunOptions run = cli::apply_pool_options(options_, pool);
-  // A command past --task-timeout is killed on its worker (SIGTERM, SIGKILL
-  // after the grace) and its row comes back: the master waits for that first.
-  if (options_.task_timeout > 0) pool.set_task_timeout(options_.task_timeout + job.kill_grace + 30);
-  if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
+namespace {
+
+/// The watchdog's limit: a worker runs a hand-out's commands one after the
+/// other, each up to its timeout and kill grace on every attempt, and sends
+/// nothing until the hand-out ends.
+double stall_limit(const ExecJob& job, std::uint64_t tasks_per_handout) {
+  const double attempt = job.task_timeout + job.kill_grace + 1;
+  return attempt * (job.retries + 1.0) * static_cast<double>(std::max<std::uint64_t>(tasks_per_handout, 1)) + 30;
+}
+
+/// Journal entries must be this run's rows, one per task of this task file.
+cli::EntryCheck row_check(const TaskList& tasks, const std::string& output_dir) {
+  return [&tasks, &output_dir](std::uint64_t key, std::string_view row) {
+    if (key >= tasks.commands.size())
+      throw RuntimeError("is for task " + std::to_string(key) + " but the task file has " +
+                         std::to_string(tasks.commands.size()) + " commands");
+    check_row(row, key, tasks.lines[key], tasks.commands[key], output_dir);
+  };
+}
+
+/// The tasks a resumed run has left; the earlier rows' failures go to `failures`.
+TaskSet resumed_rows(const cli::OutputJournal& journal, const TaskList& tasks, std::vector<FailedCommand>& failures) {
+  std::vector<std::uint64_t> missing;
+  for (std::uint64_t i = 0; i < tasks.commands.size(); ++i) {
+    FailedCommand failure;
+    if (!journal.done(i))
+      missing.push_back(i);
+    else if (row_failure(journal.read(i), failure))
+      failures.push_back(failure);
+  }
+  return TaskSet(std::move(missing));
+}
+
+}  // namespace
+
+void ExecCommand::plan_handouts(Pool& pool, const ExecJob& job, cli::RunOptions& run, std::uint64_t count) const {
   const bool collective = run.variant == cli::Variant::kMap || run.variant == cli::Variant::kMapAsync;
   // One command per hand-out keeps long and short commands balanced; two
   // chunks in flight per worker already hide the round trip.
   if (run.chunksize == 0 && !collective) run.chunksize = 1;
+  // A command past --task-timeout is killed on its worker (SIGTERM, SIGKILL
+  // after the grace) and its row comes back: the master waits for that first.
+  // A map deals a worker's share in chunks of a size not known here: at most all.
+  if (options_.task_timeout > 0) pool.set_task_timeout(stall_limit(job, run.chunksize == 0 ? count : run.chunksize));
+  // Every row reaches the journal as it arrives, in every variant.
+  run.on_arrival = true;
+}
+
+int ExecCommand::run(Pool& pool) {
+  TaskList tasks = read_task_file(tasks_path_);
+  cli::check_not_an_input(options_, tasks_path_, "--tasks");
+  const std::uint64_t count = tasks.commands.size();
+  ExecJob job;
+  job.commands = tasks.commands;
+  job.capture_bytes = capture_bytes_;
+  job.retries = retries_;
+  job.task_timeout = options_.task_timeout;
+  cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  if (!output_dir_.empty()) job.output_dir = prepare_output_dir(output_dir_);
+  const std::string fingerprint = "exec " + std::to_string(count) + " commands " + task_list_digest(tasks) +
+                                  (job.output_dir.empty() ? "" : " output-dir " + job.output_dir);
+  plan_handouts(pool, job, run, count);
 
   std::unique_ptr<cli::OutputJournal> journal;
   std::vector<FailedCommand> failures;
   TaskSet task_set(count);
   if (!options_.out.empty()) {
-    journal = std::make_unique<cli::OutputJournal>(options_.out, fingerprint, options_.resume);
-    if (journal->done_count() > 0) {
-      std::vector<std::uint64_t> missing;
-      for (std::uint64_t i = 0; i < count; ++i) {
-        FailedCommand failure;
-        if (!journal->done(i))
-          missing.push_back(i);
-        else if (row_failure(journal->read(i), failure))
-          failures.push_back(failure);
-      }
-      task_set = TaskSet(std::move(missing));
-    }
+    journal = std::make_unique<cli::OutputJournal>(options_.out, fingerprint, cli::journal_mode(options_),
+                                                   row_check(tasks, job.output_dir));
+    if (journal->done_count() > 0) task_set = resumed_rows(*journal, tasks, failures);
   }
   // Without --out or --output-dir the commands' output is shown as each ends.
   const bool show_output = !journal && job.output_dir.empty();
 
   // What a signal's line says: the journal's count (resumed rows too), else this run's.
-  std::uint64_t arrived = 0;
+  std::uint64_t arrived = 0;  // under cli::lock_results()
   const cli::RunProgressScope progress(count, [&arrived] { return arrived; });
 
   cli::note_serial_fallback(pool);
   const cli::RunReport report =
       cli::run_variant(pool, job, task_set, run, [&](std::uint64_t index, const CommandOutcome& outcome) {
-        ++arrived;
         const std::uint64_t line = tasks.lines.at(index);
-        if (outcome.failed()) failures.push_back({index, line, outcome.exit_code, outcome.timed_out});
         if (journal) journal->append(index, make_row(index, line, job.commands[index], outcome, job.output_dir));
+        ++arrived;
+        if (outcome.failed()) failures.push_back({index, line, outcome.exit_code, outcome.timed_out});
         if (show_output) {
-          std::cout << outcome.stdout_text << std::flush;
+          cli::write_stdout(outcome.stdout_text);
           std::cerr << outcome.stderr_text << std::flush;
         }
       });
+  // A command that could not start (no /bin/sh, an output file refused) failed too.
+  for (const TaskFailure& failure : report.failures)
+    failures.push_back({failure.index, tasks.lines.at(failure.index), -1, false});
 
   nlohmann::json extra{{"commands", count}, {"commands_failed", failures.size()}, {"failed", failures_json(failures)}};
   if (journal) {
     extra["resumed"] = journal->done_count() - report.completed;
     if (report.failures.empty()) {
       journal->finish([](std::uint64_t, std::string_view row, std::ostream& out) { out << row << '\n'; });
-    } else {
+    } else if (!cli::stopping()) {
       std::cerr << "rankpool: partial results kept in " << journal->journal_path() << "; rerun with --resume\n";
     }
   }

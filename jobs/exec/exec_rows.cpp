@@ -33,6 +33,30 @@ std::string make_row(std::uint64_t task, std::uint64_t line, const std::string& 
   return row.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+void check_row(std::string_view row, std::uint64_t task, std::uint64_t line, const std::string& command,
+               const std::string& output_dir) {
+  nlohmann::json parsed;
+  try {
+    parsed = nlohmann::json::parse(row);
+    auto expect = [&parsed](const char* field, const nlohmann::json& want) {
+      if (parsed.at(field) != want)
+        throw RuntimeError(std::string("its ") + field + " is " + parsed.at(field).dump() + ", this run's is " +
+                           want.dump());
+    };
+    expect("task", task);
+    expect("line", line);
+    expect("command", command);
+    if (output_dir.empty() != !parsed.contains("stdout_file"))
+      throw RuntimeError(output_dir.empty() ? "it was written with --output-dir, this run has none"
+                                            : "it was written without --output-dir, this run has one");
+    if (!output_dir.empty()) expect("stdout_file", output_file(output_dir, task, "stdout"));
+    parsed.at("exit").get<int>();
+    parsed.at("timed_out").get<bool>();
+  } catch (const nlohmann::json::exception& error) {
+    throw RuntimeError(std::string("not a row of rankpool exec: ") + error.what());
+  }
+}
+
 bool row_failure(std::string_view row, FailedCommand& failure) {
   try {
     const auto parsed = nlohmann::json::parse(row);

@@ -19,6 +19,12 @@ namespace rankpool::exec {
 std::string make_row(std::uint64_t task, std::uint64_t line, const std::string& command, const CommandOutcome& outcome,
                      const std::string& output_dir);
 
+/// Checks a resumed journal's row against this run: throws RuntimeError
+/// saying what differs unless it is a row of ours for `task`, at `line`,
+/// running `command`, with the outputs where this run puts them.
+void check_row(std::string_view row, std::uint64_t task, std::uint64_t line, const std::string& command,
+               const std::string& output_dir);
+
 /// A command that exited non-zero or timed out.
 struct FailedCommand {
   std::uint64_t task = 0;

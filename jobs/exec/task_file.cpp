@@ -14,7 +14,26 @@ TaskList read_task_list(std::istream& in, const std::string& source) {
   TaskList tasks;
   std::string line;
   std::uint64_t number = 0;
-  while (std::getline(in, line)) {
+  std::uint64_t bytes = 0;
+  // A line is read in pieces, so one without an end (/dev/zero) stops at the cap too.
+  auto next_line = [&] {
+    line.clear();
+    char piece[4096];
+    for (;;) {
+      in.getline(piece, sizeof piece);
+      const auto got = static_cast<std::uint64_t>(in.gcount());
+      bytes += got;
+      if (bytes > kMaxTaskFileBytes)
+        throw UsageError(source + ": more than " + std::to_string(kMaxTaskFileBytes >> 20) +
+                         " MiB of commands; split the task file");
+      if (in.eof() && got == 0 && line.empty()) return false;
+      const bool delimited = !in.fail() && !in.eof();  // the newline was taken (and counted)
+      line.append(piece, delimited ? got - 1 : got);
+      if (delimited || in.eof()) return true;
+      in.clear();  // a piece of a longer line
+    }
+  };
+  while (next_line()) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::size_t first = line.find_first_not_of(" \t\v\f");

@@ -15,10 +15,13 @@ struct TaskList {
   std::vector<std::uint64_t> lines;  ///< 1-based line in the file, per command
 };
 
+/// A task file holds at most this much (as --numbers-file and --mids-file).
+inline constexpr std::uint64_t kMaxTaskFileBytes = std::uint64_t{64} << 20;
+
 /// Reads commands from `in`: every line is one, except blank lines and lines
 /// whose first non-blank character is `#`. A trailing CR is dropped (files
 /// written on Windows). Throws UsageError naming `source` and the line for a
-/// NUL byte, which no shell command can hold.
+/// NUL byte, which no shell command can hold, and past kMaxTaskFileBytes.
 TaskList read_task_list(std::istream& in, const std::string& source);
 
 /// read_task_list of a file, or of stdin when `path` is "-"; throws

@@ -127,7 +127,8 @@ cli::Workload FactorialCommand::workload() {
 int FactorialCommand::run(Pool& pool) {
   const FactorialJob job = parse();
   const NumberList& numbers = job.numbers;
-  const cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  if (numbers_file_option_->count() > 0) cli::check_not_an_input(options_, numbers_file_, "--numbers-file");
+  cli::RunOptions run = cli::apply_pool_options(options_, pool);
 
   // map and map_async hold every result on the master at once: refuse what
   // would not fit rather than die of it halfway.
@@ -151,6 +152,8 @@ int FactorialCommand::run(Pool& pool) {
     }
   }
 
+  // Every result reaches the journal as it arrives, in every variant.
+  run.on_arrival = journal != nullptr;
   // What a signal's line says: the journal's count (resumed entries too), else this run's.
   std::uint64_t arrived = 0;
   const cli::RunProgressScope progress(numbers.size(), [&arrived] { return arrived; });

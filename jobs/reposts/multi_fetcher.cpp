@@ -18,6 +18,9 @@ using Clock = std::chrono::steady_clock;
 
 // Longest single wait in curl_multi_poll; curl's own timers are shorter.
 constexpr int kMaxPollMs = 1000;
+// How long a launch drives curl for its request to leave (a connection that
+// takes longer sends it later).
+constexpr int kSendWaitMs = 200;
 // How often a stream is asked for new pages while transfers run.
 constexpr int kStreamPollMs = 5;
 
@@ -111,10 +114,25 @@ struct MultiFetcher::State {
       throw std::runtime_error("multi fetcher: curl_multi_add_handle failed");
     }
     slot.busy = true;
-    // Send it now: the next launch may wait in before_request (a rate
-    // budget's slot), and requests paced apart must not leave together.
-    int running = 0;
-    curl_multi_perform(multi, &running);
+    send_now(slot);
+  }
+
+  // Drives curl until this request has left (or a short while has passed):
+  // the next launch may wait in before_request (a rate budget's slot), and a
+  // request that only connected now would leave with the next one, on a
+  // reused connection the same instant, two slots' worth in one.
+  void send_now(Slot& slot) {
+    const auto give_up = Clock::now() + std::chrono::milliseconds(kSendWaitMs);
+    for (;;) {
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      long sent = 0;  // bytes of the request sent so far
+      curl_easy_getinfo(slot.easy, CURLINFO_REQUEST_SIZE, &sent);
+      long code = 0;
+      curl_easy_getinfo(slot.easy, CURLINFO_RESPONSE_CODE, &code);
+      if (sent > 0 || code != 0 || running == 0 || Clock::now() >= give_up) return;
+      curl_multi_poll(multi, nullptr, 0, 1, nullptr);
+    }
   }
 
   // Lets transfers the budget paused try again (curl may call their write

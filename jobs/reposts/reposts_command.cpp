@@ -60,13 +60,22 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
   command_->add_option("--count", count_, "reposts per page")->check(CLI::Range(1, 200))->capture_default_str();
   command_->add_option("--max-pages", max_pages_, "pages per post at most")->check(CLI::Range(1, 1000))->capture_default_str();
   command_->add_option("--max-rps", max_rps_, "requests per second for the whole run, across all ranks (0: no limit)")
+      ->check(cli::finite_number())
       ->check(CLI::Range(0.0, 1e6));
-  command_->add_option("--connect-timeout", connect_timeout_, "seconds to connect")->check(CLI::Range(0.01, 3600.0))->capture_default_str();
-  command_->add_option("--timeout", timeout_, "seconds for one request")->check(CLI::Range(0.01, 3600.0))->capture_default_str();
+  command_->add_option("--connect-timeout", connect_timeout_, "seconds to connect")
+      ->check(cli::finite_number())
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
+  command_->add_option("--timeout", timeout_, "seconds for one request")
+      ->check(cli::finite_number())
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
   command_->add_option("--retries", retries_, "retries of a failed request (5xx, timeout, reset, bad body, rate limit)")
       ->check(CLI::Range(0, 100))->capture_default_str();
   command_->add_option("--max-backoff", max_backoff_, "seconds a retry waits at most, a server's Retry-After included")
-      ->check(CLI::Range(0.0, 3600.0))->capture_default_str();
+      ->check(cli::finite_number())
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   command_->add_option("--ca-file", ca_file_, "CA bundle for HTTPS (default: the system's)");
   command_->add_option("--inflight", inflight_, "requests one worker keeps in flight (libcurl multi); chunks default to this")
       ->check(CLI::Range(1, 256))
@@ -168,7 +177,9 @@ cli::Workload RepostsCommand::workload() {
 
 int RepostsCommand::run(Pool& pool) {
   const RepostsJob job = prepare();
+  cli::check_not_an_input(options_, mids_file_, "--mids-file");
   cli::RunOptions run = cli::apply_pool_options(options_, pool);
+  run.on_arrival = true;  // every page reaches the journal as it arrives
   // A worker overlaps the pages of one chunk: give it that many at a time.
   if (inflight_ > 1 && run.chunksize == 0 && run.variant != cli::Variant::kMap && run.variant != cli::Variant::kMapAsync)
     run.chunksize = static_cast<std::uint64_t>(inflight_);

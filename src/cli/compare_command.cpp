@@ -5,10 +5,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/launcher_stdout.hpp"
 #include "cli/output_journal.hpp"
 #include "cli/pool_options.hpp"
+#include "cli/safe_file.hpp"
 
 namespace rankpool::cli {
 
@@ -139,25 +142,30 @@ int CompareCommand::run(Pool& pool) {
   }
 
   const double serial = rows.front().best();
-  std::cout << "| variant | pool | best | median | speed-up over serial | seed (2014, Python 2, 4 cores) |\n"
-               "|---|---:|---:|---:|---:|---:|\n";
-  std::ofstream csv;
-  if (!csv_.empty()) {
-    csv.open(csv_);
-    csv << "job,variant,pool,best_seconds,median_seconds,speedup,seed\n";
-  }
+  // Every write is checked: a full disk or /dev/full is an error, not an empty file.
+  std::ostringstream table;
+  std::ostringstream csv;
+  table << "| variant | pool | best | median | speed-up over serial | seed (2014, Python 2, 4 cores) |\n"
+           "|---|---:|---:|---:|---:|---:|\n";
+  csv << "job,variant,pool,best_seconds,median_seconds,speedup,seed\n";
   for (const Row& row : rows) {
     char speedup[32];
     std::snprintf(speedup, sizeof speedup, "%.2f×", serial / row.best());
     const std::string seed = seed_figure(job->name, row.variant, row.pool);
-    std::cout << "| " << variant_name(row.variant) << " | " << (row.pool == 0 ? "—" : std::to_string(row.pool))
-              << " | " << seconds_text(row.best()) << " | " << seconds_text(row.median()) << " | " << speedup << " | "
-              << (seed.empty() ? "" : seed) << " |\n";
-    if (csv.is_open())
-      csv << job->name << ',' << variant_name(row.variant) << ',' << row.pool << ',' << row.best() << ','
-          << row.median() << ',' << serial / row.best() << ',' << seed << '\n';
+    table << "| " << variant_name(row.variant) << " | " << (row.pool == 0 ? "—" : std::to_string(row.pool)) << " | "
+          << seconds_text(row.best()) << " | " << seconds_text(row.median()) << " | " << speedup << " | "
+          << (seed.empty() ? "" : seed) << " |\n";
+    csv << job->name << ',' << variant_name(row.variant) << ',' << row.pool << ',' << row.best() << ','
+        << row.median() << ',' << serial / row.best() << ',' << seed << '\n';
   }
-  if (!json_out_.empty()) std::ofstream(json_out_) << nlohmann::json{{"job", job->name}, {"runs", runs}}.dump(2) << '\n';
+  write_stdout(table.str());
+  const auto write_file = [](const std::string& path, const std::string& text) {
+    AtomicFile file(path);
+    file.stream() << text;
+    file.commit();
+  };
+  if (!csv_.empty()) write_file(csv_, csv.str());
+  if (!json_out_.empty()) write_file(json_out_, nlohmann::json{{"job", job->name}, {"runs", runs}}.dump(2) + "\n");
   return 0;
 }
 

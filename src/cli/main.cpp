@@ -12,6 +12,8 @@
 #include "cli/heap_settings.hpp"
 #include "cli/interrupts.hpp"
 #include "cli/launch_rank.hpp"
+#include "cli/launcher_stdout.hpp"
+#include "cli/output_journal.hpp"
 #include "cli/pool_options.hpp"
 #include "cli/registry.hpp"
 #include "rankpool/session.hpp"
@@ -25,6 +27,9 @@ int run_reporting_errors(Run&& run) {
     return run();
   } catch (const rankpool::cli::Interrupted& stop) {
     return rankpool::cli::end_interrupted(stop);  // its own line, and maybe the end of the process
+  } catch (const rankpool::cli::AlreadyComplete& done) {
+    std::cerr << "rankpool: " << done.what() << std::endl;
+    return 0;
   } catch (const rankpool::StallError& stall) {
     // The silent worker cannot be released: say so, keep the journal, and end
     // here; the launcher then ends every other rank.
@@ -51,6 +56,9 @@ int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cl
 int main(int argc, char** argv) {
   rankpool::cli::keep_freed_heap_memory();
   rankpool::cli::install_stop_signals(!rankpool::cli::is_launch_rank_zero());
+  rankpool::cli::follow_launcher();
+  // One writer owns stdout: decided before anything is written there.
+  if (rankpool::cli::is_launch_rank_zero()) rankpool::cli::stdout_fd();
   CLI::App app{"rankpool: Python's multiprocessing.Pool over MPI ranks (rank 0 is the master)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "rankpool 0.1.0");

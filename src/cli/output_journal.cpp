@@ -106,7 +106,9 @@ void OutputJournal::open(JournalMode mode, const std::string& fingerprint, const
   if (!path_.empty()) check_writable(path_, "--out");
   struct stat info {};
   // A device or a pipe (/dev/null, a FIFO) is written once at the end, not renamed onto.
-  special_ = path_ != "-" && !path_.empty() && stat(path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode);
+  // So is stdout by another name (/dev/stdout): it is written through stdout's own descriptor.
+  special_ = path_ != "-" && !path_.empty() &&
+             ((stat(path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) || is_stdout(path_));
   if (!in_tmp()) {
     journal_path_ = path_ + ".partial";
     open_beside(mode, fingerprint, check);
@@ -132,6 +134,12 @@ void OutputJournal::open_beside(JournalMode mode, const std::string& fingerprint
       throw UsageError("--fresh: cannot remove " + journal_path_ + ": " + std::strerror(errno));
   } else if (fd_ < 0 && errno != ENOENT) {
     throw UsageError("--out " + path_ + ": cannot open " + journal_path_ + ": " + std::strerror(errno));
+  }
+  if (fd_ < 0 && mode == JournalMode::kResume) {
+    struct stat output {};
+    if (::lstat(path_.c_str(), &output) == 0 && S_ISREG(output.st_mode))
+      throw AlreadyComplete("--resume: " + path_ + " is complete (no " + journal_path_ +
+                            " beside it): nothing to run; remove it to run again");
   }
   if (fd_ < 0) {
     fd_ = create_new_file(journal_path_, O_RDWR | O_APPEND);
@@ -176,19 +184,63 @@ void OutputJournal::start(const std::string& fingerprint) {
 }
 
 OutputJournal::~OutputJournal() {
-  run_progress().done = nullptr;
-  // While an error unwinds, its one line may still name the journal it leaves.
-  if (std::uncaught_exceptions() == 0) run_progress().journal.clear();
+  {
+    const auto lock = lock_results();
+    // While an error unwinds, its one line may still name the journal it
+    // leaves, and count what it holds.
+    if (std::uncaught_exceptions() == 0) {
+      run_progress().done = nullptr;
+      run_progress().journal.clear();
+    } else {
+      run_progress().done = [done = entries_.size()] { return static_cast<std::uint64_t>(done); };
+    }
+  }
   if (fd_ >= 0) ::close(fd_);
   // private_dir_ takes an in-tmp journal with it: that one cannot be resumed.
 }
 
 void OutputJournal::lock() {
-  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+  // A run stopped a moment ago may still be on its way out: wait for it a little.
+  constexpr int kTries = 100;  // 5 s
+  for (int tries = 1; flock(fd_, LOCK_EX | LOCK_NB) != 0; ++tries) {
+    if (errno == EWOULDBLOCK && tries < kTries) {
+      ::usleep(50'000);
+      continue;
+    }
     ::close(fd_);
     fd_ = -1;
     throw UsageError("--out " + path_ + ": " + journal_path_ + " is in use by another run");
   }
+}
+
+bool OutputJournal::whole_entry_follows(std::uint64_t from, std::uint64_t file_size) const {
+  // A torn write is the file's last: if a whole entry with a good checksum
+  // starts on any later line, the bytes in between are damage.
+  constexpr std::uint64_t kBlock = 1 << 20;
+  std::string block;
+  for (std::uint64_t at = from; at < file_size; at += kBlock) {
+    pread_into(fd_, at, kBlock + kMaxEntryHeader, journal_path_, block);
+    for (std::size_t newline = block.find('\n'); newline != std::string::npos && newline < kBlock;
+         newline = block.find('\n', newline + 1)) {
+      const std::string_view rest(block.data() + newline + 1, block.size() - newline - 1);
+      const auto end = rest.find('\n');
+      if (end == std::string_view::npos) continue;
+      const std::string_view line = rest.substr(0, end);
+      const auto first = line.find(' ');
+      const auto second = first == std::string_view::npos ? first : line.find(' ', first + 1);
+      std::uint64_t key = 0, size = 0;
+      std::uint32_t crc = 0;
+      if (second == std::string_view::npos || !parse_whole(line.substr(0, first), key) ||
+          !parse_whole(line.substr(first + 1, second - first - 1), size) || line.size() - second - 1 != 8 ||
+          !parse_whole(line.substr(second + 1), crc, 16))
+        continue;
+      const std::uint64_t payload_at = at + newline + 1 + end + 1;
+      if (payload_at + size + 1 > file_size) continue;
+      const std::string payload = pread_some(fd_, payload_at, size + 1, journal_path_);
+      if (payload.back() == '\n' && crc32_of(std::string_view(payload).substr(0, size)) == crc) return true;
+    }
+  }
+  return false;
 }
 
 void OutputJournal::load_existing(const std::string& fingerprint, const EntryCheck& check) {
@@ -211,7 +263,7 @@ void OutputJournal::load_existing(const std::string& fingerprint, const EntryChe
     const std::string head = pread_some(fd_, size_, kMaxEntryHeader, journal_path_);
     const auto newline = head.find('\n');
     if (newline == std::string::npos) {
-      if (size_ + head.size() == file_size) break;  // torn
+      if (size_ + head.size() == file_size && !whole_entry_follows(size_, file_size)) break;  // torn
       throw bad("has no header line");
     }
     const std::string_view line(head.data(), newline);
@@ -225,7 +277,11 @@ void OutputJournal::load_existing(const std::string& fingerprint, const EntryChe
         line.size() - second_space - 1 != 8 || !parse_whole(line.substr(second_space + 1), crc, 16))
       throw bad("has a garbled header '" + std::string(line) + "'");
     const std::uint64_t payload_at = size_ + newline + 1;
-    if (size >= file_size || payload_at + size + 1 > file_size) break;  // torn
+    if (size >= file_size || payload_at + size + 1 > file_size) {
+      if (!whole_entry_follows(size_, file_size)) break;  // torn: the last write, cut short
+      throw bad("(key " + std::to_string(key) + ") says " + std::to_string(size) +
+                " bytes, more than the file holds, yet whole entries follow it: its size is damaged");
+    }
     std::string payload = pread_some(fd_, payload_at, size + 1, journal_path_);
     if (payload.size() != size + 1 || payload.back() != '\n') throw bad("(key " + std::to_string(key) + ") is cut short");
     payload.pop_back();
@@ -278,7 +334,7 @@ void OutputJournal::finish(
       write_all_entries(nowhere);
       return;
     }
-    const bool to_stdout = path_ == "-";
+    const bool to_stdout = is_stdout(path_);
     const int fd = to_stdout ? stdout_fd() : ::open(path_.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) throw RuntimeError("cannot write " + path_ + ": " + std::strerror(errno));
     struct Closer {

@@ -12,7 +12,17 @@
 #include <string_view>
 #include <utility>
 
+#include "rankpool/errors.hpp"
+
 namespace rankpool::cli {
+
+/// --resume onto an output that is already complete (FILE stands, no
+/// FILE.partial): there is nothing to run. what() says so; exit 0.
+class AlreadyComplete : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const noexcept override { return 0; }
+};
 
 class PrivateDir;
 
@@ -40,10 +50,14 @@ using EntryCheck = std::function<void(std::uint64_t key, std::string_view payloa
 /// a lock keeps two runs apart.
 class OutputJournal {
  public:
-  /// Opens the journal. Throws UsageError if the folder is missing or not
+  /// Opens the journal. Throws AlreadyComplete for kResume when FILE is a
+  /// regular file and no journal stands beside it. Throws UsageError if the folder is missing or not
   /// writable, `FILE.partial` exists and mode is kNew, it is a link or not a
   /// regular file, it belongs to another run, or (kResume) an entry fails a
-  /// check: the message names the journal and the entry.
+  /// check, or the file ends inside an entry that valid entries follow (a
+  /// damaged size, not a torn last write): the message names the journal and
+  /// the entry. Another run's lock is waited for a few seconds (a run that
+  /// was just stopped may still be ending).
   OutputJournal(std::string path, std::string fingerprint, JournalMode mode, const EntryCheck& check = {});
   /// The same with `resume` as kResume, else kNew.
   OutputJournal(std::string path, std::string fingerprint, bool resume)
@@ -89,6 +103,7 @@ class OutputJournal {
   void start(const std::string& fingerprint);
   void load_existing(const std::string& fingerprint, const EntryCheck& check);
   void lock();
+  bool whole_entry_follows(std::uint64_t from, std::uint64_t file_size) const;
   void read_at(std::uint64_t offset, std::uint64_t size, std::string& out) const;
 
   bool in_tmp() const noexcept { return path_ == "-" || path_.empty() || special_; }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,22 @@
 #include "cli/output_journal.hpp"
 
 namespace rankpool::cli {
+
+const CLI::Validator& finite_number() {
+  static const CLI::Validator check(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        try {
+          std::size_t used = 0;
+          value = std::stod(text, &used);
+        } catch (const std::exception&) {
+          return "";  // not a number at all: the option's own parse says so
+        }
+        return std::isfinite(value) ? "" : "a finite number is needed, not " + text;
+      },
+      "FINITE");
+  return check;
+}
 
 void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help) {
   command.add_option("--variant", options.variant,
@@ -44,17 +61,20 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
       ->excludes(resume);
   command.add_option("--drain-seconds", options.drain_seconds,
                      "on SIGUSR1: hand out nothing more, let running tasks finish for up to S seconds, exit 75")
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   command.add_option("--task-timeout", options.task_timeout,
                      "a task past S seconds fails: a command is killed and the run goes on; a worker that holds "
                      "work and answers nothing for S seconds ends the run (0: none)")
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   command.add_flag("--progress", options.progress,
                    "print a progress line on stderr even when it is not a terminal (on a terminal it is on)");
   command.add_option("--progress-interval", options.progress_interval,
                      "seconds between progress lines (default: 1 on a terminal, 30 in a log)")
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 86400.0));
   command.add_option("--wait", options.wait,
                      "how ranks wait: block (spin; map's scatter blocking) where each rank has a core, backoff "
@@ -133,6 +153,26 @@ void check_distinct_outputs(const PoolOptions& options) {
         throw UsageError(spelled(outputs[a]) + " and " + spelled(outputs[b]) +
                          " are the same file; give each output its own");
     }
+}
+
+void check_not_an_input(const PoolOptions& options, const std::string& input, const std::string& option) {
+  if (input.empty() || input == "-" || options.out.empty() || options.out == "-") return;
+  struct stat read_from {};
+  const bool input_exists = stat(input.c_str(), &read_from) == 0;
+  if (input_exists && S_ISCHR(read_from.st_mode)) return;  // /dev/null in and out is no harm
+  for (const std::string& output : {options.out, options.out + ".partial"}) {
+    std::error_code first_error;
+    std::error_code second_error;
+    const auto output_name = std::filesystem::weakly_canonical(std::filesystem::absolute(output), first_error);
+    const auto input_name = std::filesystem::weakly_canonical(std::filesystem::absolute(input), second_error);
+    bool same = !first_error && !second_error && output_name == input_name;
+    struct stat written {};
+    same = same || (input_exists && stat(output.c_str(), &written) == 0 && written.st_dev == read_from.st_dev &&
+                    written.st_ino == read_from.st_ino);
+    if (same)
+      throw UsageError("--out " + options.out + " is the input file " + option + " " + input +
+                       "; the results would replace it: give --out a file of its own");
+  }
 }
 
 RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {

@@ -52,6 +52,15 @@ JournalMode journal_mode(const PoolOptions& options) noexcept;
 /// device and inode.
 void check_distinct_outputs(const PoolOptions& options);
 
+/// Throws UsageError if --out (or its journal) is the input file `input`
+/// (named by `option`), by name or by device and inode: the results would
+/// replace what they were made from. "" and "-" name no file.
+void check_not_an_input(const PoolOptions& options, const std::string& input, const std::string& option);
+
+/// A CLI11 check that refuses NaN and the infinities (CLI::Range lets NaN
+/// through: every comparison with it is false).
+const CLI::Validator& finite_number();
+
 /// The summary `--json` prints: job, variant, workers, tasks, wall_seconds,
 /// tasks_per_rank, errors, wait_policy, and whatever the job adds in `extra`.
 nlohmann::json report_json(const std::string& job, const RunOptions& run, const Pool& pool, const RunReport& report,

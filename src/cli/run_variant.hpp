@@ -5,8 +5,11 @@
 /// map_async, imap, imap_unordered, serial): the command drives the pool
 /// exactly as a user's program does.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +31,12 @@ struct RunOptions {
   OnError on_error = OnError::kStop;
   bool record_spans = false;    ///< keep when and where each task ran (--trace-out)
   ProgressSettings progress;    ///< --progress, --progress-interval
+  /// on_result runs as each result arrives (from the pool's observer), in
+  /// every variant, so a journal holds a result before anything can lose it:
+  /// on whatever thread the pool delivers on, under lock_results(), in the
+  /// order the results come back. Otherwise on_result runs on the calling
+  /// thread as the variant hands the results over.
+  bool on_arrival = false;
 };
 
 /// When and where one task ran (system-clock seconds).
@@ -53,28 +62,43 @@ struct RunReport {
 namespace detail {
 
 /// Counts every outcome the pool delivers while it lives (through the pool's
-/// observer), and cancels what is left when the run ends however it ends, so
-/// nothing delivers into a finished run.
+/// observer, under lock_results()), passes each success to `arrival` if set,
+/// and cancels what is left when the run ends however it ends, so nothing
+/// delivers into a finished run.
 class RunTally {
  public:
-  RunTally(Pool& pool, RunReport& report, const RunOptions& options, std::uint64_t total);
+  using Arrival = std::function<void(std::uint64_t index, const std::string& payload)>;
+  RunTally(Pool& pool, RunReport& report, const RunOptions& options, std::uint64_t total, Arrival arrival = {});
   ~RunTally();
   RunTally(const RunTally&) = delete;
   RunTally& operator=(const RunTally&) = delete;
-  bool should_stop() const noexcept { return stop_on_error_ && !report_.failures.empty(); }
+  /// Whether --on-error stop has seen a failure, or recording a result
+  /// failed (safe from any thread).
+  bool should_stop() const noexcept { return (stop_on_error_ && failed_.load()) || arrival_failed_.load(); }
+  /// Throws what `arrival` threw, if it did (call once the pool is idle).
+  void rethrow_arrival_error() const {
+    if (arrival_error_) std::rethrow_exception(arrival_error_);
+  }
 
  private:
   Pool& pool_;
   RunReport& report_;
   bool stop_on_error_;
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> arrival_failed_{false};
+  // Thrown on the pool's thread, rethrown on the caller's: an exception must
+  // not cut through the pool's own bookkeeping.
+  std::exception_ptr arrival_error_;
+  Arrival arrival_;
   ProgressLine progress_;
 };
 
 }  // namespace detail
 
 /// Runs `tasks` of `job` with the chosen variant; `on_result(index, value)`
-/// receives each success: in request order for serial, apply, map, map_async
-/// and imap, as they finish for apply_async and imap_unordered.
+/// receives each success: with RunOptions::on_arrival as each arrives, else
+/// in request order for serial, apply, map, map_async and imap, as they
+/// finish for apply_async and imap_unordered.
 template <Job J, class OnResult>
   requires takes_index<J>
 RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunOptions& options,
@@ -82,8 +106,14 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
   using R = job_result_t<J>;
   RunReport report;
   report.tasks = tasks.size();
-  std::uint64_t arrived = 0;  // before the tally: callbacks may still land while it cancels
-  detail::RunTally tally(pool, report, options, tasks.size());
+  std::atomic<std::uint64_t> arrived{0};  // before the tally: callbacks may still land while it cancels
+  const bool early = options.on_arrival;
+  detail::RunTally::Arrival arrival;
+  if (early)
+    arrival = [&on_result](std::uint64_t index, const std::string& payload) {
+      on_result(index, Codec<R>::decode(payload));
+    };
+  detail::RunTally tally(pool, report, options, tasks.size(), std::move(arrival));
   // A map's values outlive the clock: giving 200 MB back to the kernel takes
   // ~10 ms after the last result is taken, in which no task runs.
   std::shared_ptr<const void> taken;
@@ -92,7 +122,7 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
   // A signal is seen in the pool's waits; serial never waits, and imap's loop
   // need not when results come faster than the master takes them.
   const auto take = [&](std::uint64_t index, const R& value) {
-    on_result(index, value);
+    if (!early) on_result(index, value);
     if (options.variant == Variant::kSerial)
       throw_if_stopping();
     else if (options.variant == Variant::kImap || options.variant == Variant::kImapUnordered)
@@ -106,6 +136,8 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
     case Variant::kSerial:
     case Variant::kApply:
       for (std::uint64_t position = 0; position < tasks.size() && !tally.should_stop(); ++position) {
+        // After a signal nothing new starts: the run ends before the next call.
+        throw_if_stopping();
         const std::uint64_t index = tasks[position];
         try {
           if (options.variant == Variant::kSerial)
@@ -124,18 +156,19 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
         pool.apply_async(
             loaded, index,
             [&, index](const R& value) {
-              on_result(index, value);
-              ++arrived;
+              if (!early) on_result(index, value);
+              arrived.fetch_add(1);
             },
-            [&](const RemoteError&) { ++arrived; });
+            [&](const RemoteError&) { arrived.fetch_add(1); });
       }
-      pool.wait_until([&] { return arrived == tasks.size() || tally.should_stop(); });
+      pool.wait_until([&] { return arrived.load() == tasks.size() || tally.should_stop(); });
       break;
     case Variant::kMap: {
       // The values alone: the tally has the failures.
       auto all = pool.map_values(loaded, tasks, options.chunksize);
-      for (std::uint64_t position = 0; position < all.values.size(); ++position)
-        if (all.ok(position)) on_result(tasks[position], all.values[position]);
+      if (!early)
+        for (std::uint64_t position = 0; position < all.values.size(); ++position)
+          if (all.ok(position)) on_result(tasks[position], all.values[position]);
       taken = std::make_shared<decltype(all)>(std::move(all));
       break;
     }
@@ -151,6 +184,7 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
       auto stream = options.variant == Variant::kImap ? pool.imap(loaded, tasks, options.chunksize)
                                                       : pool.imap_unordered(loaded, tasks, options.chunksize);
       while (auto outcome = stream.next_outcome()) {
+        if (early && tally.should_stop()) break;
         if (outcome->ok())
           take(outcome->index, *outcome->value);
         else if (tally.should_stop())
@@ -164,6 +198,7 @@ RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunO
     pool.cancel();
     report.stopped_early = report.completed + report.failures.size() < report.tasks;
   }
+  tally.rethrow_arrival_error();
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }

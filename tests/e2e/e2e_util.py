@@ -36,8 +36,21 @@ class Checks(list):
 
     def __call__(self, label, condition, detail=""):
         if not condition:
-            self.append(f"{label}: {detail}"[:self.limit])
+            self.append(f"{label}: {str(detail)[-800:]}"[:self.limit])
         return bool(condition)
+
+    @property
+    def failures(self):
+        return self
+
+    def run(self, tests, ok_message):
+        """Runs each (name, callable); prints the failures or ok_message. Returns the exit code."""
+        for name, test in tests:
+            try:
+                test()
+            except Exception as error:  # one broken case must not hide the others
+                self.append(f"{name}: {type(error).__name__}: {error}")
+        return finish(self, ok_message)
 
 
 def finish(failures, ok_line, sep="\n"):
@@ -92,3 +105,88 @@ def factorial_file_problem(path, numbers):
         if f.readline():
             return f"{path}: more than {len(numbers)} lines"
     return None
+
+
+# --- shared by the tests that race signals and check many cases -------------------------------
+
+def start_detached(binary, mpiexec, np, args, env=None, stdout=subprocess.PIPE, cwd=None):
+    """Starts rankpool (np 0: without mpirun) in a session of its own; returns the Popen."""
+    cmd = [binary] + args if np == 0 else [mpiexec, "--oversubscribe", "-np", str(np), binary] + args
+    return subprocess.Popen(cmd, env=env or ENV, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, cwd=cwd)
+
+
+def wait_while_running(condition, proc, seconds=120):
+    """Polls condition() until it holds (True) or proc ends or the time is up (False)."""
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def collect(proc, seconds=120):
+    """Waits for proc; kills its session if it outlives `seconds`. Returns (code, out, err, timed_out)."""
+    import signal as signals
+    try:
+        out, err = proc.communicate(timeout=seconds)
+        return proc.returncode, out, err, False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signals.SIGKILL)
+        out, err = proc.communicate()
+        return proc.returncode, out, err, True
+
+
+def processes_matching(marker):
+    """Pids of the processes whose command line holds `marker`."""
+    return subprocess.run(["pgrep", "-f", "--", marker], capture_output=True, text=True).stdout.split()
+
+
+def wait_gone(marker, seconds=30):
+    """Waits until no process's command line holds `marker`; True if none is left."""
+    import time
+    deadline = time.monotonic() + seconds
+    while processes_matching(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not processes_matching(marker)
+
+
+def lines_of(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def logged_command(log, seconds):
+    """A shell command for `rankpool exec` that logs its start and its end (task from RANKPOOL_TASK)."""
+    return f'echo "start $RANKPOOL_TASK" >> {log}; sleep {seconds}; echo "end $RANKPOOL_TASK" >> {log}'
+
+
+def log_events(log):
+    """The [(what, task)] a log of logged_command holds, in order."""
+    out = []
+    for line in lines_of(log):
+        what, _, task = line.partition(" ")
+        if what in ("start", "end") and task.isdigit():
+            out.append((what, int(task)))
+    return out
+
+
+def ran_once_each(log, count):
+    """Problems with a log of logged_command over tasks 0..count-1: a command that started again after it
+    ended (ran twice), or one that never ended (lost). [] when there are none."""
+    ended = {}
+    problems = []
+    for what, task in log_events(log):
+        if task in ended:
+            problems.append(f"task {task} {what} again after it ended")
+        if what == "end":
+            ended[task] = True
+    lost = sorted(set(range(count)) - set(ended))
+    if lost:
+        problems.append(f"never finished: {lost}")
+    return problems

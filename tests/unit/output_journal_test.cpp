@@ -88,6 +88,35 @@ TEST_F(JournalTest, ResumeKeepsWholeEntriesAndDropsATornTail) {
   EXPECT_EQ(slurp(out), "zero\none\ntwo\n");
 }
 
+TEST_F(JournalTest, ResumeRefusesADamagedSizeThatWholeEntriesFollow) {
+  const std::string out = path("out.txt");
+  {
+    OutputJournal journal(out, "run", false);
+    for (int key = 0; key < 5; ++key) journal.append(key, "entry " + std::to_string(key));
+  }
+  // Entry 2's size says 9007 bytes: past the end, but entries 3 and 4 follow whole.
+  std::string text = slurp(out + ".partial");
+  const auto at = text.find("\n1 7 ");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 5, "\n1 9007 ");
+  spit(out + ".partial", text);
+  const std::string error = usage_error([&] { OutputJournal(out, "run", true); });
+  EXPECT_NE(error.find("entry 2"), std::string::npos) << error;
+  EXPECT_NE(error.find("damaged"), std::string::npos) << error;
+}
+
+TEST_F(JournalTest, ResumeOntoACompleteOutputRunsNothing) {
+  const std::string out = path("out.txt");
+  {
+    OutputJournal journal(out, "run", false);
+    journal.append(0, "zero");
+    write_lines(journal);
+  }
+  EXPECT_THROW(OutputJournal(out, "run", true), AlreadyComplete);
+  EXPECT_EQ(slurp(out), "zero\n");
+  EXPECT_FALSE(fs::exists(out + ".partial"));
+}
+
 TEST_F(JournalTest, ResumeRefusesAnotherRunsJournal) {
   const std::string out = path("out.txt");
   { OutputJournal journal(out, "run A", false); }

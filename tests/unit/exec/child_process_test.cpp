@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -139,6 +140,40 @@ TEST(ChildProcess, OutputFilesGetEverything) {
   } catch (const RuntimeError& error) {
     EXPECT_EQ(std::string(error.what()), "exec: cannot create " + request.stdout_path + ": No such file or directory");
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ChildProcess, OutputFilesRefuseAPlantedLinkFifoOrHardLink) {
+  const auto dir = std::filesystem::temp_directory_path() / ("exec-plant-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto target = dir / "precious";
+  std::ofstream(target) << "keep\n";
+  std::filesystem::create_symlink(target, dir / "link.stdout");
+  ASSERT_EQ(mkfifo((dir / "fifo.stdout").c_str(), 0600), 0);
+  std::filesystem::create_hard_link(target, dir / "hard.stdout");
+  ChildEnvironment environment(0, "h");
+  ChildRequest request;
+  request.command = "echo overwritten";
+  request.stderr_path = (dir / "x.stderr").string();
+  for (const char* name : {"link.stdout", "fifo.stdout", "hard.stdout"}) {
+    request.stdout_path = (dir / name).string();
+    try {
+      run_child(request, environment);
+      ADD_FAILURE() << name << ": no error";
+    } catch (const RuntimeError& error) {
+      EXPECT_NE(std::string(error.what()).find(request.stdout_path), std::string::npos) << error.what();
+    }
+  }
+  std::ifstream in(target);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "keep\n");
+  // A file of ours from an earlier attempt is emptied and written again.
+  std::ofstream(dir / "old.stdout") << "an earlier attempt's much longer output\n";
+  request.stdout_path = (dir / "old.stdout").string();
+  EXPECT_EQ(run_child(request, environment).exit_code, 0);
+  std::ifstream old(dir / "old.stdout");
+  std::string again((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(again, "overwritten\n");
   std::filesystem::remove_all(dir);
 }
 

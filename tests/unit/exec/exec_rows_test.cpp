@@ -56,6 +56,30 @@ TEST(ExecRows, RowFailureReadsARowBack) {
   EXPECT_THROW(row_failure("{\"task\": 1}", failure), RuntimeError);
 }
 
+TEST(ExecRows, CheckRowTakesOnlyThisRunsRowForTheTask) {
+  const CommandOutcome outcome;
+  const std::string row = make_row(1, 4, "echo b", outcome, "");
+  EXPECT_NO_THROW(check_row(row, 1, 4, "echo b", ""));
+  auto why = [&](std::string_view text, std::uint64_t task, std::uint64_t line, const std::string& command,
+                 const std::string& dir) -> std::string {
+    try {
+      check_row(text, task, line, command, dir);
+    } catch (const RuntimeError& error) {
+      return error.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(why(row, 0, 4, "echo b", ""), "its task is 1, this run's is 0");
+  EXPECT_EQ(why(row, 1, 5, "echo b", ""), "its line is 4, this run's is 5");
+  EXPECT_EQ(why(row, 1, 4, "echo c", ""), "its command is \"echo b\", this run's is \"echo c\"");
+  EXPECT_EQ(why(row, 1, 4, "echo b", "/out"), "it was written without --output-dir, this run has one");
+  const std::string in_dir = make_row(1, 4, "echo b", outcome, "/out");
+  EXPECT_NO_THROW(check_row(in_dir, 1, 4, "echo b", "/out"));
+  EXPECT_NE(why(in_dir, 1, 4, "echo b", "/elsewhere").find("stdout_file"), std::string::npos);
+  EXPECT_NE(why("{\"task\":1}", 1, 4, "echo b", "").find("not a row"), std::string::npos);
+  EXPECT_NE(why("not json", 1, 4, "echo b", "").find("not a row"), std::string::npos);
+}
+
 TEST(ExecRows, DescribeFailuresCountsAndNamesTheFirst) {
   EXPECT_EQ(describe_failures({{9, 12, 1, false}, {2, 3, 143, true}}, 200),
             "2 of 200 commands failed (1 timed out); first: task 2 (line 3), timed out");

@@ -46,6 +46,43 @@ TEST(TaskFile, MissingFileIsAUsageError) {
   }
 }
 
+TEST(TaskFile, LongLinesAndALastLineWithoutNewlineComeWhole) {
+  const std::string long_command = "echo " + std::string(10000, 'x');
+  const TaskList tasks = parse(long_command + "\necho last");
+  ASSERT_EQ(tasks.commands.size(), 2u);
+  EXPECT_EQ(tasks.commands[0], long_command);
+  EXPECT_EQ(tasks.commands[1], "echo last");
+  EXPECT_EQ(tasks.lines, (std::vector<std::uint64_t>{1, 2}));
+}
+
+/// An endless stream of one byte (/dev/zero's kind).
+class Endless : public std::streambuf {
+ public:
+  explicit Endless(char byte) { block_.assign(1 << 16, byte); }
+
+ protected:
+  int_type underflow() override {
+    setg(block_.data(), block_.data(), block_.data() + block_.size());
+    return traits_type::to_int_type(block_[0]);
+  }
+
+ private:
+  std::string block_;
+};
+
+TEST(TaskFile, AnEndlessInputStopsAtTheCap) {
+  for (const char byte : {'\0', '\n', 'x'}) {
+    Endless source(byte);
+    std::istream in(&source);
+    try {
+      read_task_list(in, "/dev/zero");
+      ADD_FAILURE() << "no error for byte " << int(byte);
+    } catch (const UsageError& error) {
+      EXPECT_NE(std::string(error.what()).find("64 MiB"), std::string::npos) << error.what();
+    }
+  }
+}
+
 TEST(TaskFile, DigestFollowsTheCommands) {
   EXPECT_EQ(task_list_digest(parse("a\nb\n")), task_list_digest(parse("# c\na\n\nb")));
   EXPECT_NE(task_list_digest(parse("a\nb\n")), task_list_digest(parse("ab\n")));
