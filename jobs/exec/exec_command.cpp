@@ -147,6 +147,8 @@ int ExecCommand::run(Pool& pool) {
   }
   // Without --out or --output-dir the commands' output is shown as each ends.
   const bool show_output = !journal && job.output_dir.empty();
+  // Nothing to journal: shown output keeps the variant's order (request order for imap and map).
+  if (show_output) run.on_arrival = false;
 
   // What a signal's line says: the journal's count (resumed rows too), else this run's.
   std::uint64_t arrived = 0;  // under cli::lock_results()

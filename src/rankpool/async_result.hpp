@@ -31,7 +31,7 @@ struct IsVector<std::vector<T>> : std::true_type {};
 /// A received result as the caller's outcome type.
 template <class R>
 TaskOutcome<R> to_outcome(const Core& core, TaskResult& result, const std::string& job) {
-  TaskOutcome<R> out{result.index, result.rank, result.start, result.end, std::nullopt, std::nullopt};
+  TaskOutcome<R> out{result.index, result.rank, result.start, result.end, std::nullopt, std::nullopt, result.position};
   if (!result.ok)
     out.error.emplace(core.failure_of(result, job));
   else if constexpr (std::is_same_v<R, std::string>)

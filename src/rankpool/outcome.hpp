@@ -16,12 +16,17 @@ namespace rankpool {
 /// (as `asyncio.gather(return_exceptions=True)` gives).
 template <class R>
 struct TaskOutcome {
-  std::uint64_t index = 0;  ///< the task's index (typed arguments: its position in the call)
+  /// The task index the job ran with: for a job over task indices, that
+  /// index; a typed argument has none of its own, and its index is its position.
+  std::uint64_t index = 0;
   int rank = 0;             ///< the rank that ran it
   double start = 0;         ///< system-clock seconds on that rank
   double end = 0;
   std::optional<R> value;
   std::optional<RemoteError> error;
+  /// The task's place in the call (request order, from 0), for every job: the
+  /// one field that always means the same.
+  std::uint64_t position = 0;
 
   bool ok() const noexcept { return value.has_value(); }
   /// The value; throws the task's RemoteError if it failed.

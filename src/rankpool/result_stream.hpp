@@ -20,8 +20,9 @@ namespace rankpool {
 /// One streamed result: which task, and its value.
 template <class T>
 struct StreamItem {
-  std::uint64_t index = 0;
+  std::uint64_t index = 0;     ///< as TaskOutcome::index
   T value;
+  std::uint64_t position = 0;  ///< the task's place in the call (request order, from 0)
 };
 
 /// Results as they finish (imap_unordered) or in request order (imap). Only a
@@ -45,7 +46,7 @@ class ResultStream {
     auto outcome = next_outcome(timeout);
     if (!outcome) return std::nullopt;
     if (outcome->error) throw *outcome->error;
-    return StreamItem<T>{outcome->index, std::move(*outcome->value)};
+    return StreamItem<T>{outcome->index, std::move(*outcome->value), outcome->position};
   }
   /// The next task's value or error, or nothing when all are taken. Where
   /// the call's input failed on the master, the results before that point

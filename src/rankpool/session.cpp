@@ -16,7 +16,9 @@
 
 #include "rankpool/backoff.hpp"
 #include "rankpool/detail/child_runner.hpp"
+#include "rankpool/detail/crash_report.hpp"
 #include "rankpool/detail/engine_core.hpp"
+#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/startup.hpp"
 #include "rankpool/detail/worker.hpp"
@@ -45,7 +47,7 @@ std::string host_name() {
   if (g_master_session != nullptr) {
     try {
       g_master_session->abandon(1);
-      MPI_Finalize();
+      detail::report_mpi(MPI_Finalize(), "MPI_Finalize");
     } catch (...) {
     }
   }
@@ -55,7 +57,8 @@ std::string host_name() {
 /// Why this rank cannot take part ("" if it can): the MPI thread level.
 std::string thread_level_problem() {
   int provided = MPI_THREAD_SINGLE;
-  if (MPI_Query_thread(&provided) != MPI_SUCCESS) return "MPI_Query_thread failed";
+  if (const int code = MPI_Query_thread(&provided); code != MPI_SUCCESS)
+    return "MPI_Query_thread failed: " + detail::mpi_error_text(code);
   if (provided >= MPI_THREAD_SERIALIZED) return "";
   return "MPI was started without MPI_THREAD_SERIALIZED (the pool's engine runs on a thread of its own): start it "
          "with MPI_Init_thread(..., MPI_THREAD_SERIALIZED, ...) or let the Session start it";
@@ -117,7 +120,7 @@ struct Session::State {
     if (!core->shut_down(exit_code, drop_queued, options.finish_grace_seconds)) {
       std::cerr << "rankpool: error: tasks still running after " << options.finish_grace_seconds
                 << " s: ending every rank" << std::endl;
-      MPI_Abort(comm, exit_code == 0 ? 1 : exit_code);
+      detail::abort_run(comm, exit_code == 0 ? 1 : exit_code);
     }
   }
 
@@ -128,11 +131,12 @@ struct Session::State {
       } catch (const std::exception& error) {
         std::cerr << "rankpool: error: the initializer threw on rank " << rank << " (" << host_name()
                   << "): " << error.what() << std::endl;
-        MPI_Abort(comm, 1);
+        detail::abort_run(comm, 1);
       }
     }
     const unsigned long slack = Backoff::tune_timer_slack();
     try {
+      const detail::CrashReport crashes(rank, host_name());
       detail::Worker worker(comm, registry, host_name(), options.isolation);
       worker_exit_code = worker.serve();
     } catch (const std::exception& error) {
@@ -140,7 +144,7 @@ struct Session::State {
       // must not leave the master waiting for it.
       std::cerr << "rankpool: error: worker rank " << rank << " (" << host_name() << "): " << error.what()
                 << std::endl;
-      MPI_Abort(comm, 1);
+      detail::abort_run(comm, 1);
     }
     Backoff::restore_timer_slack(slack);
     released = true;

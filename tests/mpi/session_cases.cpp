@@ -3,10 +3,14 @@
 //                            the calling thread's timer slack and the terminate handler as they were
 //   session_cases registry   a registry that differs on the last rank is refused on every rank, naming the job
 //   session_cases stall      finish() after a caught StallError releases every worker and returns
+//   session_cases crash      a task that segfaults its worker: the run ends with a line naming job, task and signal
+//   session_cases exit       a task that calls exit(3): the same with the exit code
 // Prints "ok: ..." lines and exits 0 on success; any failure exits 1 with a line saying what.
 #include <sys/prctl.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -29,6 +33,23 @@ struct Nap {
   }
   int operator()(std::uint64_t index) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+    return static_cast<int>(index);
+  }
+};
+
+/// Task 7 kills its worker: with a segfault, or by calling exit(3).
+struct Crash {
+  static constexpr const char* name = "crash_at_7";
+  bool by_exit = false;
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive & by_exit;
+  }
+  int operator()(std::uint64_t index) const {
+    if (index == 7) {
+      if (by_exit) std::exit(3);
+      std::raise(SIGSEGV);
+    }
     return static_cast<int>(index);
   }
 };
@@ -123,6 +144,17 @@ int stall(int argc, char** argv) {
   return code;
 }
 
+int crash(int argc, char** argv, bool by_exit) {
+  rankpool::Session session(argc, argv, rankpool::JobRegistry().add<Crash>());
+  if (rankpool::Pool* pool = session.pool()) {
+    if (pool->workers() == 0) return session.finish(0);
+    pool->map(Crash{by_exit}, 20, 1);  // the run ends inside: task 7 takes its worker down
+    std::cout << "FAIL: the map came back" << std::endl;
+    return session.finish(1);
+  }
+  return session.finish();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,6 +166,7 @@ int main(int argc, char** argv) {
   if (which == "manners") return manners(argc, argv);
   if (which == "registry") return registry(argc, argv, world_rank, world_size);
   if (which == "stall") return stall(argc, argv);
+  if (which == "crash" || which == "exit") return crash(argc, argv, which == "exit");
   std::cerr << "usage: session_cases manners|registry|stall" << std::endl;
   return 2;
 }

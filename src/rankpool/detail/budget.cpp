@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/rate_budget.hpp"
 
 namespace rankpool::detail {
@@ -94,7 +95,7 @@ void LeaseClient::poll() {
     int flag = 0;
     MPI_Message matched;
     MPI_Status status;
-    MPI_Improbe(0, kGrant, comm_, &flag, &matched, &status);
+    check_mpi(MPI_Improbe(0, kGrant, comm_, &flag, &matched, &status), "MPI_Improbe");
     if (!flag) return;
     take_grant(receive_matched(comm_, matched, status));
   }

@@ -528,8 +528,7 @@ std::vector<std::pair<int, std::uint64_t>> Engine::running_tasks() const {
 }
 
 void Engine::abort(int exit_code) const {
-  MPI_Abort(comm_, exit_code);
-  std::_Exit(exit_code);  // MPI_Abort does not return; if it did, end anyway
+  abort_run(comm_, exit_code);
 }
 
 void Engine::check_stalls() const {

@@ -1,5 +1,7 @@
 #include "rankpool/detail/executor.hpp"
 
+#include "rankpool/detail/crash_report.hpp"
+
 #include <cxxabi.h>
 
 #include <algorithm>
@@ -122,6 +124,7 @@ void Executor::run(std::uint64_t job_id, const TaskList& tasks, const std::funct
     } else {
       if (job->trace) trace(*job, "start", record.index, -1);
       const std::string_view arg = tasks.kind == ArgKind::kTyped ? tasks.args[i] : std::string_view{};
+      const RunningTask running(job->name.c_str(), record.index);
       run_guarded(record, [&] { return job->runner->run(record.index, arg); });
     }
     record.end = wall_seconds();
@@ -136,6 +139,7 @@ void Executor::run_many(LoadedJob& job, const TaskList& tasks, const std::functi
     for (std::uint64_t index : tasks.indices) trace(job, "start", index, -1);
   std::vector<Outcome<std::string>> outcomes;
   TaskRecord failure;
+  const RunningTask running(job.name.c_str(), tasks.indices.front());
   run_guarded(failure, [&] {
     outcomes = job.runner->run_many(tasks.indices);
     if (outcomes.size() != tasks.size())

@@ -6,6 +6,7 @@
 
 #include <mpi.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -33,6 +34,13 @@ inline void report_mpi(int code, const char* call) noexcept {
     std::cerr << "rankpool: warning: " << call << " failed: " << mpi_error_text(code) << std::endl;
   } catch (...) {
   }
+}
+
+/// Ends every rank of `comm`'s run with `exit_code` (MPI_Abort); if that
+/// fails, says so and ends this process anyway.
+[[noreturn]] inline void abort_run(MPI_Comm comm, int exit_code) noexcept {
+  report_mpi(MPI_Abort(comm, exit_code), "MPI_Abort");
+  std::_Exit(exit_code);
 }
 
 }  // namespace rankpool::detail

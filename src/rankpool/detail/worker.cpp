@@ -7,6 +7,7 @@
 
 #include "rankpool/backoff.hpp"
 #include "rankpool/detail/clock.hpp"
+#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/protocol.hpp"
 #include "rankpool/detail/schedule.hpp"
 
@@ -16,7 +17,7 @@ namespace {
 
 int rank_of(MPI_Comm comm) {
   int rank = 0;
-  MPI_Comm_rank(comm, &rank);
+  check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   return rank;
 }
 
@@ -81,9 +82,9 @@ std::optional<std::pair<int, std::string>> Worker::poll_message() {
     int flag = 0;
     MPI_Message matched;
     MPI_Status status;
-    MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
+    check_mpi(MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status), "MPI_Improbe");
     // A probe matches before it progresses: ask twice.
-    if (!flag) MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status);
+    if (!flag) check_mpi(MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status), "MPI_Improbe");
     if (!flag) return std::nullopt;
     std::string message = receive_matched(comm_, matched, status);
     if (!take_aside(status.MPI_TAG, message)) return std::pair{status.MPI_TAG, std::move(message)};
@@ -101,7 +102,7 @@ std::pair<int, std::string> Worker::next_message() {
     if (block_) {
       MPI_Message matched;
       MPI_Status status;
-      MPI_Mprobe(0, MPI_ANY_TAG, comm_, &matched, &status);
+      check_mpi(MPI_Mprobe(0, MPI_ANY_TAG, comm_, &matched, &status), "MPI_Mprobe");
       std::string message = receive_matched(comm_, matched, status);
       if (!take_aside(status.MPI_TAG, message)) return {status.MPI_TAG, std::move(message)};
       continue;
@@ -158,7 +159,7 @@ void Worker::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out) {
 
 void Worker::wait(MPI_Request& request) {
   if (block_)
-    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    check_mpi(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
   else
     wait_with_backoff(request);
 }
@@ -171,11 +172,11 @@ void Worker::run_map(std::string_view message) {
 
   std::string scattered(header.units * kUnitBytes, '\0');
   if (header.blocking) {
-    MPI_Scatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm);
+    check_mpi(MPI_Scatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm), "MPI_Scatterv");
   } else {
     MPI_Request request;
-    MPI_Iscatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm,
-                  &request);
+    check_mpi(MPI_Iscatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm,
+                  &request), "MPI_Iscatterv");
     wait(request);
   }
   if (header.count == 0) return;
