@@ -81,6 +81,7 @@ class Engine {
   /// A worker that holds work and sends nothing for this long fails the
   /// caller's wait with StallError (0: never).
   void set_task_timeout(double seconds) { task_timeout_ = seconds; }
+  double task_timeout() const noexcept { return task_timeout_; }
 
   /// Hands the tasks out dynamically to workers with room, `chunksize` at a
   /// time (0: sized from task times, shrinking toward the end).

@@ -178,9 +178,14 @@ bool EngineCore::wait_until(const std::function<bool()>& done, Deadline deadline
       stalled_.store(true);
       throw;
     }
-    auto until = now + kWaitRound;
-    if (deadline) until = std::min(until, *deadline);
-    changed_.wait_until(lock, until);
+    // A hook or a task timeout needs a look every round; otherwise only a change or the deadline wakes it.
+    if (wait_hook_ || engine_.task_timeout() > 0) {
+      changed_.wait_until(lock, deadline ? std::min(now + kWaitRound, *deadline) : now + kWaitRound);
+    } else if (deadline) {
+      changed_.wait_until(lock, *deadline);
+    } else {
+      changed_.wait(lock);
+    }
     if (wait_hook_) {
       const auto hook = wait_hook_;
       lock.unlock();
