@@ -4,9 +4,5 @@
 # while the master computes? Target each ≤ 1.15 s (the work and the computation need 1.0 s each).
 #   hpc/bench/master_works.sh [--quick] [--tasks N] [--task-ms MS] [--master-s S] [--repeat R]
 # Markdown on stdout, progress on stderr. ~30 s on 2 cores (+ the first build of hpc/bench/overlap).
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../env.sh"
-export PYTHONDONTWRITEBYTECODE=1   # keep lib/ free of __pycache__
-export BENCH_COMMAND="hpc/bench/$(basename "$0")${*:+ $*}"
-exec /usr/bin/python3 "$here/lib/master_works.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/run_python.sh"
+run_python master_works.py "$@"
