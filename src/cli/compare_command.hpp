@@ -42,7 +42,7 @@ class CompareCommand final : public Command {
   std::string json_out_;
 };
 
-/// The seed's own timing for a variant and pool size, or "" (see SEED.md).
+/// The 2014 post's own timing for a variant and pool size, or "" (docs/seed.md).
 std::string seed_figure(const std::string& job, Variant variant, int pool);
 
 }  // namespace rankpool::cli

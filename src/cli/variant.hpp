@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// The seed's variants by name (a contract: see DESIGN.md).
+/// The variants by name, as the 2014 post named them (a contract: see docs/command.md).
 
 #include <array>
 #include <string>

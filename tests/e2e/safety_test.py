@@ -1,4 +1,4 @@
-"""End to end: nothing lost, nothing silent (issue 13).
+"""End to end: nothing lost, nothing silent.
 
 Full disks and /dev/full, planted symbolic links, an earlier journal, a tampered
 journal, two outputs on one file, and a list of a million numbers from a file.
