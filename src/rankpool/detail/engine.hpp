@@ -24,6 +24,7 @@
 #include "rankpool/job.hpp"
 #include "rankpool/task_result.hpp"
 #include "rankpool/detail/core.hpp"
+#include "rankpool/detail/host_topology.hpp"
 #include "rankpool/detail/job_table.hpp"
 #include "rankpool/detail/pool_comm.hpp"
 #include "rankpool/detail/schedule.hpp"
@@ -34,24 +35,7 @@ namespace rankpool::detail {
 
 class LocalWorker;
 
-/// The CPUs this process may run on, as a bit mask in 64-bit words.
-std::vector<std::uint64_t> affinity_words();
 
-/// A rank's host and pid, gathered once when the session starts, and the
-/// CPUs it may run on (WaitPolicy::kAuto counts them per host).
-struct RankInfo {
-  std::string host;
-  long pid = 0;
-  std::vector<std::uint64_t> cpus = affinity_words();
-  template <class Archive>
-  void serialize(Archive& archive, unsigned /*version*/) {
-    archive & host & pid & cpus;
-  }
-};
-
-/// kBlock if on every host the ranks there are no more than the CPUs they
-/// may run on together, else kBackoff (what WaitPolicy::kAuto becomes).
-WaitPolicy auto_wait_policy(const std::vector<RankInfo>& ranks);
 
 class Engine {
  public:

@@ -88,14 +88,9 @@ std::string Executor::handle(int tag, std::string_view message, std::string buff
     case kForget:
       forget(in.value<std::uint64_t>());
       return {};
-    case kTasks: {
-      const ChunkHeader header = read_chunk_header(in);
-      const TaskList tasks = read_tasks(in, header.kind, header.count);
-      ByteWriter out(std::move(buffer));
-      write(out, ResultsHeader{header.chunk_id, header.count});
-      run(header.job_id, tasks, out);
-      return std::move(out).finish();
-    }
+    case kTasks:
+      return answer_tasks(in, std::move(buffer),
+                          [this](std::uint64_t job, const TaskList& tasks, ByteWriter& out) { run(job, tasks, out); });
     default:
       return {};
   }

@@ -292,6 +292,19 @@ class TasksMessage {
   std::size_t tasks_at_ = 0;
 };
 
+/// Answers a kTasks message (read from `in`, past its frame): reads the
+/// chunk's tasks and returns the kResults message that `run(job_id, tasks,
+/// out)` fills with one record per task, written into `buffer`'s capacity.
+template <class Run>
+std::string answer_tasks(ByteReader& in, std::string buffer, Run&& run) {
+  const ChunkHeader header = read<ChunkHeader>(in);
+  const TaskList tasks = read_tasks(in, header.kind, header.count);
+  ByteWriter out(std::move(buffer));
+  write(out, ResultsHeader{header.chunk_id, header.count});
+  run(header.job_id, tasks, out);
+  return std::move(out).finish();
+}
+
 /// A worker asks for the next slots of a run-wide rate budget (rate_budget.hpp).
 struct LeaseRequest {
   std::string name;
