@@ -1,10 +1,6 @@
 #include "rankpool/detail/engine.hpp"
 
-#include <sched.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <bit>
 #include <climits>
 #include <cstdlib>
 #include <iostream>
@@ -15,7 +11,6 @@
 #include "rankpool/backoff.hpp"
 #include "rankpool/detail/budget.hpp"
 #include "rankpool/detail/engine_parts.hpp"
-#include "rankpool/detail/executor.hpp"
 #include "rankpool/detail/local_worker.hpp"
 #include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/protocol.hpp"
@@ -30,7 +25,7 @@ namespace {
 constexpr int kWarmRun = 2;
 /// A planned sleep shorter than this is not worth a wake-up: poll instead.
 constexpr double kMinPlannedSleep = 100e-6;
-/// The master looks at the pool at least this often (wait hooks, signals).
+/// The engine's thread looks at the pool at least this often while work is out.
 constexpr double kMaxPlannedSleep = 20e-3;
 /// ... and at most this long while a send is still going.
 constexpr double kMaxSleepWhileSending = 1e-3;

@@ -11,8 +11,6 @@ namespace {
 
 /// A waiting thread looks at its wait hook and the task timeout at least this often.
 constexpr auto kWaitRound = std::chrono::milliseconds(20);
-/// A planned sleep shorter than this is not worth a wake-up: poll instead.
-constexpr double kMinPlannedSleep = 100e-6;
 
 }  // namespace
 
@@ -83,9 +81,10 @@ void EngineCore::absorb_inbox() {
   if (std::this_thread::get_id() != thread_.get_id()) poke();
 }
 
-bool EngineCore::round() {
+EngineCore::Round EngineCore::round() {
   std::lock_guard lock(mutex_);
-  if (ended_ || broken_) return false;
+  Round out;
+  if (ended_ || broken_) return out;
   try {
     std::optional<int> stop;
     bool queued = false;
@@ -96,17 +95,21 @@ bool EngineCore::round() {
       poked_ = false;
     }
     if (queued) absorb_inbox();
-    bool moved = engine_.progress() || queued;
+    out.moved = engine_.progress() || queued;
     if (stop && !engine_.busy()) {
       engine_.release_workers(*stop);
       ended_ = true;
-      moved = true;
+      out.moved = true;
     }
-    return moved;
+    out.idle = !engine_.busy();
+    out.planned = engine_.planned_sleep();
   } catch (...) {
     broken_ = std::current_exception();
-    return true;
+    out.moved = true;
   }
+  if (out.moved) changed_.notify_all();
+  out.over = ended_ || broken_;
+  return out;
 }
 
 void EngineCore::nap(std::optional<double> seconds) {
@@ -124,27 +127,19 @@ void EngineCore::loop() {
   Backoff::tune_timer_slack();
   Backoff backoff;
   for (;;) {
-    const bool moved = round();
-    bool idle = false;
-    std::optional<double> planned;
-    {
-      std::lock_guard lock(mutex_);
-      if (moved) changed_.notify_all();
-      if (ended_ || broken_) return;
-      idle = !engine_.busy();
-      planned = engine_.planned_sleep();
-    }
-    if (moved) {
+    const Round done = round();
+    if (done.over) return;
+    if (done.moved) {
       backoff.reset();
       continue;
     }
-    if (idle) {
+    if (done.idle) {
       // Nothing is out: no message can come. Sleep until a call or the shutdown.
       nap(std::nullopt);
       backoff.reset();
-    } else if (planned && *planned >= kMinPlannedSleep) {
+    } else if (done.planned) {
       // Every worker holds enough queued work: sleep through half of the smallest queue.
-      nap(*planned);
+      nap(*done.planned);
       backoff.reset();
     } else if (const double pause = backoff.next_pause(); pause > 0) {
       nap(pause);

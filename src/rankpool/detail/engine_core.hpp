@@ -45,8 +45,6 @@ class EngineCore final : public Core {
   /// thread. Returns false if the grace ran out with tasks still running (the
   /// workers that hold them are not released). Idempotent.
   bool shut_down(int exit_code, bool drop_queued, double grace_seconds);
-  /// Whether a wait has thrown StallError (a later finish drops the queued work).
-  bool stalled() const noexcept { return stalled_.load(); }
 
   int world_workers() const noexcept override { return engine_.world_workers(); }
   std::uint64_t new_owner() noexcept override { return next_owner_.fetch_add(1); }
@@ -91,8 +89,16 @@ class EngineCore final : public Core {
   void poke();
   /// The engine's thread.
   void loop();
-  /// One round under the lock; true if anything moved. Sets ended_ once the workers are released.
-  bool round();
+  /// What one round found: whether anything moved, whether nothing is out,
+  /// how long the loop may sleep, whether the loop is over (workers released, or broken).
+  struct Round {
+    bool moved = false;
+    bool idle = false;
+    std::optional<double> planned;
+    bool over = false;
+  };
+  /// One round under the lock; tells waiters when anything moved. Sets ended_ once the workers are released.
+  Round round();
   /// Sleeps until a call is queued, the shutdown starts, or `seconds` pass (forever: nullopt).
   void nap(std::optional<double> seconds);
   /// Says which task the shutdown waits for (under the lock).
