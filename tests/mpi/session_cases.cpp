@@ -19,23 +19,13 @@
 #include <thread>
 
 #include "rankpool/rankpool.hpp"
+#include "test_jobs.hpp"
 
 extern char** environ;
 
 namespace {
 
-struct Nap {
-  static constexpr const char* name = "nap";
-  int millis = 10;
-  template <class Archive>
-  void serialize(Archive& archive, unsigned) {
-    archive & millis;
-  }
-  int operator()(std::uint64_t index) const {
-    std::this_thread::sleep_for(std::chrono::milliseconds(millis));
-    return static_cast<int>(index);
-  }
-};
+using rankpool::testing::Nap;
 
 /// Task 7 kills its worker: with a segfault, or by calling exit(3).
 struct Crash {
