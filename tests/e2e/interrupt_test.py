@@ -176,7 +176,7 @@ def test_drain_finishes_what_is_out(binary, mpiexec):
 def test_drain_deadline(binary, mpiexec):
     marker = "--tasks 20 --seconds 60"
     proc = start(binary, mpiexec, 3, ["sleep"] + marker.split() + ["--drain-seconds", "1", "--trace"])
-    wait_for(lambda: "start" in proc.stderr.readline(), proc)
+    wait_for(lambda: "start sleep task" in proc.stderr.readline(), proc)  # the trace line: the task runs
     os.kill(proc.pid, signal.SIGUSR1)
     # The tasks take a minute; the drain gives them one second.
     code, _, err = finish(proc, "drain deadline", seconds=40)
@@ -188,7 +188,7 @@ def test_drain_deadline(binary, mpiexec):
 def test_second_interrupt_kills(binary, mpiexec):
     # One task of 60 s on the master alone: the first SIGINT waits for it, the second does not.
     proc = start(binary, mpiexec, 0, ["sleep", "--tasks", "1", "--seconds", "60", "--variant", "serial", "--trace"])
-    wait_for(lambda: "start" in proc.stderr.readline(), proc)
+    wait_for(lambda: "start sleep task" in proc.stderr.readline(), proc)  # the trace line: the task runs
     os.kill(proc.pid, signal.SIGINT)
     time.sleep(0.2)
     os.kill(proc.pid, signal.SIGINT)
