@@ -1,13 +1,12 @@
 // Isolation under MPI (run with RANKPOOL_ISOLATE set): a map whose task 7
 // segfaults fails that task alone, with a RemoteError naming it and the
 // signal; the other tasks' values are right and the pool goes on working.
-#include <sys/resource.h>
-
 #include <cstdint>
 #include <iostream>
 #include <string>
 
 #include "rankpool/rankpool.hpp"
+#include "support/die_by_signal.hpp"
 
 namespace {
 
@@ -20,12 +19,7 @@ struct SquareOrCrash {
     archive & crash_at;
   }
   std::uint64_t operator()(std::uint64_t index) const {
-    if (index == crash_at) {
-      const rlimit no_core{0, 0};
-      setrlimit(RLIMIT_CORE, &no_core);     // no core file left behind by the test
-      volatile std::uintptr_t address = 0;  // a real invalid access, not one the compiler can see
-      *reinterpret_cast<volatile int*>(address) = 1;
-    }
+    if (index == crash_at) rankpool_test::die_by_signal(SIGSEGV);
     return index * index;
   }
 };

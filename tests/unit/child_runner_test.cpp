@@ -2,7 +2,6 @@
 // this test program (its main serves as that child when started as one).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "rankpool/codec.hpp"
 #include "rankpool/detail/child_runner.hpp"
 #include "rankpool/detail/protocol.hpp"
+#include "support/die_by_signal.hpp"
 #include "rankpool/job.hpp"
 
 namespace {
@@ -52,13 +52,9 @@ struct Crash {
   }
   std::uint64_t operator()(std::uint64_t index) const {
     if (index != at) return index * 10;
-    const rlimit no_core{0, 0};
-    setrlimit(RLIMIT_CORE, &no_core);  // no core file left behind by the test
-    if (how == "abort") std::abort();
+    if (how == "abort") rankpool_test::die_by_signal(SIGABRT);
     if (how == "exit3") std::exit(3);
-    volatile std::uintptr_t address = 0;  // a real invalid access, not one the compiler can see
-    *reinterpret_cast<volatile int*>(address) = 1;
-    return 0;
+    rankpool_test::die_by_signal(SIGSEGV);
   }
 };
 
