@@ -15,6 +15,13 @@
 /// A call operator of several parameters takes `std::tuple` arguments
 /// (Python's `starmap`). Arguments and results travel through `Codec`.
 ///
+/// A call operator may take a `std::stop_token` after its argument(s):
+/// `R operator()(Arg, std::stop_token) const`. Its stop is requested when
+/// the task's call is terminated (`Pool::terminate`, or the run ends early)
+/// while the task runs; a long task that polls `stop_requested()` (or waits
+/// on a `std::condition_variable_any` with the token) then ends early, and
+/// its result is dropped. The token is not part of the task's argument.
+///
 /// Optional members:
 /// - `void setup()`: runs on each worker before the job value's first task
 ///   there (Python's `initializer`); if it throws, every task of the job fails
@@ -55,6 +62,7 @@
 #include <ranges>
 #include <span>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -110,13 +118,24 @@ concept TaskArgs = (takes_index<J> && std::is_convertible_v<Args, TaskSet> &&
                     !std::is_floating_point_v<std::remove_cvref_t<Args>>) ||
                    (std::ranges::input_range<Args> && TaskArg<std::ranges::range_reference_t<Args>, J>);
 
-/// Calls the job on one argument (unpacking a tuple for several parameters).
+/// Whether J's call operator takes a std::stop_token after its argument(s).
+template <class J>
+inline constexpr bool takes_stop_token = detail::JobTypes<J>::stoppable;
+
+/// Calls the job on one argument (unpacking a tuple for several parameters),
+/// with `stop` when the job takes a stop token.
 template <Job J>
-decltype(auto) invoke_job(const J& job, const job_arg_t<J>& arg) {
-  if constexpr (detail::JobTypes<J>::arity == 1)
+decltype(auto) invoke_job(const J& job, const job_arg_t<J>& arg, std::stop_token stop = {}) {
+  if constexpr (takes_stop_token<J>) {
+    if constexpr (detail::JobTypes<J>::arity == 1)
+      return job(arg, std::move(stop));
+    else
+      return std::apply([&](const auto&... parts) -> decltype(auto) { return job(parts..., stop); }, arg);
+  } else if constexpr (detail::JobTypes<J>::arity == 1) {
     return job(arg);
-  else
+  } else {
     return std::apply(job, arg);
+  }
 }
 
 /// One task's outcome from a job's `run_many`: a value, or why there is none.
@@ -153,8 +172,10 @@ class TaskRunner {
   virtual ~TaskRunner() = default;
   /// Runs one task and returns its encoded result; throws what the task
   /// throws. `arg` is the encoded argument, or empty for an index job, whose
-  /// argument is `index`.
-  virtual std::string run(std::uint64_t index, std::string_view arg) = 0;
+  /// argument is `index`. `stop` reaches a job that takes a std::stop_token.
+  virtual std::string run(std::uint64_t index, std::string_view arg, std::stop_token stop = {}) = 0;
+  /// Whether the job's tasks take a std::stop_token (then someone should watch for stops while one runs).
+  virtual bool takes_stop_token() const { return false; }
   /// Whether run_many overlaps tasks (else the worker calls run one by one).
   virtual bool runs_many() const { return false; }
   /// Runs several index tasks together; one encoded outcome per index, in order.
@@ -237,17 +258,18 @@ template <Job J>
 class TypedTaskRunner final : public TaskRunner {
  public:
   explicit TypedTaskRunner(J job) : job_(std::move(job)) {}
-  std::string run(std::uint64_t index, std::string_view arg) override {
+  std::string run(std::uint64_t index, std::string_view arg, std::stop_token stop = {}) override {
     set_up();
     std::string bytes;
     if constexpr (takes_index<J>) {
-      Codec<job_result_t<J>>::encode(job_(index), bytes);
+      Codec<job_result_t<J>>::encode(invoke_job(job_, index, std::move(stop)), bytes);
     } else {
       const job_arg_t<J> value = Codec<job_arg_t<J>>::decode(arg);
-      Codec<job_result_t<J>>::encode(invoke_job(job_, value), bytes);
+      Codec<job_result_t<J>>::encode(invoke_job(job_, value, std::move(stop)), bytes);
     }
     return bytes;
   }
+  bool takes_stop_token() const override { return rankpool::takes_stop_token<J>; }
   bool runs_many() const override { return JobRunsMany<J>; }
   int concurrency() const override {
     if constexpr (JobStreams<J>)

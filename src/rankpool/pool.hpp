@@ -281,8 +281,11 @@ class Pool {
   /// Stops this handle's work: the tasks not started (a map's scattered ones
   /// included) are dropped, the results of running ones will be dropped, and
   /// every pending result fails with "pool terminated" now; then closed.
-  /// Returns at once: a running task goes on until it ends (C++ cannot stop
-  /// a thread), on a worker that takes no new task of this handle.
+  /// Returns at once. The workers are told: they skip this handle's tasks
+  /// they hold and have not started, and a running task whose job takes a
+  /// std::stop_token sees its stop requested; any other running task goes
+  /// on until it ends (C++ cannot stop a thread), and finish() waits for it
+  /// at most SessionOptions::finish_grace_seconds.
   void terminate() {
     closed_ = true;
     core_->terminate(owner_);

@@ -28,4 +28,12 @@ struct TakesFragile {
   void serialize(Archive&, unsigned) {}
 };
 
+/// starmap's form of TakesFragile: a Fragile and a multiplier.
+struct TakesFragileTimes {
+  static constexpr const char* name = "takes_fragile_times";
+  long operator()(const Fragile& arg, int times) const { return arg.value * times; }
+  template <class Archive>
+  void serialize(Archive&, unsigned) {}
+};
+
 }  // namespace rankpool::testing

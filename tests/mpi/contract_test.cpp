@@ -107,6 +107,24 @@ TEST_F(PoolTest, AnArgumentWhoseEncodingThrowsFailsItsCallOnly) {
   expect_pool_whole(pool());
 }
 
+TEST_F(PoolTest, EveryVariantRaisesAnArgumentsEncodingErrorAndLeavesThePoolWhole) {
+  const std::vector<Fragile> args{{0, "a"}, {1, "b"}, {2, "c"}, {3, "d"}, {4, "e"}};
+  expect_bad_input([&] { pool().map_async(TakesFragile{}, args).get(); });
+  expect_pool_whole(pool());
+  auto stream = pool().imap_unordered(TakesFragile{}, args, 1);
+  std::vector<long> values;
+  expect_bad_input([&] {
+    while (auto item = stream.next()) values.push_back(item->value);
+  });
+  std::sort(values.begin(), values.end());
+  EXPECT_EQ(values, (std::vector<long>{0, 10, 20}));
+  expect_pool_whole(pool());
+  std::vector<std::tuple<Fragile, int>> pairs;
+  for (const Fragile& arg : args) pairs.emplace_back(arg, 10);
+  expect_bad_input([&] { pool().starmap(TakesFragileTimes{}, pairs); });
+  expect_pool_whole(pool());
+}
+
 TEST_F(PoolTest, ABlockingCallInsideACallbackRaisesInsteadOfHanging) {
   std::string refused;
   auto outer = pool().apply_async(Square{0}, 3, [&](const long&) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -210,3 +211,39 @@ TEST(TypeContract, DuplicateNamesAreRefusedWhenRegistered) {
 
 }  // namespace
 }  // namespace rankpool
+
+namespace stop_token_jobs {
+
+struct Stoppable {
+  static constexpr const char* name = "stoppable";
+  long operator()(std::uint64_t index, std::stop_token stop) const {
+    return stop.stop_requested() ? -1 : static_cast<long>(index);
+  }
+};
+struct StoppablePair {
+  static constexpr const char* name = "stoppable_pair";
+  int operator()(int a, int b, std::stop_token) const { return a + b; }
+};
+struct Plain {
+  static constexpr const char* name = "plain";
+  int operator()(int a) const { return a; }
+};
+
+}  // namespace stop_token_jobs
+
+// A trailing std::stop_token is not part of what a task takes.
+static_assert(rankpool::takes_stop_token<stop_token_jobs::Stoppable>);
+static_assert(rankpool::takes_index<stop_token_jobs::Stoppable>);
+static_assert(std::is_same_v<rankpool::job_arg_t<stop_token_jobs::StoppablePair>, std::tuple<int, int>>);
+static_assert(rankpool::takes_stop_token<stop_token_jobs::StoppablePair>);
+static_assert(!rankpool::takes_stop_token<stop_token_jobs::Plain>);
+
+TEST(TypeContract, AJobThatTakesAStopTokenSeesTheOneItIsGiven) {
+  std::stop_source source;
+  rankpool::TypedTaskRunner<stop_token_jobs::Stoppable> runner{stop_token_jobs::Stoppable{}};
+  EXPECT_TRUE(runner.takes_stop_token());
+  EXPECT_EQ(rankpool::Codec<long>::decode(runner.run(7, {}, source.get_token())), 7);
+  source.request_stop();
+  EXPECT_EQ(rankpool::Codec<long>::decode(runner.run(7, {}, source.get_token())), -1);
+  EXPECT_EQ(rankpool::invoke_job(stop_token_jobs::StoppablePair{}, std::tuple<int, int>{2, 3}), 5);
+}

@@ -68,6 +68,7 @@ void set_lease_client(LeaseClient* client) noexcept { g_lease_client.store(clien
 void LeaseClient::ask(const std::string& name, double per_second, Budget& budget) {
   ByteWriter out;
   write(out, LeaseRequest{name, per_second, lease_slots(per_second)});
+  const auto lock = lock_mpi();
   outbox_.reap();
   outbox_.post(0, kLease, std::move(out).finish());
   budget.asked = true;
@@ -91,6 +92,7 @@ void LeaseClient::take_grant(std::string_view message) {
 }
 
 void LeaseClient::poll() {
+  const auto lock = lock_mpi();
   for (;;) {
     int flag = 0;
     MPI_Message matched;

@@ -56,6 +56,9 @@ class LeaseClient {
   void take_grant(std::string_view message);
   /// Waits until its lease requests are sent (before the worker ends).
   void drain() { outbox_.drain(); }
+  /// A mutex held around this client's MPI calls (those made from a task,
+  /// while another thread of the worker may call MPI too).
+  void serialize_with(std::mutex* mutex) noexcept { mpi_mutex_ = mutex; }
 
  private:
   struct Budget {
@@ -66,9 +69,14 @@ class LeaseClient {
   /// Takes the grants that have arrived, without waiting.
   void poll();
 
+  std::unique_lock<std::mutex> lock_mpi() const {
+    return mpi_mutex_ ? std::unique_lock<std::mutex>(*mpi_mutex_) : std::unique_lock<std::mutex>();
+  }
+
   MPI_Comm comm_;
   Outbox outbox_;
   std::unordered_map<std::string, Budget> budgets_;
+  std::mutex* mpi_mutex_ = nullptr;
 };
 
 /// The worker's lease client while a Worker serves (else null: the process

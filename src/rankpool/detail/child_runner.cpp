@@ -49,7 +49,9 @@ std::string ChildRunner::handle(int tag, std::string_view message, std::string b
     case kTasks: {
       ByteReader in(message);
       return answer_tasks(in, std::move(buffer),
-                          [this](std::uint64_t job, const TaskList& tasks, ByteWriter& out) { run(job, tasks, out); });
+                          [this](const ChunkHeader& chunk, const TaskList& tasks, ByteWriter& out) {
+                            run(chunk.job_id, tasks, out);
+                          });
     }
     default:
       return {};

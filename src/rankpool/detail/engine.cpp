@@ -116,6 +116,11 @@ bool Engine::progress() {
   return moved;
 }
 
+bool Engine::only_terminated_out() const noexcept {
+  return queue_.empty() && std::all_of(maps_.begin(), maps_.end(), [](const auto& op) { return op->detached; }) &&
+         std::all_of(chunks_.begin(), chunks_.end(), [](const auto& entry) { return entry.second.detached; });
+}
+
 bool Engine::busy(std::optional<std::uint64_t> owner) const noexcept {
   if (!owner) return !queue_.empty() || !chunks_.empty() || !maps_.empty();
   const auto mine = [&](const auto& call) { return call->owner == *owner; };

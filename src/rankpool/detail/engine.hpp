@@ -83,13 +83,15 @@ class Engine {
   std::optional<double> planned_sleep() const;
   /// Whether tasks are queued, out on workers, or in a collective (of one handle, or of any).
   bool busy(std::optional<std::uint64_t> owner = std::nullopt) const noexcept;
+  /// Whether all that is still out belongs to terminated calls (nothing queued).
+  bool only_terminated_out() const noexcept;
   /// Drops the tasks of a handle (of every handle) not yet handed out; their calls end "terminated".
   void cancel_queued(std::optional<std::uint64_t> owner = std::nullopt);
-  /// Ends a handle's calls whose tasks are out now: what has not come back
-  /// fails "terminated" at once, and comes back unseen.
-  void detach(std::uint64_t owner);
-  /// The same for every handle's calls.
-  void detach_all();
+  /// Ends a handle's (every handle's) calls whose tasks are out now: what
+  /// has not come back fails "terminated" at once, and comes back unseen;
+  /// the workers are told (kCancel) to skip those tasks not started yet and
+  /// to request the stop of those running.
+  void detach(std::optional<std::uint64_t> owner = std::nullopt);
   /// Throws StallError if a worker holds work and has sent nothing for the task timeout.
   void check_stalls() const;
   /// Each worker that holds tasks, with the index of the first.

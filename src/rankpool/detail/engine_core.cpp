@@ -305,7 +305,7 @@ bool EngineCore::shut_down(int exit_code, bool drop_queued, double grace_seconds
       absorb_inbox();
       if (drop_queued || stalled_.load()) {
         engine_.cancel_queued();
-        engine_.detach_all();
+        engine_.detach();
       }
     }
     {
@@ -313,13 +313,14 @@ bool EngineCore::shut_down(int exit_code, bool drop_queued, double grace_seconds
       stop_code_ = exit_code;
     }
     wake_.notify_one();
-    const bool bounded = drop_queued || stalled_.load();
-    const auto give_up = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(grace_seconds));
+    // Bounded once what is left belongs to terminated calls (or the end drops the rest).
+    std::optional<Clock::time_point> give_up;
     auto next_report = Clock::now() + std::chrono::seconds(5);
     while (!ended_ && !broken_) {
       const auto now = Clock::now();
-      if (bounded && now >= give_up) {
+      if (!give_up && (drop_queued || stalled_.load() || engine_.only_terminated_out()))
+        give_up = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(grace_seconds));
+      if (give_up && now >= *give_up) {
         report_waiting();
         return false;
       }
@@ -327,7 +328,8 @@ bool EngineCore::shut_down(int exit_code, bool drop_queued, double grace_seconds
         report_waiting();
         next_report = now + std::chrono::seconds(30);
       }
-      changed_.wait_until(lock, std::min(bounded ? give_up : next_report, next_report));
+      // Woken by every round that moves something; a timed wait, to notice the bound starting.
+      changed_.wait_until(lock, std::min({give_up.value_or(next_report), next_report, now + std::chrono::milliseconds(100)}));
     }
   }
   thread_.join();

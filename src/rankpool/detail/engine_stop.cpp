@@ -1,7 +1,9 @@
 // The engine's ends: dropping queued work, detaching a terminated handle's
 // calls, stalls, and releasing the workers.
 #include <algorithm>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "rankpool/detail/engine.hpp"
 #include "rankpool/detail/engine_parts.hpp"
@@ -50,16 +52,16 @@ void Engine::detach_chunk(Chunk& chunk) {
   }
 }
 
-void Engine::detach(std::uint64_t owner) {
-  for (auto& [id, chunk] : chunks_)
-    if (chunk.owner == owner) detach_chunk(chunk);
+void Engine::detach(std::optional<std::uint64_t> owner) {
+  std::map<std::size_t, std::vector<std::uint64_t>> by_slot;  // the chunks each worker is told to drop
+  for (auto& [id, chunk] : chunks_) {
+    if ((owner && chunk.owner != *owner) || chunk.detached) continue;
+    detach_chunk(chunk);
+    by_slot[chunk.slot].push_back(id);
+  }
   for (auto& op : maps_)
-    if (op->owner == owner) op->detached = true;
-}
-
-void Engine::detach_all() {
-  for (auto& [id, chunk] : chunks_) detach_chunk(chunk);
-  for (auto& op : maps_) op->detached = true;
+    if (!owner || op->owner == *owner) op->detached = true;
+  for (auto& [slot, ids] : by_slot) send(slots_[slot], kCancel, write_cancel(ids));
 }
 
 std::vector<std::pair<int, std::uint64_t>> Engine::running_tasks() const {

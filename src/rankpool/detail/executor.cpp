@@ -89,8 +89,11 @@ std::string Executor::handle(int tag, std::string_view message, std::string buff
       forget(in.value<std::uint64_t>());
       return {};
     case kTasks:
-      return answer_tasks(in, std::move(buffer),
-                          [this](std::uint64_t job, const TaskList& tasks, ByteWriter& out) { run(job, tasks, out); });
+      return answer_tasks(in, std::move(buffer), [this](const ChunkHeader& chunk, const TaskList& tasks, ByteWriter& out) {
+        if (stops_) stops_->begin(chunk.chunk_id);
+        run(chunk.job_id, tasks, out);
+        if (stops_) stops_->end();
+      });
     default:
       return {};
   }
@@ -107,6 +110,10 @@ void Executor::run(std::uint64_t job_id, const TaskList& tasks, const std::funct
     return;
   }
   for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (stops_ && stops_->stopped()) {
+      emit(cancelled_record(tasks.indices[i]));
+      continue;
+    }
     TaskRecord record;
     record.index = tasks.indices[i];
     record.start = wall_seconds();
@@ -120,7 +127,14 @@ void Executor::run(std::uint64_t job_id, const TaskList& tasks, const std::funct
       if (job->trace) trace(*job, "start", record.index, -1);
       const std::string_view arg = tasks.kind == ArgKind::kTyped ? tasks.args[i] : std::string_view{};
       const RunningTask running(job->name.c_str(), record.index);
-      run_guarded(record, [&] { return job->runner->run(record.index, arg); });
+      if (stops_ && job->runner->takes_stop_token()) {
+        const std::stop_token stop = stops_->token();
+        stops_->task_begins();
+        run_guarded(record, [&] { return job->runner->run(record.index, arg, stop); });
+        stops_->task_ends();
+      } else {
+        run_guarded(record, [&] { return job->runner->run(record.index, arg); });
+      }
     }
     record.end = wall_seconds();
     if (job && job->trace) trace(*job, record.ok ? "finish" : "fail", record.index, record.end - record.start);
@@ -158,6 +172,11 @@ void Executor::run_many(LoadedJob& job, const TaskList& tasks, const std::functi
     if (job.trace) trace(job, record.ok ? "finish" : "fail", record.index, end - start);
     emit(std::move(record));
   }
+}
+
+TaskRecord cancelled_record(std::uint64_t index) {
+  const double now = wall_seconds();
+  return TaskRecord{index, false, now, now, "not run: its call was terminated", "rankpool::Cancelled"};
 }
 
 void Executor::trace(const LoadedJob& job, const char* event, std::uint64_t index, double seconds) const {

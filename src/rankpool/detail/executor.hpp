@@ -16,6 +16,7 @@
 
 #include "rankpool/job.hpp"
 #include "rankpool/detail/protocol.hpp"
+#include "rankpool/detail/stop_board.hpp"
 
 namespace rankpool::detail {
 
@@ -50,6 +51,10 @@ class Executor {
   }
   /// Jobs rebuilt and kept now (at most kJobValuesKept).
   std::size_t jobs_kept() const noexcept { return kept_.size(); }
+  /// Where kCancel news is kept (null: none comes): a kTasks message's chunk
+  /// is begun on it; tasks of a stopped chunk are answered unrun
+  /// (cancelled_record), and a running task that takes a std::stop_token sees its stop.
+  void use_stop_board(StopBoard* board) noexcept { stops_ = board; }
   /// Runs tasks of a loaded job and appends one record per task to `out`.
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
   /// The same, handing each record to `emit` as it is made (no encoding).
@@ -89,7 +94,11 @@ class Executor {
   long pid_;
   std::unordered_map<std::uint64_t, LoadedJob> jobs_;
   std::vector<std::uint64_t> kept_;  ///< jobs holding a runner, least recently used first
+  StopBoard* stops_ = nullptr;
 };
+
+/// The record of a task not run because its call was terminated.
+TaskRecord cancelled_record(std::uint64_t index);
 
 /// The readable name of the exception being handled, e.g. "std::domain_error".
 std::string current_exception_type();

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stop_token>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -20,19 +21,37 @@ template <class F>
 struct CallTraits {
   static constexpr bool matched = false;
   static constexpr bool is_const = false;
+  static constexpr bool stoppable = false;
   static constexpr std::size_t arity = 0;
   using argument = void;
   using result = void;
 };
-template <bool Const, class R, class... As>
-struct CallShape {
+/// A call operator taking As... (a trailing std::stop_token already left out when `Stoppable`).
+template <bool Const, bool Stoppable, class R, class... As>
+struct CallShapeOf {
   static constexpr bool matched = true;
   static constexpr bool is_const = Const;
+  static constexpr bool stoppable = Stoppable;
   static constexpr std::size_t arity = sizeof...(As);
   using result = std::decay_t<R>;
   using argument = std::conditional_t<arity == 1, std::decay_t<std::tuple_element_t<0, std::tuple<As..., void>>>,
                                       std::tuple<std::decay_t<As>...>>;
 };
+/// Whether the last of As is a std::stop_token: the task can be asked to stop.
+template <class... As>
+struct LastIsStopToken : std::false_type {};
+template <class A>
+struct LastIsStopToken<A> : std::is_same<std::decay_t<A>, std::stop_token> {};
+template <class A, class B, class... Rest>
+struct LastIsStopToken<A, B, Rest...> : LastIsStopToken<B, Rest...> {};
+template <bool Const, class R, class Params, class = std::make_index_sequence<std::tuple_size_v<Params> - 1>>
+struct WithoutStopToken;
+template <bool Const, class R, class... As, std::size_t... I>
+struct WithoutStopToken<Const, R, std::tuple<As...>, std::index_sequence<I...>>
+    : CallShapeOf<Const, true, R, std::tuple_element_t<I, std::tuple<As...>>...> {};
+template <bool Const, class R, class... As>
+struct CallShape : std::conditional_t<LastIsStopToken<As...>::value, WithoutStopToken<Const, R, std::tuple<As...>>,
+                                      CallShapeOf<Const, false, R, As...>> {};
 template <class C, class R, class... As>
 struct CallTraits<R (C::*)(As...) const> : CallShape<true, R, As...> {};
 template <class C, class R, class... As>
@@ -119,12 +138,14 @@ struct JobTypes {
   using argument = typename JobRules<J>::Call::argument;
   using result = typename JobRules<J>::Call::result;
   static constexpr std::size_t arity = JobRules<J>::Call::arity;
+  static constexpr bool stoppable = JobRules<J>::Call::stoppable;
 };
 template <class J>
 struct JobTypes<J, false> {
   using argument = std::uint64_t;
   using result = int;
   static constexpr std::size_t arity = 1;
+  static constexpr bool stoppable = false;
 };
 
 /// Whether J keeps every job rule, checking them (a failed rule is a compile

@@ -6,7 +6,9 @@
 namespace rankpool::detail {
 
 LocalWorker::LocalWorker(const JobRegistry& registry, std::string host, long pid, std::function<void()> initializer)
-    : executor_(registry, 0, std::move(host), pid), initializer_(std::move(initializer)), thread_([this] { serve(); }) {}
+    : executor_(registry, 0, std::move(host), pid), initializer_(std::move(initializer)), thread_([this] { serve(); }) {
+  executor_.use_stop_board(&stops_);
+}
 
 LocalWorker::~LocalWorker() {
   {
@@ -18,6 +20,10 @@ LocalWorker::~LocalWorker() {
 }
 
 void LocalWorker::post(int tag, std::string message) {
+  if (tag == kCancel) {
+    stops_.take(message);
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     inbox_.emplace_back(tag, std::move(message));

@@ -25,7 +25,8 @@ class LocalWorker {
   LocalWorker(const LocalWorker&) = delete;
   LocalWorker& operator=(const LocalWorker&) = delete;
 
-  /// Queues a message for the thread (kJob, kForget or kTasks).
+  /// Queues a message for the thread (kJob, kForget or kTasks); a kCancel
+  /// takes effect at once, on the calling thread.
   void post(int tag, std::string message);
   /// A kResults message the thread has finished, if any.
   std::optional<std::string> poll();
@@ -34,6 +35,7 @@ class LocalWorker {
   class Port;
   void serve();
 
+  StopBoard stops_;
   Executor executor_;
   std::function<void()> initializer_;
   std::mutex mutex_;

@@ -19,6 +19,8 @@
 /// | kPiece   | either          | the rest of a message larger than one piece (transport.hpp) |
 /// | kLease   | worker → master | LeaseRequest: a budget's name, its rate, slots wanted       |
 /// | kGrant   | master → worker | LeaseGrant: the budget's name, n slots: first, spacing      |
+/// | kCancel  | master → worker | u64 n, n chunk ids: chunks of terminated calls; the worker  |
+/// |          |                 | answers their tasks not started as failed, unrun            |
 ///
 /// Every point-to-point message starts with its total length (u64), so one
 /// of any size can travel in pieces. Tasks: for an index job, n u64 indices;
@@ -46,7 +48,7 @@
 namespace rankpool::detail {
 
 enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15, kForget = 16, kPiece = 17, kWait = 18,
-                kLease = 19, kGrant = 20 };
+                kLease = 19, kGrant = 20, kCancel = 21 };
 
 /// Bytes of the length every point-to-point message starts with.
 inline constexpr std::size_t kFrameBytes = 8;
@@ -293,7 +295,7 @@ class TasksMessage {
 };
 
 /// Answers a kTasks message (read from `in`, past its frame): reads the
-/// chunk's tasks and returns the kResults message that `run(job_id, tasks,
+/// chunk's tasks and returns the kResults message that `run(header, tasks,
 /// out)` fills with one record per task, written into `buffer`'s capacity.
 template <class Run>
 std::string answer_tasks(ByteReader& in, std::string buffer, Run&& run) {
@@ -301,8 +303,26 @@ std::string answer_tasks(ByteReader& in, std::string buffer, Run&& run) {
   const TaskList tasks = read_tasks(in, header.kind, header.count);
   ByteWriter out(std::move(buffer));
   write(out, ResultsHeader{header.chunk_id, header.count});
-  run(header.job_id, tasks, out);
+  run(header, tasks, out);
   return std::move(out).finish();
+}
+
+/// A kCancel message naming these chunks.
+inline std::string write_cancel(const std::vector<std::uint64_t>& chunk_ids) {
+  ByteWriter out;
+  out.value<std::uint64_t>(chunk_ids.size());
+  for (std::uint64_t id : chunk_ids) out.value(id);
+  return std::move(out).finish();
+}
+
+/// The chunk ids a kCancel message names.
+inline std::vector<std::uint64_t> read_cancel(std::string_view message) {
+  ByteReader in(message);
+  const auto count = in.value<std::uint64_t>();
+  if (count > message.size() / sizeof(std::uint64_t)) throw std::runtime_error("rankpool: malformed kCancel message");
+  std::vector<std::uint64_t> out(count);
+  for (auto& id : out) id = in.value<std::uint64_t>();
+  return out;
 }
 
 /// A worker asks for the next slots of a run-wide rate budget (rate_budget.hpp).

@@ -42,8 +42,11 @@ TaskList slice(const TaskList& tasks, std::size_t first, std::size_t count) {
 
 Worker::Worker(MPI_Comm comm, const JobRegistry& registry, std::string host, Isolation isolation)
     : comm_(comm), rank_(rank_of(comm)), executor_(registry, rank_, std::move(host), static_cast<long>(getpid())),
-      outbox_(comm), collectives_(comm, static_cast<int>(kUnitBytes)), leases_(comm) {
+      outbox_(comm), collectives_(comm, static_cast<int>(kUnitBytes)), leases_(comm),
+      stops_([this] { look_for_cancels(); }) {
   if (isolation.enabled) child_.emplace(rank_, isolation);
+  executor_.use_stop_board(&stops_);
+  leases_.serialize_with(&stops_.look_mutex());
   set_lease_client(&leases_);
 }
 
@@ -72,6 +75,9 @@ bool Worker::take_aside(int tag, std::string_view message) {
     case kWait:
       block_ = decode_value<std::uint8_t>(message) != 0;
       return true;
+    case kCancel:
+      stops_.take(message);
+      return true;
     default:
       return false;
   }
@@ -88,6 +94,19 @@ std::optional<std::pair<int, std::string>> Worker::poll_message() {
     if (!flag) return std::nullopt;
     std::string message = receive_matched(comm_, matched, status);
     if (!take_aside(status.MPI_TAG, message)) return std::pair{status.MPI_TAG, std::move(message)};
+  }
+}
+
+void Worker::look_for_cancels() {
+  for (;;) {
+    int flag = 0;
+    MPI_Message matched;
+    MPI_Status status;
+    check_mpi(MPI_Improbe(0, kCancel, comm_, &flag, &matched, &status), "MPI_Improbe");
+    // A probe matches before it progresses: ask twice.
+    if (!flag) check_mpi(MPI_Improbe(0, kCancel, comm_, &flag, &matched, &status), "MPI_Improbe");
+    if (!flag) return;
+    stops_.take(receive_matched(comm_, matched, status));
   }
 }
 
@@ -192,9 +211,14 @@ void Worker::run_map(std::string_view message) {
   ByteWriter out(outbox_.spare());
   write(out, ResultsHeader{header.chunk_id, 0});
   double since = wall_seconds();
+  stops_.begin(header.chunk_id);
   for (std::size_t done = 0; done < tasks.size();) {
     const std::size_t count = std::min(step, tasks.size() - done);
-    run(header.job_id, count == tasks.size() ? tasks : slice(tasks, done, count), out);
+    if (stops_.stopped()) {  // terminated: the rest is answered unrun
+      for (std::size_t i = done; i < done + count; ++i) write(out, cancelled_record(tasks.indices[i]));
+    } else {
+      run(header.job_id, count == tasks.size() ? tasks : slice(tasks, done, count), out);
+    }
     done += count;
     const double now = wall_seconds();
     if (done < tasks.size() && now - since < kChunkSeconds && done - sent < kMapMessageRecords &&
@@ -208,6 +232,7 @@ void Worker::run_map(std::string_view message) {
     sent = done;
     since = now;
   }
+  stops_.end();
 }
 
 }  // namespace rankpool::detail

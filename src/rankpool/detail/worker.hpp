@@ -46,6 +46,8 @@ class Worker {
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
   /// Waits for `request`: MPI_Wait when the master said the worker may block, else with backoff.
   void wait(MPI_Request& request);
+  /// Takes every kCancel that has arrived (the stop board's look).
+  void look_for_cancels();
 
   MPI_Comm comm_;
   int rank_ = 0;
@@ -56,6 +58,7 @@ class Worker {
   LeaseClient leases_;  // the job's RateBudget slots (rate_budget.hpp)
   bool block_ = false;  // kWait: a core of its own, so waits may block (and spin)
   std::optional<std::pair<int, std::string>> deferred_;  // given back by a streaming run
+  StopBoard stops_;  // last: its thread ends before the rest goes
 };
 
 }  // namespace rankpool::detail
