@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dispatch_bare.sh — issues 10/11: µs per trivial task through apply_async at --chunksize 1
+# dispatch_bare.sh — µs per trivial task through apply_async at --chunksize 1
 # (rankpool sleep --tasks 200000 --seconds 0, 3 ranks) against a bare MPI master/worker loop in C
 # (lib/bare_dispatch.c, built here with mpicc), best of 3, interleaved in one run; the ratio.
 #   hpc/bench/dispatch_bare.sh [--quick] [--tasks N] [--np N] [--repeat R] [--variants LIST]

@@ -49,6 +49,9 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
   command.add_option("--pool", options.pool, "use K of the workers; the rest stay idle (default: all)")
       ->check(CLI::Range(1, 1 << 24));
   command.add_flag("--json", options.json, "print one JSON summary on stdout at the end");
+  command.add_flag("--stats", options.stats,
+                   "print where the time went on stderr at the end: each worker's busy share and tasks, the "
+                   "master's share of a core");
   command.add_flag("--trace", options.trace, "print which rank (host, pid) starts and finishes each task");
   command.add_option("--trace-out", options.trace_out, "write a Chrome trace-event file (opens in Perfetto)");
   command.add_option("--on-error", options.on_error, "stop at the first failed task, or continue and report all")
@@ -226,6 +229,16 @@ nlohmann::json report_json(const std::string& job, const RunOptions& run, const 
   out["errors"] = errors;
   out["stopped_early"] = report.stopped_early;
   out["wait_policy"] = wait_policy_name(pool.wait_policy());
+  const rankpool::PoolStats stats = pool.stats();
+  out["worker_busy_fraction"] = stats.worker_busy_fraction;
+  out["worker_busy_min"] = stats.worker_busy_min;
+  out["master_busy_fraction"] = stats.master_busy_fraction;
+  out["hand_outs"] = stats.hand_outs;
+  out["result_bytes"] = stats.result_bytes;
+  nlohmann::json workers = nlohmann::json::array();
+  for (const rankpool::WorkerStats& worker : stats.workers)
+    workers.push_back({{"rank", worker.rank}, {"tasks", worker.tasks}, {"busy_fraction", worker.busy_fraction}});
+  out["worker_stats"] = workers;
   // The master's own CPU time: near zero when waiting does not spin.
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -233,6 +246,23 @@ nlohmann::json report_json(const std::string& job, const RunOptions& run, const 
                               static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   for (auto& [key, value] : extra.items()) out[key] = value;
   return out;
+}
+
+/// --stats: a line per worker and one for the master, on stderr.
+static void print_stats(const nlohmann::json& report) {
+  std::cerr << "rankpool: where the time went (" << report["wall_seconds"].get<double>() << " s, "
+            << report["hand_outs"].get<std::uint64_t>() << " hand-outs, " << report["result_bytes"].get<std::uint64_t>()
+            << " result bytes)\n";
+  char line[160];
+  for (const auto& worker : report["worker_stats"]) {
+    std::snprintf(line, sizeof line, "  rank %4d  busy %5.1f %%  tasks %llu\n", worker["rank"].get<int>(),
+                  100 * worker["busy_fraction"].get<double>(), worker["tasks"].get<unsigned long long>());
+    std::cerr << line;
+  }
+  std::snprintf(line, sizeof line, "  workers busy %.1f %% on average, %.1f %% the least; the master's thread %.1f %% of a core\n",
+                100 * report["worker_busy_fraction"].get<double>(), 100 * report["worker_busy_min"].get<double>(),
+                100 * report["master_busy_fraction"].get<double>());
+  std::cerr << line;
 }
 
 int print_report(const PoolOptions& options, const nlohmann::json& report) {
@@ -261,6 +291,7 @@ int print_report(const PoolOptions& options, const nlohmann::json& report) {
                   report["wall_seconds"].get<double>(), spread.c_str());
     std::cerr << line;
   }
+  if (options.stats) print_stats(report);
   const bool failed = !report["errors"].empty();
   if (failed && report["stopped_early"].get<bool>())
     std::cerr << "rankpool: stopped at the first failure (--on-error continue runs every task)\n";

@@ -17,6 +17,7 @@ struct PoolOptions {
   std::uint64_t chunksize = 0;
   int pool = 0;
   bool json = false;
+  bool stats = false;
   bool trace = false;
   std::string trace_out;
   std::string on_error = "stop";

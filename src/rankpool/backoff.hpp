@@ -13,8 +13,9 @@ namespace rankpool {
 /// environment variable `RANKPOOL_WAIT` read when the session starts).
 ///
 /// - `kBlock`: where every rank has a core of its own (the cluster case),
-///   waits may spin and the synchronous `map` scatters with the blocking
-///   `MPI_Scatterv`: a spinning rank answers at once and takes nobody's core.
+///   waits poll for a short spell (~1 ms) before they sleep, and the
+///   synchronous `map` scatters with the blocking `MPI_Scatterv`: a polling
+///   rank answers at once, and an idle one leaves its core alone.
 /// - `kBackoff`: where ranks outnumber cores (`mpirun --oversubscribe` on a
 ///   laptop), waits poll with Backoff and every collective is nonblocking, so
 ///   an idle rank leaves the cores to the workers.
@@ -43,6 +44,14 @@ const char* wait_policy_name(WaitPolicy policy) noexcept;
 class Backoff {
  public:
   explicit Backoff(int spins = 64, std::int64_t cap_us = 10000) noexcept : spins_(spins), cap_us_(cap_us) { reset(); }
+  /// How a rank waits under `policy`: kBlock polls a longer spell first
+  /// (kBlockSpins probes, ~1 ms), so a rank with a core of its own answers
+  /// the next message at once, then sleeps as kBackoff does: no rank spins
+  /// for longer than the spell while it has nothing to do.
+  static Backoff for_policy(WaitPolicy policy) noexcept {
+    return policy == WaitPolicy::kBlock ? Backoff(kBlockSpins) : Backoff();
+  }
+  static constexpr int kBlockSpins = 4096;
   void reset() noexcept {
     polls_ = 0;
     idle_since_ = std::chrono::steady_clock::now();

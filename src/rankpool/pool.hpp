@@ -23,6 +23,7 @@
 #include "rankpool/errors.hpp"
 #include "rankpool/job.hpp"
 #include "rankpool/outcome.hpp"
+#include "rankpool/pool_stats.hpp"
 #include "rankpool/result_stream.hpp"
 #include "rankpool/task_set.hpp"
 
@@ -307,6 +308,10 @@ class Pool {
   }
   /// Where a rank runs (0 is the master).
   RankLocation rank_location(int rank) const { return RankLocation{core_->rank_host(rank), core_->rank_pid(rank)}; }
+  /// Where the time went since the first hand-out, every handle's work
+  /// together: each worker's busy share, the master's engine thread's share
+  /// of a core, hand-outs and result bytes (see PoolStats).
+  PoolStats stats() const { return core_->stats(); }
 
  private:
   void check_open() const {

@@ -9,6 +9,7 @@
 #include "rankpool/job.hpp"           // IWYU pragma: export
 #include "rankpool/outcome.hpp"       // IWYU pragma: export
 #include "rankpool/pool.hpp"          // IWYU pragma: export
+#include "rankpool/pool_stats.hpp"    // IWYU pragma: export
 #include "rankpool/rate_budget.hpp"   // IWYU pragma: export
 #include "rankpool/result_stream.hpp" // IWYU pragma: export
 #include "rankpool/session.hpp"       // IWYU pragma: export

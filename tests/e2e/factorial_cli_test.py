@@ -49,13 +49,29 @@ def main(check):
             problem = factorial_file_problem(out, [30, 5, 6, 7, 30])
             check("numbers output", problem is None, problem)
 
-        # --pool 1: one worker does everything.
-        run = launch(binary, np, ["factorial", "--upto", "50", "--variant", "imap_unordered", "--pool", "1", "--json"],
-                     mpiexec=mpiexec)
+        # --pool 1: one worker does everything; --stats and --json say where the time went (the others idle).
+        run = launch(binary, np, ["factorial", "--upto", "500", "--variant", "imap_unordered", "--pool", "1", "--json",
+                                  "--stats"], mpiexec=mpiexec)
         check("pool 1 exit", run.returncode == 0, run.stderr)
         if run.returncode == 0:
-            per_rank = last_json(run.stdout)["tasks_per_rank"]
+            summary = last_json(run.stdout)
+            per_rank = summary["tasks_per_rank"]
             check("pool 1 one rank", list(per_rank) == (["1"] if workers else ["0"]), per_rank)
+            stats = summary["worker_stats"]
+            check("stats: a row per worker", [w["rank"] for w in stats] == (list(range(1, workers + 1)) or [0]), stats)
+            check("stats: the working rank was busy", stats[0]["tasks"] == 500 and stats[0]["busy_fraction"] > 0, stats)
+            idle = stats[1:]
+            check("stats: the idle workers were not", all(w["tasks"] == 0 and w["busy_fraction"] == 0 for w in idle),
+                  stats)
+            mean = sum(w["busy_fraction"] for w in stats) / len(stats)
+            check("stats: worker_busy_fraction is the mean", abs(summary["worker_busy_fraction"] - mean) < 1e-9, summary)
+            check("stats: worker_busy_min", summary["worker_busy_min"] == min(w["busy_fraction"] for w in stats), summary)
+            check("stats: master_busy_fraction", 0 <= summary["master_busy_fraction"] <= 1, summary)
+            check("stats: hand-outs and bytes", summary["hand_outs"] > 0 and summary["result_bytes"] > 0, summary)
+            table = [line for line in run.stderr.splitlines() if line.lstrip().startswith("rank ")]
+            check("--stats: a line per worker", len(table) == len(stats), run.stderr)
+            if workers >= 2:
+                check("--stats: the idle worker's line", "rank    2  busy   0.0 %  tasks 0" in run.stderr, run.stderr)
 
         # A task that throws: exit 1, the error names job, task, rank and host; the others continue.
         for variant in ["apply_async", "map", "imap"]:

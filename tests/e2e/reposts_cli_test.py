@@ -122,7 +122,7 @@ def token_forms(token):
     return [token, quoted, quoted.lower(), urllib.parse.quote_plus(token), "s3cr3t"]
 
 
-def issue_12(binary, mpiexec, tmp, check, reference, artifacts):
+def hostile_inputs(binary, mpiexec, tmp, check, reference, artifacts):
     """Deleted posts, echoed tokens, hostile numbers, odd order and bytes, memory, endless input files."""
     mids = [MID, MID + 1, MID + 2, MID + 3]
     mids_file = os.path.join(tmp, "four.txt")
@@ -316,7 +316,7 @@ def main(check):
             artifacts += [result.stdout, result.stderr]
         faulty.stop()
 
-        issue_12(binary, mpiexec, tmp, check, reference, artifacts)
+        hostile_inputs(binary, mpiexec, tmp, check, reference, artifacts)
 
         # Failures: a clear line, exit 1, quickly, every rank gone.
         result, took = run(binary, mpiexec, base + ["--retries", "1"], token="wrong-token")

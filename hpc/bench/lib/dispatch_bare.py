@@ -1,4 +1,4 @@
-"""dispatch_bare.sh: dispatch per trivial task at chunksize 1 against a bare MPI loop (issues 10 and 11).
+"""dispatch_bare.sh: dispatch per trivial task at chunksize 1 against a bare MPI loop.
 
 rankpool: `mpirun -np 3 rankpool sleep --tasks 200000 --seconds 0 --variant
 apply_async --chunksize 1 --json`, its `us_per_task` (wall_seconds ÷ tasks,

@@ -16,6 +16,7 @@
 
 #include "rankpool/backoff.hpp"
 #include "rankpool/errors.hpp"
+#include "rankpool/pool_stats.hpp"
 #include "rankpool/task_result.hpp"
 #include "rankpool/detail/task_source.hpp"
 
@@ -118,6 +119,8 @@ class Core {
 
   virtual TaskFailure failure_of(const TaskResult& result, const std::string& job) const = 0;
   /// The host and pid of a rank (0 is the master).
+  /// Where the time went since the first hand-out (see PoolStats).
+  virtual PoolStats stats() const = 0;
   virtual std::string rank_host(int rank) const = 0;
   virtual long rank_pid(int rank) const = 0;
 };

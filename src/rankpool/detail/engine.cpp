@@ -223,6 +223,8 @@ void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_
     slot.unestimated += 1;
   (slot.rank == 0 ? local_chunks_ : remote_chunks_) += 1;
   chunks_.emplace(chunk_id, std::move(chunk));
+  ++hand_outs_;
+  if (!first_hand_out_) first_hand_out_ = now;
 }
 
 bool Engine::hand_out() {
@@ -355,6 +357,8 @@ void Engine::answer_lease(std::string_view message, int rank) {
 void Engine::take_results(std::string_view message, int rank, Clock::time_point now) {
   ByteReader in(message);
   const ResultsHeader header = read_results_header(in);
+  result_bytes_ += message.size();
+  last_result_ = now;
   auto found = chunks_.find(header.chunk_id);
   if (found == chunks_.end() || header.count > found->second.left)
     throw RuntimeError("rankpool: results for an unknown chunk from rank " + std::to_string(rank));
@@ -396,7 +400,12 @@ void Engine::take_results(std::string_view message, int rank, Clock::time_point 
     observe(result, job.name);
     sink.deliver(std::move(result));
   }
-  if (header.count > 0) clocks_[job_id].add(last_end - first_start, header.count);
+  if (header.count > 0) {
+    clocks_[job_id].add(last_end - first_start, header.count);
+    Slot& slot = slots_.at(static_cast<std::size_t>(rank));
+    slot.tasks_done += header.count;
+    slot.busy_seconds += std::max(0.0, last_end - first_start);
+  }
 }
 
 void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now) {

@@ -22,6 +22,7 @@
 #include "rankpool/backoff.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/job.hpp"
+#include "rankpool/pool_stats.hpp"
 #include "rankpool/task_result.hpp"
 #include "rankpool/detail/core.hpp"
 #include "rankpool/detail/host_topology.hpp"
@@ -39,6 +40,7 @@ class LocalWorker;
 
 class Engine {
  public:
+  using Clock = std::chrono::steady_clock;
   /// `initializer`: run by the master's stand-in worker thread (no workers) before its first task.
   Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::vector<RankInfo> ranks, JobTable& jobs,
          std::function<void()> initializer = {});
@@ -106,10 +108,11 @@ class Engine {
   void release_workers(int exit_code);
 
   TaskFailure failure_of(const TaskResult& result, const std::string& job) const;
+  /// Where the time went since the first hand-out; master_busy_fraction is left to the caller.
+  PoolStats stats(Clock::time_point now) const;
   const RankInfo& rank_info(int rank) const { return ranks_.at(static_cast<std::size_t>(rank)); }
 
  private:
-  using Clock = std::chrono::steady_clock;
   struct Batch;
   struct MapOp;
   struct Slot {
@@ -121,6 +124,8 @@ class Engine {
     std::unordered_set<std::uint64_t> jobs;
     std::deque<std::uint64_t> first_index;  // of each chunk out, oldest first
     Clock::time_point last_heard{};
+    std::uint64_t tasks_done = 0;  // results received (stats)
+    double busy_seconds = 0;       // the spans its results messages cover (stats)
   };
   /// Some tasks of one batch inside a chunk.
   struct Segment {
@@ -200,6 +205,10 @@ class Engine {
   std::uint64_t next_chunk_ = 1;
   std::deque<std::shared_ptr<MapOp>> maps_;
   Collectives collectives_;
+  std::uint64_t hand_outs_ = 0;     // stats: chunks and map shares sent
+  std::uint64_t result_bytes_ = 0;  // stats: results received
+  std::optional<Clock::time_point> first_hand_out_;
+  Clock::time_point last_result_{};
   std::size_t next_slot_ = 0;
   std::size_t last_chosen_ = 0;  // the slot of the last hand-out, and how many
   int warm_run_ = 0;             // it took in a row while idle

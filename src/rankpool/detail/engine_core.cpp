@@ -1,5 +1,8 @@
 #include "rankpool/detail/engine_core.hpp"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -11,6 +14,14 @@ namespace {
 
 /// A waiting thread looks at its wait hook and the task timeout at least this often.
 constexpr auto kWaitRound = std::chrono::milliseconds(20);
+
+/// CPU seconds a thread has used (its clock: pthread_getcpuclockid); nothing if it cannot be read.
+std::optional<double> thread_cpu_seconds(pthread_t thread) {
+  clockid_t clock = 0;
+  timespec now{};
+  if (pthread_getcpuclockid(thread, &clock) != 0 || clock_gettime(clock, &now) != 0) return std::nullopt;
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
 
 }  // namespace
 
@@ -98,6 +109,7 @@ EngineCore::Round EngineCore::round() {
     out.moved = engine_.progress() || queued;
     if (stop && !engine_.busy()) {
       engine_.release_workers(*stop);
+      engine_cpu_at_end_.store(thread_cpu_seconds(pthread_self()).value_or(0));
       ended_ = true;
       out.moved = true;
     }
@@ -120,6 +132,17 @@ void EngineCore::nap(std::optional<double> seconds) {
   } else {
     wake_.wait_for(lock, std::chrono::duration<double>(*seconds), woken);
   }
+}
+
+PoolStats EngineCore::stats() const {
+  std::lock_guard lock(mutex_);
+  PoolStats out = engine_.stats(Clock::now());
+  double cpu = engine_cpu_at_end_.load();
+  // While the workers are not released the thread runs (it sets ended_ under this lock as it ends).
+  if (!ended_ && thread_.joinable())
+    cpu = thread_cpu_seconds(const_cast<std::thread&>(thread_).native_handle()).value_or(cpu);
+  out.master_busy_fraction = out.wall_seconds > 0 ? std::min(1.0, cpu / out.wall_seconds) : 0;
+  return out;
 }
 
 void EngineCore::loop() {

@@ -71,6 +71,7 @@ class EngineCore final : public Core {
   TaskFailure failure_of(const TaskResult& result, const std::string& job) const override {
     return engine_.failure_of(result, job);
   }
+  PoolStats stats() const override;
   std::string rank_host(int rank) const override { return engine_.rank_info(rank).host; }
   long rank_pid(int rank) const override { return engine_.rank_info(rank).pid; }
 
@@ -125,6 +126,7 @@ class EngineCore final : public Core {
   std::atomic<std::uint64_t> async_chunksize_{0};
   std::atomic<WaitPolicy> policy_;
   std::atomic<bool> stalled_{false};
+  std::atomic<double> engine_cpu_at_end_{0};  // the engine thread's CPU seconds, kept as it ends
 
   std::mutex inline_mutex_;  // the serial variant's executor, on the caller's thread
   std::unique_ptr<Executor> inline_;

@@ -99,6 +99,33 @@ void Engine::release_workers(int exit_code) {
   outbox_.drain();
 }
 
+PoolStats Engine::stats(Clock::time_point now) const {
+  PoolStats out;
+  out.hand_outs = hand_outs_;
+  out.result_bytes = result_bytes_;
+  if (first_hand_out_) {
+    const Clock::time_point end = busy() ? now : std::max(last_result_, *first_hand_out_);
+    out.wall_seconds = std::chrono::duration<double>(end - *first_hand_out_).count();
+  }
+  // The world's workers; with none, the master's stand-in thread.
+  const std::size_t first = slots_.size() > 1 ? 1 : 0;
+  for (std::size_t i = first; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    const double fraction = out.wall_seconds > 0 ? std::min(1.0, slot.busy_seconds / out.wall_seconds) : 0;
+    out.workers.push_back(WorkerStats{slot.rank, slot.tasks_done, slot.busy_seconds, fraction});
+  }
+  if (!out.workers.empty()) {
+    double sum = 0;
+    out.worker_busy_min = 1;
+    for (const WorkerStats& worker : out.workers) {
+      sum += worker.busy_fraction;
+      out.worker_busy_min = std::min(out.worker_busy_min, worker.busy_fraction);
+    }
+    out.worker_busy_fraction = sum / static_cast<double>(out.workers.size());
+  }
+  return out;
+}
+
 TaskFailure Engine::failure_of(const TaskResult& result, const std::string& job) const {
   return TaskFailure{job, result.index, result.rank, rank_info(result.rank).host, result.payload, result.error_type};
 }

@@ -99,8 +99,7 @@ std::string receive_matched(MPI_Comm comm, MPI_Message& message, const MPI_Statu
   return whole;
 }
 
-void wait_with_backoff(MPI_Request& request) {
-  Backoff backoff;
+void wait_with_backoff(MPI_Request& request, Backoff backoff) {
   for (;;) {
     int done = 0;
     check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");

@@ -7,6 +7,8 @@
 
 #include <mpi.h>
 
+#include "rankpool/backoff.hpp"
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -52,6 +54,6 @@ class Outbox {
 std::string receive_matched(MPI_Comm comm, MPI_Message& message, const MPI_Status& status);
 
 /// Waits for one request with backoff (a blocking MPI wait spins a core).
-void wait_with_backoff(MPI_Request& request);
+void wait_with_backoff(MPI_Request& request, Backoff backoff = Backoff());
 
 }  // namespace rankpool::detail

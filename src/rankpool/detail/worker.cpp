@@ -116,16 +116,10 @@ std::pair<int, std::string> Worker::next_message() {
     deferred_.reset();
     return message;
   }
-  Backoff backoff;
+  // Under either policy an idle worker polls, then sleeps: a blocking
+  // MPI_Mprobe would spin its core for as long as the master computes.
+  Backoff backoff = Backoff::for_policy(block_ ? WaitPolicy::kBlock : WaitPolicy::kBackoff);
   for (;;) {
-    if (block_) {
-      MPI_Message matched;
-      MPI_Status status;
-      check_mpi(MPI_Mprobe(0, MPI_ANY_TAG, comm_, &matched, &status), "MPI_Mprobe");
-      std::string message = receive_matched(comm_, matched, status);
-      if (!take_aside(status.MPI_TAG, message)) return {status.MPI_TAG, std::move(message)};
-      continue;
-    }
     if (auto message = poll_message()) return std::move(*message);
     if (!outbox_.empty()) outbox_.reap();
     backoff.pause();
@@ -177,10 +171,7 @@ void Worker::run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out) {
 }
 
 void Worker::wait(MPI_Request& request) {
-  if (block_)
-    check_mpi(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
-  else
-    wait_with_backoff(request);
+  wait_with_backoff(request, Backoff::for_policy(block_ ? WaitPolicy::kBlock : WaitPolicy::kBackoff));
 }
 
 void Worker::run_map(std::string_view message) {

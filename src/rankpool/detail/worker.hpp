@@ -44,7 +44,7 @@ class Worker {
   std::string handle(int tag, std::string_view message);
   bool runs_many(std::uint64_t job_id);
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
-  /// Waits for `request`: MPI_Wait when the master said the worker may block, else with backoff.
+  /// Waits for `request`, polling a short spell first when the master said the worker has a core of its own.
   void wait(MPI_Request& request);
   /// Takes every kCancel that has arrived (the stop board's look).
   void look_for_cancels();
@@ -56,7 +56,7 @@ class Worker {
   Outbox outbox_;
   Collectives collectives_;
   LeaseClient leases_;  // the job's RateBudget slots (rate_budget.hpp)
-  bool block_ = false;  // kWait: a core of its own, so waits may block (and spin)
+  bool block_ = false;  // kWait: a core of its own, so waits poll a spell before they sleep
   std::optional<std::pair<int, std::string>> deferred_;  // given back by a streaming run
   StopBoard stops_;  // last: its thread ends before the rest goes
 };
