@@ -49,6 +49,9 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
   command.add_option("--pool", options.pool, "use K of the workers; the rest stay idle (default: all)")
       ->check(CLI::Range(1, 1 << 24));
   command.add_flag("--json", options.json, "print one JSON summary on stdout at the end");
+  command.add_flag("--master-works", options.master_works,
+                   "rank 0 runs tasks too, on a thread of its own: mpirun -np N on N cores does N ranks' worth of "
+                   "work");
   command.add_flag("--stats", options.stats,
                    "print where the time went on stderr at the end: each worker's busy share and tasks, the "
                    "master's share of a core");
@@ -199,6 +202,7 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
     if (pool.workers() > 0) pool.resize(options.pool);
   }
   pool.set_trace(options.trace);
+  pool.set_master_works(options.master_works);
   pool.set_task_timeout(options.task_timeout);
   run.progress = progress_settings(options.progress, options.progress_interval);
   arm_stop_signals(options.drain_seconds);

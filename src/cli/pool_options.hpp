@@ -18,6 +18,7 @@ struct PoolOptions {
   int pool = 0;
   bool json = false;
   bool stats = false;
+  bool master_works = false;
   bool trace = false;
   std::string trace_out;
   std::string on_error = "stop";

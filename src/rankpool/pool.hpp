@@ -129,6 +129,15 @@ class Pool {
   }
   /// Prints which rank (host, pid) starts and finishes each task, on stderr.
   void set_trace(bool trace) { core_->set_trace(trace); }
+  /// Rank 0 runs tasks too, on a thread of its own beside the pool's engine
+  /// thread (as it does when it is the only rank), so `mpirun -np N` on N
+  /// cores does N ranks' worth of work: apply, apply_async, imap and
+  /// imap_unordered hand out to it as to a worker; map and map_async scatter
+  /// the workers' shares and hand rank 0's out with the dynamic tail, which
+  /// every rank draws on. Off by default: a program that computes on the
+  /// master between calls then shares rank 0's core with its tasks, and a
+  /// task that crashes there ends the run (isolation covers the workers only).
+  void set_master_works(bool on) { core_->set_master_works(on); }
   /// Chunks in flight per worker, so a worker never waits for its next one
   /// (0, the default: as many as cover a few ms of measured task time).
   void set_depth(int depth) { core_->set_depth(depth); }

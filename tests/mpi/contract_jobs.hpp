@@ -2,8 +2,12 @@
 /// \file
 /// Jobs of the contract tests (contract_test.cpp).
 
+#include <unistd.h>
+
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <boost/serialization/string.hpp>
 
@@ -34,6 +38,20 @@ struct TakesFragileTimes {
   long operator()(const Fragile& arg, int times) const { return arg.value * times; }
   template <class Archive>
   void serialize(Archive&, unsigned) {}
+};
+
+/// Sleeps `millis`, then returns the id of the process that ran it.
+struct WhichProcess {
+  static constexpr const char* name = "which_process";
+  int millis = 2;
+  long operator()(std::uint64_t) const {
+    std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+    return static_cast<long>(getpid());
+  }
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive & millis;
+  }
 };
 
 }  // namespace rankpool::testing

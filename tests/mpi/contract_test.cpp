@@ -2,9 +2,11 @@
 // whose input fails leaves the pool whole, blocking calls from callbacks and a
 // second Session are refused, terminate() ends a handle's calls at once.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <ranges>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -174,6 +176,23 @@ TEST_F(PoolTest, TerminateEndsAHandlesCallsAtOnceAndLeavesTheOthers) {
   EXPECT_FALSE(mapped.successful());
   EXPECT_THROW(handle.apply(Square{0}, 1), UsageError);
   expect_pool_whole(pool());
+}
+
+TEST_F(PoolTest, WhenTheMasterWorksRankZeroRunsTasksBesideTheWorkers) {
+  pool().set_master_works(true);
+  std::set<long> processes;
+  for (long process : pool().imap_unordered(WhichProcess{2}, 300)) processes.insert(process);
+  std::set<long> mapped;
+  for (long process : pool().map(WhichProcess{2}, 300)) mapped.insert(process);
+  pool().set_master_works(false);
+  EXPECT_TRUE(mapped.count(static_cast<long>(getpid()))) << "no task of the map ran on rank 0";
+  EXPECT_TRUE(processes.count(static_cast<long>(getpid()))) << "no task ran on rank 0";
+  EXPECT_EQ(processes.size(), static_cast<std::size_t>(pool().workers()) + 1);
+  std::set<long> after;
+  for (long process : pool().imap_unordered(WhichProcess{0}, 50)) after.insert(process);
+  if (pool().workers() > 0) {
+    EXPECT_FALSE(after.count(static_cast<long>(getpid()))) << "rank 0 still works";
+  }
 }
 
 TEST_F(PoolTest, ResizeToNoWorkersIsRefusedAsPoolZeroIs) {

@@ -69,7 +69,7 @@ inline JobRegistry test_jobs() {
   JobRegistry registry;
   registry.add<Square>().add<Thrower>().add<Blob>().add<Nap>();
   registry.add<WordLength>().add<Norm>().add<Repeat>().add<CheckedRoot>().add<CountsSetup>().add<FailingSetup>();
-  registry.add<BigResult>().add<ChunkSize>().add<TakesFragile>().add<TakesFragileTimes>();
+  registry.add<BigResult>().add<ChunkSize>().add<TakesFragile>().add<TakesFragileTimes>().add<WhichProcess>();
   registry.add<FlipBits>().add<LowBits>().add<IsOdd>();
   return registry;
 }

@@ -106,14 +106,16 @@ def main():
     ap.add_argument('--variants', default=','.join(VARIANTS))
     ap.add_argument('--bind', default='none', help="mpirun --bind-to (default none; 'default': no option)")
     ap.add_argument('--no-peers', action='store_true')
+    ap.add_argument('--master-works', action='store_true',
+                    help='rank 0 runs tasks too (rankpool --master-works): NP ranks against NP bare processes')
     ap.epilog = ('RANKPOOL_BASELINE_BIN=path adds the same rows for a second (older) rankpool binary, '
                  'with its own serial run and ceiling, in the same rounds.')
     args = ap.parse_args()
     repeat = args.repeat or 2
     scale = args.scale if args.scale is not None else (0.2 if args.quick else 1.0)
     np_ = args.np
-    k = np_ - 1
-    if k < 1:
+    k = np_ if args.master_works else np_ - 1
+    if np_ < 2:
         sys.exit('grain: --np must be at least 2')
     variants = args.variants.split(',')
     unknown = [v for v in variants if v not in VARIANTS]
@@ -123,7 +125,8 @@ def main():
     if not grains:
         sys.exit('grain: no known grain in --grains')
     grains = [(label, max(k, int(round(count * scale))), band, pband) for label, count, band, pband in grains]
-    start(args, f'Task grain: % of the machine\'s ceiling, master + {k} workers on {os.cpu_count()} cores')
+    who_works = f'{np_} ranks, the master working too,' if args.master_works else f'master + {k} workers'
+    start(args, f'Task grain: % of the machine\'s ceiling, {who_works} on {os.cpu_count()} cores')
     bin_ = rankpool_bin()
     bins = [('current', bin_)]
     base = os.environ.get('RANKPOOL_BASELINE_BIN')
@@ -171,6 +174,8 @@ def main():
                     cmd = [b, 'factorial', '--numbers', spec, '--variant', variant, '--json']
                     if policy != 'default':
                         cmd += ['--wait', policy]
+                    if args.master_works:
+                        cmd += ['--master-works']
                     full = mpirun(np_, args.bind, *cmd)
                     with CpuMeter() as meter:
                         rec = run_json_retry(full, timeout=3600)

@@ -109,6 +109,7 @@ class Core {
   virtual void set_wait_policy(WaitPolicy policy) = 0;
   virtual WaitPolicy wait_policy() const noexcept = 0;
   virtual void set_trace(bool trace) = 0;
+  virtual void set_master_works(bool on) = 0;
   virtual void set_task_timeout(double seconds) = 0;
   /// Called on the engine's thread, under its lock, with every result that
   /// arrives (not with cancelled ones), before its call sees it.

@@ -19,10 +19,6 @@ namespace rankpool::detail {
 
 namespace {
 
-/// An idle worker heard from last gets at most this many hand-outs in a row:
-/// a run of apply calls still reaches every worker (ten calls, five workers
-/// on three nodes: each takes two), and half the calls find a warm worker.
-constexpr int kWarmRun = 2;
 /// A planned sleep shorter than this is not worth a wake-up: poll instead.
 constexpr double kMinPlannedSleep = 100e-6;
 /// The engine's thread looks at the pool at least this often while work is out.
@@ -39,7 +35,10 @@ Engine::Engine(boost::mpi::communicator comm, const JobRegistry& registry, std::
     : comm_(std::move(comm)), registry_(registry), ranks_(std::move(ranks)), jobs_(jobs), outbox_(comm_),
       initializer_(std::move(initializer)), collectives_(comm_, static_cast<int>(kUnitBytes)) {
   slots_.resize(ranks_.size());
-  for (std::size_t rank = 0; rank < slots_.size(); ++rank) slots_[rank].rank = static_cast<int>(rank);
+  for (std::size_t rank = 0; rank < slots_.size(); ++rank) {
+    slots_[rank].rank = static_cast<int>(rank);
+    reindex(rank);  // every slot starts idle
+  }
   WaitPolicy asked = WaitPolicy::kAuto;
   if (const char* word = std::getenv("RANKPOOL_WAIT")) {
     if (auto policy = parse_wait_policy(word))
@@ -136,73 +135,6 @@ std::optional<double> Engine::per_task(std::uint64_t job_id) const {
   return found->second.per_task();
 }
 
-double Engine::queued_work(const Slot& slot, Clock::time_point now) const {
-  // The worker has been running its queue since it last reported.
-  const double ran = std::chrono::duration<double>(now - slot.last_heard).count();
-  return std::max(0.0, slot.queued - ran);
-}
-
-bool Engine::has_room(const Slot& slot, Clock::time_point now, int concurrency) const {
-  // A job that holds several tasks at once: up to that many, however handed out.
-  if (concurrency > 1) return slot.stream_tasks < static_cast<std::uint64_t>(concurrency) && slot.in_flight < kMaxDepth;
-  if (slot.in_flight == 0) return true;
-  if (depth_ > 0) return slot.in_flight < depth_;
-  if (slot.in_flight >= kMaxDepth) return false;
-  if (slot.unestimated > 0) return slot.in_flight < 2;
-  return queued_work(slot, now) < kPrefetchSeconds;
-}
-
-Engine::Slot* Engine::pick_slot(Clock::time_point now, int concurrency, int pool_size) {
-  const std::size_t first = first_slot(pool_size);
-  const std::size_t count_slots = end_slot(pool_size) - first;
-  if (next_slot_ < first || next_slot_ >= end_slot(pool_size)) next_slot_ = first;
-  // The least loaded worker with room (fewest hand-outs, then least queued
-  // work). Between idle ones, the one heard from last: it is still polling,
-  // where one idle longer sleeps in its backoff (apply, one task at a time,
-  // stays on a warm worker) — but for at most kWarmRun hand-outs in a row, so
-  // every worker takes part; else round-robin, so work spreads.
-  const bool prefer_warm = warm_run_ < kWarmRun;
-  Slot* chosen = nullptr;
-  std::size_t chosen_index = 0;
-  double chosen_load = 0;
-  for (std::size_t step = 0; step < count_slots; ++step) {
-    const std::size_t index = first + (next_slot_ - first + step) % count_slots;
-    Slot& candidate = slots_[index];
-    if (!has_room(candidate, now, concurrency)) continue;
-    const double load = concurrency > 1              ? static_cast<double>(candidate.stream_tasks)
-                        : candidate.unestimated > 0 ? 1e9 * candidate.in_flight
-                                                    : candidate.in_flight + queued_work(candidate, now);
-    if (!chosen || load < chosen_load ||
-        (prefer_warm && load == chosen_load && candidate.in_flight == 0 &&
-         candidate.last_heard > chosen->last_heard)) {
-      chosen = &candidate;
-      chosen_index = index;
-      chosen_load = load;
-    }
-  }
-  if (chosen) {
-    next_slot_ = first + (chosen_index - first + 1) % count_slots;
-    warm_run_ = chosen_index == last_chosen_ && chosen->in_flight == 0 ? warm_run_ + 1 : 0;
-    last_chosen_ = chosen_index;
-  }
-  return chosen;
-}
-
-std::optional<double> Engine::half_smallest_queue() const {
-  // A collective in progress needs the master's calls.
-  if (!maps_.empty()) return std::nullopt;
-  const auto now = Clock::now();
-  double smallest = std::numeric_limits<double>::infinity();
-  for (std::size_t index = 0; index < slots_.size(); ++index) {
-    const Slot& slot = slots_[index];
-    if (slot.in_flight == 0) continue;
-    if (slot.unestimated > 0) return std::nullopt;
-    smallest = std::min(smallest, queued_work(slot, now));
-  }
-  if (smallest == std::numeric_limits<double>::infinity()) return std::nullopt;
-  return smallest / 2;
-}
-
 std::optional<double> Engine::planned_sleep() const {
   const std::optional<double> half = half_smallest_queue();
   if (!half || *half < kMinPlannedSleep) return std::nullopt;
@@ -222,7 +154,10 @@ void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_
   else
     slot.unestimated += 1;
   (slot.rank == 0 ? local_chunks_ : remote_chunks_) += 1;
+  const std::size_t index = chunk.slot;
   chunks_.emplace(chunk_id, std::move(chunk));
+  reindex(index);
+  offer(index);  // it may have room for a next chunk (the prefetch)
   ++hand_outs_;
   if (!first_hand_out_) first_hand_out_ = now;
 }
@@ -417,6 +352,7 @@ void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_p
   if (chunk.estimated)
     slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks) -
                                     (chunk.left == 0 ? kMessageSeconds : 0.0));
+  const std::size_t index = chunk.slot;
   if (chunk.left > 0) {
     // A map share handed out before its job had an estimate gets one now.
     if (auto estimate = chunk.estimated ? std::nullopt : per_task(chunk.job_id)) {
@@ -425,14 +361,16 @@ void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_p
       slot.unestimated -= 1;
       slot.queued += *estimate * static_cast<double>(chunk.left) + kMessageSeconds;
     }
-    return;
+  } else {
+    if (!chunk.estimated) slot.unestimated -= 1;
+    if (slot.in_flight == 1) slot.queued = 0;  // no drift from estimates that changed
+    slot.in_flight -= 1;
+    if (!slot.first_index.empty()) slot.first_index.pop_front();
+    (slot.rank == 0 ? local_chunks_ : remote_chunks_) -= 1;
+    chunks_.erase(found);
   }
-  if (!chunk.estimated) slot.unestimated -= 1;
-  if (slot.in_flight == 1) slot.queued = 0;  // no drift from estimates that changed
-  slot.in_flight -= 1;
-  if (!slot.first_index.empty()) slot.first_index.pop_front();
-  (slot.rank == 0 ? local_chunks_ : remote_chunks_) -= 1;
-  chunks_.erase(found);
+  reindex(index);
+  if (slots_[index].in_flight > 0) offer(index);  // heard from: it may have room again
 }
 
 }  // namespace rankpool::detail

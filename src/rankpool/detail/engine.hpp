@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,6 +60,8 @@ class Engine {
   /// The policy in force: kBlock or kBackoff.
   WaitPolicy wait_policy() const noexcept { return policy_; }
   void set_trace(bool trace) { trace_ = trace; }
+  /// Whether rank 0 runs tasks of the dynamic variants too, on its stand-in thread, beside the workers.
+  void set_master_works(bool on) { master_works_ = on; }
   bool trace() const noexcept { return trace_; }
   /// Called with every result that arrives (not with cancelled ones), before its call sees it.
   void set_observer(std::function<void(const TaskResult&, const std::string& job)> observer) {
@@ -126,6 +129,11 @@ class Engine {
     Clock::time_point last_heard{};
     std::uint64_t tasks_done = 0;  // results received (stats)
     double busy_seconds = 0;       // the spans its results messages cover (stats)
+    // Its places in the engine's indexes (engine_slots.cpp).
+    std::optional<std::list<std::size_t>::iterator> idle_entry;
+    std::optional<std::multimap<Clock::time_point, std::size_t>::iterator> finish_entry;
+    bool offered = false;
+    bool counted_unestimated = false;
   };
   /// Some tasks of one batch inside a chunk.
   struct Segment {
@@ -150,8 +158,9 @@ class Engine {
     std::uint64_t owner = 0;
   };
 
-  /// The slots a call over `pool_size` workers may use: the master's stand-in thread alone for none.
-  static std::size_t first_slot(int pool_size) noexcept { return pool_size == 0 ? 0 : 1; }
+  /// The slots a call over `pool_size` workers may use: the master's stand-in thread alone for none,
+  /// and beside the workers when the master works too.
+  std::size_t first_slot(int pool_size) const noexcept { return pool_size == 0 || master_works_ ? 0 : 1; }
   static std::size_t end_slot(int pool_size) noexcept {
     return pool_size == 0 ? 1 : static_cast<std::size_t>(pool_size) + 1;
   }
@@ -167,6 +176,10 @@ class Engine {
   bool hand_out();
   Slot* pick_slot(Clock::time_point now, int concurrency, int pool_size);
   bool has_room(const Slot& slot, Clock::time_point now, int concurrency) const;
+  /// Puts a slot where its state says in the indexes (idle, or busy by when its work runs out).
+  void reindex(std::size_t index);
+  /// Queues a busy slot that may have room for the next hand-out.
+  void offer(std::size_t index);
   double queued_work(const Slot& slot, Clock::time_point now) const;
   std::optional<double> half_smallest_queue() const;
   /// Ends a dynamic call whose input failed, once its handed-out tasks are accounted for.
@@ -187,6 +200,7 @@ class Engine {
   int depth_ = 0;
   WaitPolicy policy_ = WaitPolicy::kBackoff;
   bool trace_ = false;
+  bool master_works_ = false;
   double task_timeout_ = 0;
   Outbox outbox_;
   std::unique_ptr<LocalWorker> local_;
@@ -209,7 +223,10 @@ class Engine {
   std::uint64_t result_bytes_ = 0;  // stats: results received
   std::optional<Clock::time_point> first_hand_out_;
   Clock::time_point last_result_{};
-  std::size_t next_slot_ = 0;
+  std::list<std::size_t> idle_;                               // idle slots, the most recently idle last
+  std::deque<std::size_t> offered_;                           // busy slots heard from since, in that order
+  std::multimap<Clock::time_point, std::size_t> finishing_;   // busy estimated slots by when their work runs out
+  int busy_unestimated_ = 0;                                  // busy slots holding a chunk with no estimate
   std::size_t last_chosen_ = 0;  // the slot of the last hand-out, and how many
   int warm_run_ = 0;             // it took in a row while idle
 };

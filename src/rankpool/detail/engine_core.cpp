@@ -243,6 +243,11 @@ void EngineCore::terminate(std::uint64_t owner) {
   poke();
 }
 
+void EngineCore::set_master_works(bool on) {
+  std::lock_guard lock(mutex_);
+  engine_.set_master_works(on);
+}
+
 void EngineCore::set_depth(int depth) {
   std::lock_guard lock(mutex_);
   engine_.set_depth(depth);

@@ -64,6 +64,7 @@ class EngineCore final : public Core {
   void set_wait_policy(WaitPolicy policy) override;
   WaitPolicy wait_policy() const noexcept override { return policy_.load(); }
   void set_trace(bool trace) override;
+  void set_master_works(bool on) override;
   void set_task_timeout(double seconds) override;
   void set_observer(std::function<void(const TaskResult&, const std::string& job)> observer) override;
   void set_wait_hook(std::function<void()> hook) override;

@@ -130,7 +130,9 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   // The last eighth of a sized list goes out dynamically, as workers run low.
   std::vector<std::uint64_t> counts(workers, 0);
   const std::optional<std::uint64_t> total = op.tasks->remaining();
-  const std::uint64_t tail = total ? map_tail(*total, workers) : 0;
+  // When the master works too, its share goes out dynamically with the tail: every rank draws on it.
+  const std::uint64_t master_share = total && master_works_ ? *total / (workers + 1) : 0;
+  const std::uint64_t tail = total ? std::min(*total, map_tail(*total, workers) + master_share) : 0;
   const std::uint64_t dealt = total && op.tasks->kind() == ArgKind::kIndex
                                   ? deal_indices(op, *total - tail, deal, counts)
                                   : deal_tasks(op, total ? *total - tail : UINT64_MAX, deal, counts);

@@ -107,8 +107,8 @@ PoolStats Engine::stats(Clock::time_point now) const {
     const Clock::time_point end = busy() ? now : std::max(last_result_, *first_hand_out_);
     out.wall_seconds = std::chrono::duration<double>(end - *first_hand_out_).count();
   }
-  // The world's workers; with none, the master's stand-in thread.
-  const std::size_t first = slots_.size() > 1 ? 1 : 0;
+  // The world's workers; with none, or when the master works too, the master's stand-in thread.
+  const std::size_t first = slots_.size() > 1 && !master_works_ ? 1 : 0;
   for (std::size_t i = first; i < slots_.size(); ++i) {
     const Slot& slot = slots_[i];
     const double fraction = out.wall_seconds > 0 ? std::min(1.0, slot.busy_seconds / out.wall_seconds) : 0;
