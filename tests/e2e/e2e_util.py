@@ -62,6 +62,16 @@ def finish(failures, ok_line, sep="\n"):
     return 0
 
 
+def run_cases(cases, failures):
+    """Runs each (name, case) in turn; an exception fails that case alone, appended to FAILURES (one broken
+    case must not hide the others)."""
+    for name, case in cases:
+        try:
+            case()
+        except Exception as error:
+            failures.append(f"{name}: {type(error).__name__}: {error}")
+
+
 def run_checks(body, ok_message, limit=None):
     """The main() of an end-to-end test: BODY(check) runs the checks (check is a Checks);
     prints each failure, or "ok: OK_MESSAGE"; returns the exit status."""

@@ -18,7 +18,8 @@ import sys
 import tempfile
 import time
 
-from e2e_util import ENV, launch
+from e2e_util import ENV, launch, run_cases
+from e2e_util import finish as report_failures
 
 NUMBERS = "30000-30400"  # 401 tasks of ~120 KB each (--out - below)
 TOTAL = 40  # exec commands in the interrupted runs
@@ -227,16 +228,8 @@ def main():
         tests += [lambda test=test: test(binary, mpiexec) for test in
                   [test_drain_finishes_what_is_out, test_drain_deadline, test_second_interrupt_kills]]
         tests.append(lambda: test_stdout_journal_goes(binary, mpiexec, tmp))
-        for number, test in enumerate(tests):
-            try:
-                test()
-            except Exception as error:  # one broken case must not hide the others
-                failures.append(f"case {number}: {type(error).__name__}: {error}")
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print("ok: SIGINT, SIGTERM, SIGUSR1 (drain, deadline), a second SIGINT, --out - journal removed")
-    return 0
+        run_cases([(f"case {number}", test) for number, test in enumerate(tests)], failures)
+    return report_failures(failures, "ok: SIGINT, SIGTERM, SIGUSR1 (drain, deadline), a second SIGINT, --out - journal removed")
 
 
 if __name__ == "__main__":

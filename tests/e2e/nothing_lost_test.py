@@ -52,6 +52,14 @@ def exec_args(name, tasks, out, *more):
     return ["exec", "--tasks", tasks, "--out", out] + list(more)
 
 
+def start_logged_run(label, seconds, count, variant):
+    """COUNT logged commands of SECONDS each through exec --variant VARIANT on 3 ranks: (log, out, args, proc)."""
+    log = os.path.join(TMP, label + ".log")
+    out = os.path.join(TMP, label + ".jsonl")
+    args = exec_args(label, task_file(label, [logged_command(log, seconds)] * count), out, "--variant", variant)
+    return log, out, args, start_detached(BINARY, MPIEXEC, 3, args)
+
+
 def resume_until_done(label, args, np=3):
     run = launch(BINARY, np, args + ["--resume"], mpiexec=MPIEXEC, timeout=180)
     check(f"{label}: --resume exit 0", run.returncode == 0, f"rc {run.returncode}: {run.stderr}")
@@ -88,11 +96,7 @@ def case_1_map_journals_each_row():
 
 def case_2_apply_starts_nothing_after_sigusr1():
     label = "case2-apply-sigusr1"
-    log = os.path.join(TMP, label + ".log")
-    out = os.path.join(TMP, label + ".jsonl")
-    tasks = task_file(label, [logged_command(log, 2)] * 6)
-    args = exec_args(label, tasks, out, "--variant", "apply")
-    proc = start_detached(BINARY, MPIEXEC, 3, args)
+    log, out, args, proc = start_logged_run(label, 2, 6, "apply")
     # apply runs one command at a time: signal while the second runs.
     if not wait_while_running(lambda: log_events(log)[-1:] == [("start", 1)] and ends(log) == 1, proc):
         collect(proc)
@@ -138,11 +142,7 @@ def case_4_two_sigints_leave_nothing_running():
         os.kill(proc.pid, signal.SIGINT)
 
     label = "case4-two-sigints"
-    log = os.path.join(TMP, label + ".log")
-    out = os.path.join(TMP, label + ".jsonl")
-    tasks = task_file(label, [logged_command(log, 1)] * 12)
-    args = exec_args(label, tasks, out, "--variant", "imap")
-    proc = start_detached(BINARY, MPIEXEC, 3, args)
+    log, out, args, proc = start_logged_run(label, 1, 12, "imap")
     if not wait_while_running(lambda: ends(log) >= 2, proc):
         collect(proc)
         check(f"{label}: the run was underway", False, lines_of(log))

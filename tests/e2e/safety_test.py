@@ -17,7 +17,7 @@ import tempfile
 import time
 import zlib
 
-from e2e_util import ENV, launch, rankpool_error_lines
+from e2e_util import ENV, finish, launch, rankpool_error_lines, run_cases
 
 failures = []
 
@@ -325,18 +325,11 @@ def test_numbers_file(binary, mpiexec, tmp):
 def main():
     binary, mpiexec = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
-        for test in [test_full_outputs, test_planted_links, test_two_outputs_one_file,
-                     test_devices_written_in_place, test_earlier_journal,
-                     test_tampered_journal, test_tampered_reposts_journal, test_numbers_file]:
-            try:
-                test(binary, mpiexec, tmp)
-            except Exception as error:  # one broken case must not hide the others
-                failures.append(f"{test.__name__}: {type(error).__name__}: {error}")
-    if failures:
-        print("\n".join(failures))
-        return 1
-    print("ok: full disks, planted links, earlier and tampered journals, one file for two outputs, numbers files")
-    return 0
+        tests = [test_full_outputs, test_planted_links, test_two_outputs_one_file, test_devices_written_in_place,
+                 test_earlier_journal, test_tampered_journal, test_tampered_reposts_journal, test_numbers_file]
+        run_cases([(test.__name__, lambda test=test: test(binary, mpiexec, tmp)) for test in tests], failures)
+    return finish(failures,
+                  "ok: full disks, planted links, earlier and tampered journals, one file for two outputs, numbers files")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 // whose input fails leaves the pool whole, blocking calls from callbacks and a
 // second Session are refused, terminate() ends a handle's calls at once.
 #include <gtest/gtest.h>
+
+#include "support/expect_message.hpp"
 #include <unistd.h>
 
 #include <chrono>
@@ -174,7 +176,7 @@ TEST_F(PoolTest, TerminateEndsAHandlesCallsAtOnceAndLeavesTheOthers) {
   EXPECT_TRUE(mapped.ready());
   EXPECT_TRUE(async.ready());
   EXPECT_FALSE(mapped.successful());
-  EXPECT_THROW(handle.apply(Square{0}, 1), UsageError);
+  EXPECT_THROW_MSG(handle.apply(Square{0}, 1), UsageError, "pool is closed");
   expect_pool_whole(pool());
 }
 

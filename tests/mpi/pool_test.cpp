@@ -4,6 +4,7 @@
 #include <set>
 
 #include "pool_fixture.hpp"
+#include "support/expect_message.hpp"
 #include "test_jobs.hpp"
 
 namespace rankpool::testing {
@@ -126,7 +127,7 @@ TEST_F(PoolTest, AsyncResultReadyWaitSuccessfulAndTimeout) {
   auto slow = pool().apply_async(Nap{300}, 1);
   if (pool().workers() > 0) {  // alone, the master runs the task inside ready()
     EXPECT_FALSE(slow.ready());
-    EXPECT_THROW(slow.successful(), UsageError);
+    EXPECT_THROW_MSG(slow.successful(), UsageError, "result is not ready");
     EXPECT_THROW(slow.get(std::chrono::milliseconds(20)), TimeoutError);
   }
   EXPECT_TRUE(slow.wait(std::chrono::seconds(30)));
@@ -171,16 +172,16 @@ TEST_F(PoolTest, PoolOfOneUsesOnlyTheFirstWorker) {
   while (auto item = stream.next()) ++count;
   EXPECT_EQ(count, 30u);
   EXPECT_EQ(pool().map(Square{0}, 30), expected_squares(30, 0));
-  EXPECT_THROW(pool().resize(g_world_size), UsageError);
+  EXPECT_THROW_HAS(pool().resize(g_world_size), UsageError, "workers asked for, but");
 }
 
 // A copy of the pool is a handle of its own: closing it leaves the others open.
 TEST_F(PoolTest, CloseRefusesWorkJoinWaitsForQueued) {
   Pool handle = pool();
-  EXPECT_THROW(handle.join(), UsageError);
+  EXPECT_THROW_MSG(handle.join(), UsageError, "join() needs close() or terminate() first");
   auto queued = handle.apply_async(Nap{5}, 1);
   handle.close();
-  EXPECT_THROW(handle.apply_async(Square{0}, 1), UsageError);
+  EXPECT_THROW_MSG(handle.apply_async(Square{0}, 1), UsageError, "pool is closed");
   handle.join();
   EXPECT_TRUE(queued.ready());
   EXPECT_EQ(pool().apply(Square{0}, 2), 4);
@@ -198,7 +199,7 @@ TEST_F(PoolTest, TerminateFailsWhatHadNotStarted) {
   }
   EXPECT_GT(cancelled, 0u);
   EXPECT_TRUE(handle.closed());
-  EXPECT_THROW(handle.apply(Square{0}, 1), UsageError);
+  EXPECT_THROW_MSG(handle.apply(Square{0}, 1), UsageError, "pool is closed");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "support/expect_message.hpp"
+
 #include "rankpool/errors.hpp"
 #include "rankpool/rate_budget.hpp"
 #include "rankpool/detail/budget.hpp"
@@ -50,9 +52,9 @@ TEST(BudgetTimeline, LeaseMessagesRoundTrip) {
 }
 
 TEST(RateBudget, RejectsBadSettings) {
-  EXPECT_THROW(RateBudget("api", 0.0), UsageError);
-  EXPECT_THROW(RateBudget("api", -1.0), UsageError);
-  EXPECT_THROW(RateBudget("", 1.0), UsageError);
+  EXPECT_THROW_HAS(RateBudget("api", 0.0), UsageError, "a rate budget needs a rate > 0, got 0");
+  EXPECT_THROW_HAS(RateBudget("api", -1.0), UsageError, "a rate budget needs a rate > 0, got -1");
+  EXPECT_THROW_MSG(RateBudget("", 1.0), UsageError, "a rate budget needs a name");
   EXPECT_NO_THROW(RateBudget("api", 1e6).acquire());  // no session: the process's own timeline
 }
 

@@ -1,6 +1,8 @@
 // ChildRunner without MPI: the worker's messages, run in a child process of
 // this test program (its main serves as that child when started as one).
 #include <gtest/gtest.h>
+
+#include "support/expect_message.hpp"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -246,9 +248,10 @@ TEST(ChildRunner, ReadsIsolationFromTheEnvironment) {
   EXPECT_TRUE(four.enabled);
   EXPECT_EQ(four.max_tasks_per_child, 4);
   setenv("RANKPOOL_ISOLATE", "-1", 1);
-  EXPECT_THROW(rankpool::detail::isolation_from_environment(), rankpool::UsageError);
+  EXPECT_THROW_HAS(rankpool::detail::isolation_from_environment(), rankpool::UsageError,
+                   "RANKPOOL_ISOLATE must be a whole number of tasks per child from 0 up (0: never replaced), not '-1'");
   setenv("RANKPOOL_ISOLATE", "2x", 1);
-  EXPECT_THROW(rankpool::detail::isolation_from_environment(), rankpool::UsageError);
+  EXPECT_THROW_HAS(rankpool::detail::isolation_from_environment(), rankpool::UsageError, "not '2x'");
   unsetenv("RANKPOOL_ISOLATE");
 }
 

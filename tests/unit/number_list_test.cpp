@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "factorial/number_list.hpp"
-#include "expect_message.hpp"
+#include "support/expect_message.hpp"
 #include "rankpool/errors.hpp"
 
 namespace rankpool::factorial {

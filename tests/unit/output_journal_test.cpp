@@ -1,5 +1,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "support/expect_message.hpp"
 #include <unistd.h>
 
 #include <filesystem>
@@ -120,7 +122,7 @@ TEST_F(JournalTest, ResumeOntoACompleteOutputRunsNothing) {
 TEST_F(JournalTest, ResumeRefusesAnotherRunsJournal) {
   const std::string out = path("out.txt");
   { OutputJournal journal(out, "run A", false); }
-  EXPECT_THROW(OutputJournal(out, "run B", true), UsageError);
+  EXPECT_THROW_HAS(OutputJournal(out, "run B", true), UsageError, "was written by a different run; remove it or use --fresh");
 }
 
 TEST_F(JournalTest, RefusesAMissingFolder) {

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <thread>
 
-#include "expect_message.hpp"
+#include "support/expect_message.hpp"
 #include "rankpool/detail/protocol.hpp"
 
 namespace rankpool::detail {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/variant.hpp"
-#include "expect_message.hpp"
+#include "support/expect_message.hpp"
 #include "rankpool/backoff.hpp"
 #include "rankpool/codec.hpp"
 #include "rankpool/errors.hpp"

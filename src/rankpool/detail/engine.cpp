@@ -162,6 +162,45 @@ void Engine::add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_
   if (!first_hand_out_) first_hand_out_ = now;
 }
 
+void Engine::fill_chunk(std::deque<std::shared_ptr<Batch>>::iterator batch_it, std::uint64_t want, Chunk& chunk,
+                        TasksMessage& out) {
+  // The first batch's shape, copied: the loop may erase that batch.
+  const JobEntry* job = (*batch_it)->job.get();
+  const ArgKind kind = (*batch_it)->tasks->kind();
+  const std::uint64_t chunksize = (*batch_it)->chunksize;
+  const int pool_size = (*batch_it)->pool_size;
+  // Tasks of this job from this batch and the queued batches right after
+  // it (apply_async calls), in order, into one message.
+  for (auto it = batch_it; it != queue_.end() && chunk.left < want;) {
+    Batch& batch = **it;
+    if (batch.job.get() != job || batch.tasks->kind() != kind || batch.chunksize != chunksize ||
+        batch.pool_size != pool_size || batch.owner != chunk.owner || !batch.ready())
+      break;
+    std::uint64_t take = want - chunk.left;
+    // A stream's window bounds what is out: take half of what it still
+    // accepts, so the other workers get some too.
+    if (take > 1 && !batch.sink->wants_more(batch.in_flight + take - 1)) {
+      while (take > 1 && !batch.sink->wants_more(batch.in_flight + take - 1)) take /= 2;
+      take = std::max<std::uint64_t>(1, take / 2);
+    }
+    const std::uint64_t got = batch.tasks->take(take, batch.next, out.tasks());
+    if (got > 0) {
+      chunk.segments.push_back(Segment{*it, batch.next, got});
+      batch.next += got;
+      batch.in_flight += got;
+      chunk.left += got;
+      if (batch.sized) queued_known_ -= std::min(queued_known_, got);
+    }
+    if (!batch.tasks->exhausted()) break;  // the chunk is full, or the window is
+    if (batch.tasks->error())
+      fail_batch(batch);
+    else
+      batch.sink->set_total(batch.next);
+    if (!batch.sized) --queued_unsized_;
+    it = queue_.erase(it);
+  }
+}
+
 bool Engine::hand_out() {
   bool moved = false;
   const auto now = Clock::now();
@@ -192,36 +231,7 @@ bool Engine::hand_out() {
     chunk.per_task = estimate.value_or(0);
     chunk.concurrent = job->concurrency > 1;
     chunk.owner = (*batch_it)->owner;
-    // Tasks of this job from this batch and the queued batches right after
-    // it (apply_async calls), in order, into one message.
-    for (auto it = batch_it; it != queue_.end() && chunk.left < want;) {
-      Batch& batch = **it;
-      if (batch.job.get() != job || batch.tasks->kind() != kind || batch.chunksize != chunksize ||
-          batch.pool_size != pool_size || batch.owner != chunk.owner || !batch.ready())
-        break;
-      std::uint64_t take = want - chunk.left;
-      // A stream's window bounds what is out: take half of what it still
-      // accepts, so the other workers get some too.
-      if (take > 1 && !batch.sink->wants_more(batch.in_flight + take - 1)) {
-        while (take > 1 && !batch.sink->wants_more(batch.in_flight + take - 1)) take /= 2;
-        take = std::max<std::uint64_t>(1, take / 2);
-      }
-      const std::uint64_t got = batch.tasks->take(take, batch.next, out.tasks());
-      if (got > 0) {
-        chunk.segments.push_back(Segment{*it, batch.next, got});
-        batch.next += got;
-        batch.in_flight += got;
-        chunk.left += got;
-        if (batch.sized) queued_known_ -= std::min(queued_known_, got);
-      }
-      if (!batch.tasks->exhausted()) break;  // the chunk is full, or the window is
-      if (batch.tasks->error())
-        fail_batch(batch);
-      else
-        batch.sink->set_total(batch.next);
-      if (!batch.sized) --queued_unsized_;
-      it = queue_.erase(it);
-    }
+    fill_chunk(batch_it, want, chunk, out);
     if (chunk.left == 0) continue;
     const std::uint64_t first_index = out.first_index();
     send(*chosen, kTasks, std::move(out).finish(chunk.left));

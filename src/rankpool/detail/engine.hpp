@@ -36,6 +36,7 @@
 namespace rankpool::detail {
 
 class LocalWorker;
+class TasksMessage;
 
 
 
@@ -174,6 +175,10 @@ class Engine {
   using ChunkMap = std::unordered_map<std::uint64_t, Chunk>;
   void settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_point now);
   bool hand_out();
+  /// Takes up to `want` tasks into `chunk` and `out`: from the batch at `batch_it` and the queued batches
+  /// of the same call shape right after it (apply_async calls); drops the batches it empties.
+  void fill_chunk(std::deque<std::shared_ptr<Batch>>::iterator batch_it, std::uint64_t want, Chunk& chunk,
+                  TasksMessage& out);
   Slot* pick_slot(Clock::time_point now, int concurrency, int pool_size);
   bool has_room(const Slot& slot, Clock::time_point now, int concurrency) const;
   /// Puts a slot where its state says in the indexes (idle, or busy by when its work runs out).
@@ -190,6 +195,8 @@ class Engine {
   void add_chunk(std::uint64_t chunk_id, Chunk chunk, std::uint64_t first_position, Clock::time_point now);
   bool progress_maps();
   void start_map(const std::shared_ptr<MapOp>& op);
+  /// Tells each worker of a map its share (kMap) and books each share as a chunk whose results come a few at a time.
+  void announce_shares(const std::shared_ptr<MapOp>& op, const std::vector<std::uint64_t>& counts, std::uint64_t deal);
   std::uint64_t deal_indices(MapOp& op, std::uint64_t total, std::uint64_t deal, std::vector<std::uint64_t>& counts);
   std::uint64_t deal_tasks(MapOp& op, std::uint64_t limit, std::uint64_t deal, std::vector<std::uint64_t>& counts);
 

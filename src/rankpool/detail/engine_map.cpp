@@ -117,31 +117,11 @@ std::uint64_t Engine::deal_tasks(MapOp& op, std::uint64_t limit, std::uint64_t d
   return position;
 }
 
-void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
+void Engine::announce_shares(const std::shared_ptr<MapOp>& shared, const std::vector<std::uint64_t>& counts,
+                             std::uint64_t deal) {
   MapOp& op = *shared;
-  // A worker still running a task may be waiting on the master (a RateBudget
-  // lease): a blocking scatter would never see it join.
-  if (remote_chunks_ > 0) op.blocking = false;
   const int pool = op.pool_size;
-  const auto workers = static_cast<std::size_t>(pool);
-  const std::uint64_t deal = op.chunksize > 0 ? op.chunksize : auto_map_chunk(op.tasks->remaining(), workers);
-  // Deal chunks zig-zag: task cost often drifts along the list, and a cyclic
-  // deal would give the last worker the costlier chunk of every round.
-  // The last eighth of a sized list goes out dynamically, as workers run low.
-  std::vector<std::uint64_t> counts(workers, 0);
-  const std::optional<std::uint64_t> total = op.tasks->remaining();
-  // When the master works too, its share goes out dynamically with the tail: every rank draws on it.
-  const std::uint64_t master_share = total && master_works_ ? *total / (workers + 1) : 0;
-  const std::uint64_t tail = total ? std::min(*total, map_tail(*total, workers) + master_share) : 0;
-  const std::uint64_t dealt = total && op.tasks->kind() == ArgKind::kIndex
-                                  ? deal_indices(op, *total - tail, deal, counts)
-                                  : deal_tasks(op, total ? *total - tail : UINT64_MAX, deal, counts);
-  if (op.tasks->error()) {
-    // Reading the input failed: nothing has gone out, and the call ends with the error.
-    op.sink->fail(op.tasks->error(), dealt);
-    return;
-  }
-  op.sink->set_total(tail > 0 ? *total : dealt);
+  const std::size_t workers = counts.size();
   const std::optional<double> estimate = per_task(op.job->id);
   for (std::size_t w = 0; w < workers; ++w) {
     Slot& slot = slots_[w + 1];
@@ -167,6 +147,34 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
     add_chunk(chunk_id, std::move(share), first_task_index(std::string_view(op.scattered).substr(share_at)),
               Clock::now());
   }
+}
+
+void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
+  MapOp& op = *shared;
+  // A worker still running a task may be waiting on the master (a RateBudget
+  // lease): a blocking scatter would never see it join.
+  if (remote_chunks_ > 0) op.blocking = false;
+  const int pool = op.pool_size;
+  const auto workers = static_cast<std::size_t>(pool);
+  const std::uint64_t deal = op.chunksize > 0 ? op.chunksize : auto_map_chunk(op.tasks->remaining(), workers);
+  // Deal chunks zig-zag: task cost often drifts along the list, and a cyclic
+  // deal would give the last worker the costlier chunk of every round.
+  // The last eighth of a sized list goes out dynamically, as workers run low.
+  std::vector<std::uint64_t> counts(workers, 0);
+  const std::optional<std::uint64_t> total = op.tasks->remaining();
+  // When the master works too, its share goes out dynamically with the tail: every rank draws on it.
+  const std::uint64_t master_share = total && master_works_ ? *total / (workers + 1) : 0;
+  const std::uint64_t tail = total ? std::min(*total, map_tail(*total, workers) + master_share) : 0;
+  const std::uint64_t dealt = total && op.tasks->kind() == ArgKind::kIndex
+                                  ? deal_indices(op, *total - tail, deal, counts)
+                                  : deal_tasks(op, total ? *total - tail : UINT64_MAX, deal, counts);
+  if (op.tasks->error()) {
+    // Reading the input failed: nothing has gone out, and the call ends with the error.
+    op.sink->fail(op.tasks->error(), dealt);
+    return;
+  }
+  op.sink->set_total(tail > 0 ? *total : dealt);
+  announce_shares(shared, counts, deal);
   if (tail > 0) {
     auto rest = std::make_shared<Batch>(
         CallRequest{op.job, std::move(op.tasks), op.chunksize, op.sink, op.owner, op.pool_size});

@@ -83,31 +83,25 @@ bool Worker::take_aside(int tag, std::string_view message) {
   }
 }
 
+std::optional<std::pair<int, std::string>> Worker::receive_if_here(int tag) {
+  int flag = 0;
+  MPI_Message matched;
+  MPI_Status status;
+  check_mpi(MPI_Improbe(0, tag, comm_, &flag, &matched, &status), "MPI_Improbe");
+  // A probe matches before it progresses: ask twice.
+  if (!flag) check_mpi(MPI_Improbe(0, tag, comm_, &flag, &matched, &status), "MPI_Improbe");
+  if (!flag) return std::nullopt;
+  return std::pair{status.MPI_TAG, receive_matched(comm_, matched, status)};
+}
+
 std::optional<std::pair<int, std::string>> Worker::poll_message() {
-  for (;;) {
-    int flag = 0;
-    MPI_Message matched;
-    MPI_Status status;
-    check_mpi(MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status), "MPI_Improbe");
-    // A probe matches before it progresses: ask twice.
-    if (!flag) check_mpi(MPI_Improbe(0, MPI_ANY_TAG, comm_, &flag, &matched, &status), "MPI_Improbe");
-    if (!flag) return std::nullopt;
-    std::string message = receive_matched(comm_, matched, status);
-    if (!take_aside(status.MPI_TAG, message)) return std::pair{status.MPI_TAG, std::move(message)};
-  }
+  while (auto message = receive_if_here(MPI_ANY_TAG))
+    if (!take_aside(message->first, message->second)) return message;
+  return std::nullopt;
 }
 
 void Worker::look_for_cancels() {
-  for (;;) {
-    int flag = 0;
-    MPI_Message matched;
-    MPI_Status status;
-    check_mpi(MPI_Improbe(0, kCancel, comm_, &flag, &matched, &status), "MPI_Improbe");
-    // A probe matches before it progresses: ask twice.
-    if (!flag) check_mpi(MPI_Improbe(0, kCancel, comm_, &flag, &matched, &status), "MPI_Improbe");
-    if (!flag) return;
-    stops_.take(receive_matched(comm_, matched, status));
-  }
+  while (auto message = receive_if_here(kCancel)) stops_.take(message->second);
 }
 
 std::pair<int, std::string> Worker::next_message() {

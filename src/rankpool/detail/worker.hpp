@@ -46,6 +46,8 @@ class Worker {
   void run(std::uint64_t job_id, const TaskList& tasks, ByteWriter& out);
   /// Waits for `request`, polling a short spell first when the master said the worker has a core of its own.
   void wait(MPI_Request& request);
+  /// The master's next message with `tag` (MPI_ANY_TAG: any) if one is here now: its tag and bytes.
+  std::optional<std::pair<int, std::string>> receive_if_here(int tag);
   /// Takes every kCancel that has arrived (the stop board's look).
   void look_for_cancels();
 

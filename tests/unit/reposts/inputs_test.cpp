@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "expect_message.hpp"
+#include "support/expect_message.hpp"
 #include "reposts/errors.hpp"
 
 namespace rankpool::reposts {

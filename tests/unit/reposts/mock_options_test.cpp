@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "expect_message.hpp"
+#include "support/expect_message.hpp"
 #include "reposts/mock_command.hpp"
 #include "rankpool/errors.hpp"
 #include "reposts/mock_server.hpp"

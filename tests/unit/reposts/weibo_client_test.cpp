@@ -14,7 +14,7 @@
 #include "reposts/mock_data.hpp"
 #include "reposts/mock_server.hpp"
 #include "reposts/redact.hpp"
-#include "expect_message.hpp"
+#include "support/expect_message.hpp"
 #include "test_support.hpp"
 
 namespace rankpool::reposts {
