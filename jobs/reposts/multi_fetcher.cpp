@@ -30,6 +30,8 @@ struct Job {
   Clock::time_point not_before{};
 };
 
+struct Pages;
+
 }  // namespace
 
 struct MultiFetcher::State {
@@ -168,15 +170,28 @@ struct MultiFetcher::State {
   // Pages from `source` until it gives none and none is left; `poll_ms` > 0:
   // ask it again at least that often while transfers run.
   void run(const PageSource& source, int poll_ms);
+  // The steps of that run: free slots take retries that are due, then new pages;
+  // finished transfers are judged (done, failed, or retried later); then a
+  // wait in curl's poll.
+  void fill_slots(Pages& pages);
+  bool collect(Pages& pages);
+  void wait_for_activity(Pages& pages, int poll_ms);
 };
 
-void MultiFetcher::State::run(const PageSource& source, int poll_ms) {
-  std::vector<PageRequest> requests;  // every page taken, by Job::index
+namespace {
+
+/// The pages of one streaming run: every page taken from the source (by
+/// Job::index), those not yet launched, and retries waiting out their backoff.
+struct Pages {
+  const PageSource& source;
+  std::vector<PageRequest> requests;
   std::vector<std::uint64_t> ids;
   std::deque<Job> fresh;
-  std::vector<Job> delayed;  // retries waiting out their backoff
+  std::vector<Job> delayed;
   std::size_t in_flight = 0;
-  const auto take = [&] {
+
+  /// Takes the source's next page into `fresh`; false if it has none now.
+  bool take() {
     auto got = source.next();
     if (!got) return false;
     detail::check_page_args(got->second.mid, got->second.count, got->second.page);
@@ -184,105 +199,110 @@ void MultiFetcher::State::run(const PageSource& source, int poll_ms) {
     requests.push_back(got->second);
     fresh.push_back(Job{requests.size() - 1, 0, {}});
     return true;
-  };
+  }
+  std::vector<Job>::iterator next_delayed() {
+    return std::min_element(delayed.begin(), delayed.end(),
+                            [](const Job& a, const Job& b) { return a.not_before < b.not_before; });
+  }
+};
 
-  for (;;) {
-    auto now = Clock::now();
-    for (auto& slot : slots) {
-      if (slot.busy) {
+}  // namespace
+
+void MultiFetcher::State::fill_slots(Pages& pages) {
+  const auto now = Clock::now();
+  for (auto& slot : slots) {
+    if (slot.busy) continue;
+    auto ready = pages.next_delayed();
+    if (ready != pages.delayed.end() && ready->not_before <= now) {
+      const Job job = *ready;
+      pages.delayed.erase(ready);
+      launch(slot, job, pages.requests);
+    } else if (!pages.fresh.empty() || pages.take()) {
+      const Job job = pages.fresh.front();
+      pages.fresh.pop_front();
+      launch(slot, job, pages.requests);
+    } else {
+      break;
+    }
+    ++pages.in_flight;
+  }
+}
+
+bool MultiFetcher::State::collect(Pages& pages) {
+  int queued = 0;
+  bool freed = false;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    auto code = msg->data.result;
+    auto* easy = msg->easy_handle;
+    auto slot = std::find_if(slots.begin(), slots.end(), [easy](const Slot& s) { return s.easy == easy; });
+    curl_multi_remove_handle(multi, easy);
+    slot->busy = false;
+    --pages.in_flight;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    long connects = 0;
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    stats.connects += static_cast<std::uint64_t>(connects);
+    auto outcome = detail::judge(code, status, slot->transfer, options);
+    slot->transfer.release();
+    freed = true;
+    const auto& request = pages.requests[slot->job.index];
+    const std::uint64_t id = pages.ids[slot->job.index];
+    switch (outcome.verdict) {
+      case detail::Verdict::kOk:
+        pages.source.done(id, PageOutcome{std::move(outcome.page), std::nullopt});
         continue;
-      }
-      auto ready = std::min_element(delayed.begin(), delayed.end(), [](const Job& a, const Job& b) {
-        return a.not_before < b.not_before;
-      });
-      if (ready != delayed.end() && ready->not_before <= now) {
-        auto job = *ready;
-        delayed.erase(ready);
-        launch(slot, job, requests);
-      } else if (!fresh.empty() || take()) {
-        auto job = fresh.front();
-        fresh.pop_front();
-        launch(slot, job, requests);
-      } else {
+      case detail::Verdict::kPermanent:
+        pages.source.done(id, PageOutcome{std::nullopt, detail::permanent_error(outcome, request.mid, request.page)});
+        continue;
+      case detail::Verdict::kTransient:
+      case detail::Verdict::kRateLimited:
         break;
-      }
-      ++in_flight;
     }
-    if (in_flight == 0 && delayed.empty() && fresh.empty() && !take()) {
-      return;
+    if (slot->job.retry >= options.max_retries) {
+      pages.source.done(
+          id, PageOutcome{std::nullopt, detail::exhausted_error(outcome, slot->job.retry + 1, request.mid, request.page)});
+      continue;
     }
+    ++stats.retries;
+    auto wait = detail::backoff(options, slot->job.retry, outcome, rng);
+    pages.delayed.push_back(Job{slot->job.index, slot->job.retry + 1, Clock::now() + wait});
+  }
+  return freed;
+}
 
+void MultiFetcher::State::wait_for_activity(Pages& pages, int poll_ms) {
+  // Sleep in poll until a socket is ready, curl's timer fires, the next
+  // retry is due, or (a stream) it is time to look for new pages: never spin.
+  auto timeout = std::chrono::milliseconds(kMaxPollMs);
+  const bool can_launch = pages.in_flight < slots.size();
+  if (can_launch && !pages.fresh.empty()) {
+    timeout = std::chrono::milliseconds(0);
+  } else if (can_launch && !pages.delayed.empty()) {
+    const auto next = pages.next_delayed()->not_before;
+    timeout = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()),
+                         std::chrono::milliseconds(0), timeout);
+  }
+  if (can_launch && poll_ms > 0) timeout = std::min(timeout, std::chrono::milliseconds(poll_ms));
+  if (pages.in_flight > 0 || timeout.count() > 0)
+    curl_multi_poll(multi, nullptr, 0, static_cast<int>(timeout.count()), nullptr);
+}
+
+void MultiFetcher::State::run(const PageSource& source, int poll_ms) {
+  Pages pages{source, {}, {}, {}, {}, 0};
+  for (;;) {
+    fill_slots(pages);
+    if (pages.in_flight == 0 && pages.delayed.empty() && pages.fresh.empty() && !pages.take()) return;
     int running = 0;
     curl_multi_perform(multi, &running);
-    int queued = 0;
-    bool freed = false;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-      if (msg->msg != CURLMSG_DONE) {
-        continue;
-      }
-      auto code = msg->data.result;
-      auto* easy = msg->easy_handle;
-      auto slot = std::find_if(slots.begin(), slots.end(),
-                               [easy](const Slot& s) { return s.easy == easy; });
-      curl_multi_remove_handle(multi, easy);
-      slot->busy = false;
-      --in_flight;
-      long status = 0;
-      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-      long connects = 0;
-      curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
-      stats.connects += static_cast<std::uint64_t>(connects);
-      auto outcome = detail::judge(code, status, slot->transfer, options);
-      slot->transfer.release();
-      freed = true;
-      const auto& request = requests[slot->job.index];
-      const std::uint64_t id = ids[slot->job.index];
-      switch (outcome.verdict) {
-        case detail::Verdict::kOk:
-          source.done(id, PageOutcome{std::move(outcome.page), std::nullopt});
-          continue;
-        case detail::Verdict::kPermanent:
-          source.done(id, PageOutcome{std::nullopt, detail::permanent_error(outcome, request.mid, request.page)});
-          continue;
-        case detail::Verdict::kTransient:
-        case detail::Verdict::kRateLimited:
-          break;
-      }
-      if (slot->job.retry >= options.max_retries) {
-        source.done(id, PageOutcome{std::nullopt,
-                                    detail::exhausted_error(outcome, slot->job.retry + 1, request.mid, request.page)});
-        continue;
-      }
-      ++stats.retries;
-      auto wait = detail::backoff(options, slot->job.retry, outcome, rng);
-      delayed.push_back(Job{slot->job.index, slot->job.retry + 1, Clock::now() + wait});
-    }
-    if (freed) {
+    if (collect(pages)) {
       unpause_all();
     } else if (auto restart = break_deadlock()) {
-      --in_flight;
-      fresh.push_front(*restart);
+      --pages.in_flight;
+      pages.fresh.push_front(*restart);
     }
-
-    // Sleep in poll until a socket is ready, curl's timer fires, the next
-    // retry is due, or (a stream) it is time to look for new pages: never spin.
-    auto timeout = std::chrono::milliseconds(kMaxPollMs);
-    bool can_launch = in_flight < slots.size();
-    if (can_launch && !fresh.empty()) {
-      timeout = std::chrono::milliseconds(0);
-    } else if (can_launch && !delayed.empty()) {
-      auto next = std::min_element(delayed.begin(), delayed.end(), [](const Job& a, const Job& b) {
-                    return a.not_before < b.not_before;
-                  })->not_before;
-      timeout = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()),
-                           std::chrono::milliseconds(0), timeout);
-    }
-    if (can_launch && poll_ms > 0) {
-      timeout = std::min(timeout, std::chrono::milliseconds(poll_ms));
-    }
-    if (in_flight > 0 || timeout.count() > 0) {
-      curl_multi_poll(multi, nullptr, 0, static_cast<int>(timeout.count()), nullptr);
-    }
+    wait_for_activity(pages, poll_ms);
   }
 }
 
