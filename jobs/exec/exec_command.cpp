@@ -107,6 +107,21 @@ TaskSet resumed_rows(const cli::OutputJournal& journal, const TaskList& tasks, s
   return TaskSet(std::move(missing));
 }
 
+/// The summary's exec fields; the journal becomes the output when every
+/// command ran, else it is kept for --resume (and the user told so).
+nlohmann::json settle_journal(cli::OutputJournal* journal, const cli::RunReport& report, std::uint64_t count,
+                              const std::vector<FailedCommand>& failures) {
+  nlohmann::json extra{{"commands", count}, {"commands_failed", failures.size()}, {"failed", failures_json(failures)}};
+  if (!journal) return extra;
+  extra["resumed"] = journal->done_count() - report.completed;
+  if (report.failures.empty()) {
+    journal->finish([](std::uint64_t, std::string_view row, std::ostream& out) { out << row << '\n'; });
+  } else if (!cli::stopping()) {
+    std::cerr << "rankpool: partial results kept in " << journal->journal_path() << "; rerun with --resume\n";
+  }
+  return extra;
+}
+
 }  // namespace
 
 void ExecCommand::plan_handouts(Pool& pool, const ExecJob& job, cli::RunOptions& run, std::uint64_t count) const {
@@ -170,16 +185,7 @@ int ExecCommand::run(Pool& pool) {
   for (const TaskFailure& failure : report.failures)
     failures.push_back({failure.index, tasks.lines.at(failure.index), -1, false});
 
-  nlohmann::json extra{{"commands", count}, {"commands_failed", failures.size()}, {"failed", failures_json(failures)}};
-  if (journal) {
-    extra["resumed"] = journal->done_count() - report.completed;
-    if (report.failures.empty()) {
-      journal->finish([](std::uint64_t, std::string_view row, std::ostream& out) { out << row << '\n'; });
-    } else if (!cli::stopping()) {
-      std::cerr << "rankpool: partial results kept in " << journal->journal_path() << "; rerun with --resume\n";
-    }
-  }
-  int code = cli::finish_run(options_, "exec", run, pool, report, extra);
+  int code = cli::finish_run(options_, "exec", run, pool, report, settle_journal(journal.get(), report, count, failures));
   if (!failures.empty()) {
     std::cerr << "rankpool: error: exec: " << describe_failures(failures, count) << '\n';
     code = std::max(code, 1);
