@@ -3,8 +3,8 @@
 // to a worker, and the worker forgets the job once its task is back, so the
 // master's and the workers' memory stay flat. Prints RSS as it goes.
 // usage: mpirun -np 3 example_job_values [TASKS]
-#include <rankpool/rankpool.hpp>
 #include <sys/resource.h>
+#include <rankpool/rankpool.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -15,7 +15,9 @@
 struct Offset {
   static constexpr const char* name = "offset";
   std::uint64_t offset = 0;
+  // clang-format off
   template <class Archive> void serialize(Archive& ar, unsigned) { ar & offset; }
+  // clang-format on
   std::uint64_t operator()(std::uint64_t index) const { return index + offset; }
 };
 

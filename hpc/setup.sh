@@ -11,7 +11,7 @@ packages=(
   googletest libgtest-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsimdjson-dev
   python3-mpi4py gnuplot-nox hyperfine parallel
-  iproute2 util-linux
+  iproute2 util-linux clang-format
 )
 if [[ "${RANKPOOL_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<< "$RANKPOOL_SETUP_EXTRA"

@@ -44,7 +44,9 @@ struct Leak {
   std::uint64_t mib = 100;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & mib;
+    // clang-format on
   }
   Footprint operator()(std::uint64_t) const {
     const std::size_t bytes = mib << 20;

@@ -18,7 +18,8 @@ namespace rankpool::exec {
 namespace {
 
 std::string ending_text(int signal_number) {
-  return signal_number > 0 ? "this rank got signal " + std::to_string(signal_number) : std::string("the run is stopping");
+  return signal_number > 0 ? "this rank got signal " + std::to_string(signal_number)
+                           : std::string("the run is stopping");
 }
 
 }  // namespace

@@ -110,7 +110,6 @@ void wait_for(pid_t pid, const Fd& exit_fd, Pipe& out, Pipe& err, const ChildReq
   if (terminated) kill(-pid, SIGKILL);
 }
 
-
 int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

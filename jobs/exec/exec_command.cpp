@@ -185,7 +185,8 @@ int ExecCommand::run(Pool& pool) {
   for (const TaskFailure& failure : report.failures)
     failures.push_back({failure.index, tasks.lines.at(failure.index), -1, false});
 
-  int code = cli::finish_run(options_, "exec", run, pool, report, settle_journal(journal.get(), report, count, failures));
+  int code =
+      cli::finish_run(options_, "exec", run, pool, report, settle_journal(journal.get(), report, count, failures));
   if (!failures.empty()) {
     std::cerr << "rankpool: error: exec: " << describe_failures(failures, count) << '\n';
     code = std::max(code, 1);

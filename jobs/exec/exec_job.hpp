@@ -17,7 +17,7 @@ struct CommandOutcome {
   std::int32_t exit_code = 0;  ///< the last attempt's exit status, or 128 + signal
   bool timed_out = false;      ///< the last attempt ran past --task-timeout and was killed
   std::uint32_t attempts = 0;
-  double seconds = 0;          ///< the last attempt's wall time
+  double seconds = 0;  ///< the last attempt's wall time
   std::int32_t rank = 0;
   std::string host;
   std::string stdout_text;  ///< captured (the first capture_bytes), empty with an output dir
@@ -29,8 +29,10 @@ struct CommandOutcome {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
+    // clang-format off
     archive & exit_code & timed_out & attempts & seconds & rank & host & stdout_text & stderr_text & stdout_bytes &
         stderr_bytes;
+    // clang-format on
   }
 };
 
@@ -53,7 +55,9 @@ struct ExecJob {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
+    // clang-format off
     archive & commands & capture_bytes & output_dir & retries & task_timeout & kill_grace;
+    // clang-format on
   }
 
  private:

@@ -24,7 +24,8 @@ namespace {
 double estimated_bytes(const NumberList& numbers) {
   double total = 0;
   for (const auto& [first, last] : numbers.ranges())
-    for (std::uint64_t n = first; n <= last; ++n) total += std::lgamma(static_cast<double>(n) + 1) / std::log(256.0) + 1;
+    for (std::uint64_t n = first; n <= last; ++n)
+      total += std::lgamma(static_cast<double>(n) + 1) / std::log(256.0) + 1;
   return total;
 }
 
@@ -69,7 +70,8 @@ double physical_memory_bytes() {
 
 FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare)
     : PoolCommand(app, "factorial", "n! for every requested n, computed by the workers") {
-  auto* upto = command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
+  auto* upto =
+      command_->add_option("--upto", upto_, "n = 1..N")->check(CLI::Range(std::int64_t{1}, std::int64_t(kMaxN)));
   numbers_option_ = command_->add_option("--numbers", numbers_, "comma-separated n and ranges a-b, e.g. 1-5,8,10-12");
   numbers_file_option_ = command_->add_option(
       "--numbers-file", numbers_file_, "n and ranges a-b separated by commas or whitespace, from FILE (- for stdin)");
@@ -80,8 +82,7 @@ FactorialCommand::FactorialCommand(CLI::App& app, bool for_compare)
       ->check(CLI::IsMember({"gmp", "cpp_int"}))
       ->capture_default_str();
   command_->add_option("--fail-on", fail_on_, "fault injection for tests: the task for this n throws");
-  if (!for_compare)
-    add_pool_options("write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
+  if (!for_compare) add_pool_options("write n<TAB>n! (decimal) per requested n, in request order (- for stdout)");
 }
 
 FactorialJob FactorialCommand::parse() const {

@@ -38,7 +38,8 @@ void check_factorial_entry(const NumberList& numbers, std::uint64_t key, std::st
   const std::uint64_t n = numbers.at(key);
   const auto tab = payload.find('\t');
   std::uint64_t written_n = 0;
-  const auto [end, error] = std::from_chars(payload.data(), payload.data() + (tab == payload.npos ? 0 : tab), written_n);
+  const auto [end, error] =
+      std::from_chars(payload.data(), payload.data() + (tab == payload.npos ? 0 : tab), written_n);
   if (tab == payload.npos || tab == 0 || error != std::errc() || end != payload.data() + tab)
     throw std::invalid_argument("is not 'n<TAB>n!'");
   if (written_n != n)

@@ -33,7 +33,9 @@ struct FactorialJob {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
+    // clang-format off
     archive & numbers & backend & encoding & fail_on & has_fail_on;
+    // clang-format on
   }
 };
 

@@ -36,7 +36,9 @@ class NumberList {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
+    // clang-format off
     archive & ranges_ & starts_ & total_;
+    // clang-format on
   }
 
  private:

@@ -33,10 +33,7 @@ class ApiError : public RuntimeError {
   /// `http_status` and `error_code` are 0 when unknown (no HTTP answer, no
   /// Weibo error body).
   ApiError(const std::string& message, bool permanent, int http_status = 0, int error_code = 0)
-      : RuntimeError(message),
-        permanent_(permanent),
-        http_status_(http_status),
-        error_code_(error_code) {}
+      : RuntimeError(message), permanent_(permanent), http_status_(http_status), error_code_(error_code) {}
 
   /// True when retrying cannot help.
   [[nodiscard]] bool permanent() const noexcept { return permanent_; }

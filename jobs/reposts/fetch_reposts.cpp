@@ -23,8 +23,7 @@ PostReposts fetch_post_reposts(WeiboClient& client, std::int64_t mid, int count,
   return post;
 }
 
-std::vector<PostReposts> fetch_posts_reposts(MultiFetcher& fetcher,
-                                             const std::vector<std::int64_t>& mids, int count,
+std::vector<PostReposts> fetch_posts_reposts(MultiFetcher& fetcher, const std::vector<std::int64_t>& mids, int count,
                                              int max_pages) {
   std::vector<PostReposts> posts(mids.size());
   if (max_pages < 1) {
@@ -43,9 +42,7 @@ std::vector<PostReposts> fetch_posts_reposts(MultiFetcher& fetcher,
   std::vector<PageRequest> rest;
   std::vector<std::size_t> owner;  // post index of each request in `rest`
   for (std::size_t i = 0; i < mids.size(); ++i) {
-    auto last = first_pages[i].reposts.empty()
-                    ? 1
-                    : page_count(first_pages[i].total_number, count, max_pages);
+    auto last = first_pages[i].reposts.empty() ? 1 : page_count(first_pages[i].total_number, count, max_pages);
     for (int page = 2; page <= last; ++page) {
       rest.push_back(PageRequest{mids[i], count, page});
       owner.push_back(i);

@@ -32,15 +32,13 @@ struct PostReposts {
 /// WeiboClient client(options);
 /// PostReposts post = fetch_post_reposts(client, mid, 200, 10);
 /// ```
-[[nodiscard]] PostReposts fetch_post_reposts(WeiboClient& client, std::int64_t mid, int count,
-                                             int max_pages);
+[[nodiscard]] PostReposts fetch_post_reposts(WeiboClient& client, std::int64_t mid, int count, int max_pages);
 
 /// The same for many posts with `fetcher`: the first pages of all `mids` in
 /// one batch, then every further page in a second batch (so an empty page
 /// cannot stop the paging early; what follows it is dropped). Results in the
 /// order of `mids`. Throws what `MultiFetcher::fetch_pages` throws. Blocking.
-[[nodiscard]] std::vector<PostReposts> fetch_posts_reposts(MultiFetcher& fetcher,
-                                                           const std::vector<std::int64_t>& mids,
+[[nodiscard]] std::vector<PostReposts> fetch_posts_reposts(MultiFetcher& fetcher, const std::vector<std::int64_t>& mids,
                                                            int count, int max_pages);
 
 }  // namespace rankpool::reposts

@@ -150,8 +150,7 @@ std::vector<std::int64_t> parse_mids_text(std::string_view text, std::string_vie
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto eol = text.find('\n', pos);
-    auto line =
-        text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    auto line = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
     pos = eol == std::string_view::npos ? text.size() : eol + 1;
     ++line_no;
     if (auto hash = line.find('#'); hash != std::string_view::npos) {
@@ -165,8 +164,7 @@ std::vector<std::int64_t> parse_mids_text(std::string_view text, std::string_vie
     try {
       id = parse_post_id(line);
     } catch (const InputError& e) {
-      throw InputError("mids file '" + std::string(name) + "' line " + std::to_string(line_no) +
-                       ": " + e.what());
+      throw InputError("mids file '" + std::string(name) + "' line " + std::to_string(line_no) + ": " + e.what());
     }
     if (seen.insert(id).second) {
       ids.push_back(id);
@@ -232,8 +230,7 @@ std::string read_access_token(const std::optional<std::filesystem::path>& token_
       throw InputError("token file '" + token_file->string() + "': empty");
     }
     if (token.find_first_of(" \t\r\n") != std::string::npos) {
-      throw InputError("token file '" + token_file->string() +
-                       "': expected one token, found whitespace inside");
+      throw InputError("token file '" + token_file->string() + "': expected one token, found whitespace inside");
     }
     return token;
   }

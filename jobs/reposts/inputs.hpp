@@ -37,8 +37,7 @@ inline constexpr std::size_t kMaxTokenFileBytes = std::size_t{64} << 10;
 
 /// Same as `parse_mids_file` for text already in memory; `name` is used in
 /// messages.
-[[nodiscard]] std::vector<std::int64_t> parse_mids_text(std::string_view text,
-                                                        std::string_view name);
+[[nodiscard]] std::vector<std::int64_t> parse_mids_text(std::string_view text, std::string_view name);
 
 /// `url` checked as an API base and normalized (no trailing `/`): scheme
 /// http or https, a host, no query, fragment or user info. Throws

@@ -57,8 +57,7 @@ std::string token_of(const httplib::Request& req) {
 
 }  // namespace
 
-MockWeiboServer::Impl::Answer MockWeiboServer::Impl::error(int status, int code,
-                                                           const std::string& text,
+MockWeiboServer::Impl::Answer MockWeiboServer::Impl::error(int status, int code, const std::string& text,
                                                            std::atomic<std::uint64_t>& counter) {
   ++counter;
   return Answer{status, std::make_shared<const std::string>(mock_error_body(code, text, kTimelinePath))};
@@ -85,8 +84,8 @@ MockWeiboServer::Impl::Answer MockWeiboServer::Impl::answer(const httplib::Reque
   }
   if (id <= 0 || id > kMockMaxPostId) {
     return error(400, 10017,
-                 "parameter (id)'s value invalid,expect (int64 > 0), but get (" +
-                     id_text.substr(0, 32) + "), see doc for more info.",
+                 "parameter (id)'s value invalid,expect (int64 > 0), but get (" + id_text.substr(0, 32) +
+                     "), see doc for more info.",
                  bad_requests_);
   }
   std::int64_t count = 20;
@@ -139,8 +138,7 @@ bool MockWeiboServer::Impl::over_rate_limit(const std::string& token) {
     return false;
   }
   auto now = Clock::now();
-  auto window = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(options_.rate_window_s));
+  auto window = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.rate_window_s));
   std::lock_guard lock(state_mutex_);
   auto& times = windows_[token];
   while (!times.empty() && now - times.front() >= window) {
@@ -166,9 +164,8 @@ std::int64_t MockWeiboServer::Impl::total_now(std::int64_t post_id) {
   }
   auto grown = static_cast<double>(options_.total) +
                static_cast<double>(options_.new_reposts_per_request) * static_cast<double>(before);
-  return grown >= static_cast<double>(kMockMaxReposts)
-             ? kMockMaxReposts
-             : options_.total + options_.new_reposts_per_request * before;
+  return grown >= static_cast<double>(kMockMaxReposts) ? kMockMaxReposts
+                                                       : options_.total + options_.new_reposts_per_request * before;
 }
 
 }  // namespace rankpool::reposts

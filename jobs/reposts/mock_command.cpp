@@ -71,16 +71,14 @@ void add_number(CLI::App& sub, const std::string& name, T& value, const std::str
 }  // namespace
 
 CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
-  auto* sub = parent.add_subcommand(
-      "mock-weibo", "Serve a local mock of the Weibo repost_timeline API (deterministic data)");
+  auto* sub =
+      parent.add_subcommand("mock-weibo", "Serve a local mock of the Weibo repost_timeline API (deterministic data)");
   sub->add_option("--host", o.host, "Address to listen on")->capture_default_str();
   add_number(*sub, "--port", o.port, "Port to listen on; 0 picks a free one", CLI::Range(0, 65535));
-  sub->add_option("--token", o.token, "The only access token accepted (default: any non-empty)")
-      ->envname(kTokenEnv);
-  sub->add_option("--token-file", o.token_file, "Read --token from this file")
-      ->check(CLI::ExistingFile);
-  add_number(*sub, "--total", o.total,
-             "Reposts of every post (total_number)", CLI::Range(std::int64_t{0}, kMockMaxReposts));
+  sub->add_option("--token", o.token, "The only access token accepted (default: any non-empty)")->envname(kTokenEnv);
+  sub->add_option("--token-file", o.token_file, "Read --token from this file")->check(CLI::ExistingFile);
+  add_number(*sub, "--total", o.total, "Reposts of every post (total_number)",
+             CLI::Range(std::int64_t{0}, kMockMaxReposts));
   add_number(*sub, "--reachable", o.reachable, "Only the newest N reposts can be paged to", CLI::NonNegativeNumber);
   add_number(*sub, "--new-reposts-per-request", o.new_reposts_per_request,
              "Reposts that arrive on a post with each request for it", CLI::NonNegativeNumber);
@@ -88,14 +86,13 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
   add_number(*sub, "--jitter-ms", o.jitter_ms, "Extra random delay, 0..N ms", CLI::NonNegativeNumber);
   add_number(*sub, "--fail-rate", o.fail_rate, "Fraction of requests answered HTTP 500", CLI::Range(0.0, 1.0));
   add_number(*sub, "--truncate-rate", o.truncate_rate, "Fraction of answers cut short", CLI::Range(0.0, 1.0));
-  add_number(*sub, "--stall-rate", o.stall_rate,
-             "Fraction of requests not answered for --stall-ms", CLI::Range(0.0, 1.0));
+  add_number(*sub, "--stall-rate", o.stall_rate, "Fraction of requests not answered for --stall-ms",
+             CLI::Range(0.0, 1.0));
   add_number(*sub, "--stall-ms", o.stall_ms, "How long a stalled request waits", CLI::NonNegativeNumber);
-  add_number(*sub, "--reset-rate", o.reset_rate,
-             "Fraction of connections closed without answer", CLI::Range(0.0, 1.0));
+  add_number(*sub, "--reset-rate", o.reset_rate, "Fraction of connections closed without answer", CLI::Range(0.0, 1.0));
   sub->add_option("--seed", o.seed, "Seed of latency jitter and faults")->capture_default_str();
-  add_number(*sub, "--rate-limit", o.rate_limit,
-             "Requests per token allowed within --rate-window (0: no limit)", CLI::NonNegativeNumber);
+  add_number(*sub, "--rate-limit", o.rate_limit, "Requests per token allowed within --rate-window (0: no limit)",
+             CLI::NonNegativeNumber);
   add_number(*sub, "--rate-window", o.rate_window_s, "Rate-limit window in seconds", CLI::PositiveNumber);
   sub->add_option("--missing-ids", o.missing_ids, "Posts answered as deleted: HTTP 400, error 20101 (ID,ID,...)")
       ->delimiter(',')
@@ -104,8 +101,7 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
   sub->add_flag("--bad-text", o.bad_text,
                 "The first repost of each page holds bytes that are not UTF-8 and an escaped lone surrogate");
   sub->add_flag("--odd-numbers", o.odd_numbers, "Every repost holds 1E2, a 30-digit number and -0.50e-3");
-  add_number(*sub, "--pad-bytes", o.pad_bytes,
-             "Every page carries a string field of N bytes (big answers)",
+  add_number(*sub, "--pad-bytes", o.pad_bytes, "Every page carries a string field of N bytes (big answers)",
              CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
   sub->add_option("--retry-after", o.retry_after,
                   "Retry-After header (sent verbatim) on injected HTTP 500s and rate-limit errors");
@@ -113,10 +109,8 @@ CLI::App* add_mock_weibo_options(CLI::App& parent, MockWeiboOptions& o) {
                   "Refuse every request with an error message that echoes the token: raw, lower, upper or plus "
                   "(%xx, %XX, %xx with + for space)")
       ->check(CLI::IsMember({"raw", "lower", "upper", "plus"}));
-  sub->add_option("--tls-cert", o.tls_cert, "Serve HTTPS with this PEM certificate")
-      ->check(CLI::ExistingFile);
-  sub->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert")
-      ->check(CLI::ExistingFile);
+  sub->add_option("--tls-cert", o.tls_cert, "Serve HTTPS with this PEM certificate")->check(CLI::ExistingFile);
+  sub->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   add_number(*sub, "--threads", o.threads, "Worker threads (concurrent connections)", CLI::Range(1, 4096));
   sub->add_flag("--log", o.log_requests, "Log every request on stderr (token redacted)");
   return sub;

@@ -33,8 +33,7 @@ std::int64_t post_time(std::int64_t post_id) {
 
 std::int64_t repost_time(std::int64_t post_id, std::int64_t serial) {
   // Strictly increasing in serial: one repost per minute, at a varying second.
-  return post_time(post_id) + (serial + 1) * 60 +
-         static_cast<std::int64_t>(mix(post_id, serial, 0x5ec) % 60);
+  return post_time(post_id) + (serial + 1) * 60 + static_cast<std::int64_t>(mix(post_id, serial, 0x5ec) % 60);
 }
 
 // JSON's two-character escape of `c` (`\n` for a newline), or "" if it has none.
@@ -83,8 +82,7 @@ void put_int(std::string& out, std::int64_t value) {
 }
 
 void put_user(std::string& out, std::int64_t user_id, std::uint64_t h) {
-  static constexpr std::array<const char*, 4> kPlaces = {"北京 海淀区", "上海 浦东新区",
-                                                         "广东 深圳", "其他"};
+  static constexpr std::array<const char*, 4> kPlaces = {"北京 海淀区", "上海 浦东新区", "广东 深圳", "其他"};
   char digits[24];
   auto [end, ec] = std::to_chars(digits, digits + sizeof digits, user_id);
   const std::string_view id_text(digits, static_cast<std::size_t>(end - digits));
@@ -142,9 +140,7 @@ std::int64_t user_id_for(std::int64_t post_id, std::int64_t serial, std::uint64_
 
 }  // namespace
 
-std::int64_t mock_repost_id(std::int64_t post_id, std::int64_t serial) {
-  return post_id + (serial + 1) * kIdStride;
-}
+std::int64_t mock_repost_id(std::int64_t post_id, std::int64_t serial) { return post_id + (serial + 1) * kIdStride; }
 
 std::int64_t expected_repost_id(std::int64_t post_id, std::int64_t total, std::int64_t k) {
   return mock_repost_id(post_id, total - 1 - k);
@@ -277,17 +273,15 @@ std::string mock_error_body(int error_code, std::string_view error, std::string_
 }
 
 std::string weibo_time(std::int64_t unix_seconds) {
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   auto local = static_cast<std::time_t>(unix_seconds + kChinaOffset);
   std::tm tm{};
   gmtime_r(&local, &tm);
   std::array<char, 40> out{};
-  std::snprintf(out.data(), out.size(), "%s %s %02d %02d:%02d:%02d +0800 %04d", kDays[tm.tm_wday],
-                kMonths[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                tm.tm_year + 1900);
+  std::snprintf(out.data(), out.size(), "%s %s %02d %02d:%02d:%02d +0800 %04d", kDays[tm.tm_wday], kMonths[tm.tm_mon],
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
   return out.data();
 }
 

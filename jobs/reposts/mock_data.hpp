@@ -30,8 +30,7 @@ inline constexpr std::int64_t kMockMaxReposts = (std::int64_t{1} << 30) - 1;
 /// // page p (1-based) at count c holds k = (p-1)*c ... p*c-1
 /// EXPECT_EQ(page.reposts[i].id, expected_repost_id(mid, 2500, (p - 1) * c + i));
 /// ```
-[[nodiscard]] std::int64_t expected_repost_id(std::int64_t post_id, std::int64_t total,
-                                              std::int64_t k);
+[[nodiscard]] std::int64_t expected_repost_id(std::int64_t post_id, std::int64_t total, std::int64_t k);
 
 /// Ways the mock's data can be odd, to test a client.
 struct MockQuirks {
@@ -49,8 +48,7 @@ struct MockQuirks {
 /// Appends the status object of repost `serial` of `post_id` to `out`, keys
 /// in Weibo's order, compact (as nlohmann's dump() writes it), without
 /// building a DOM.
-void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t serial,
-                        const MockQuirks& quirks = {});
+void append_mock_repost(std::string& out, std::int64_t post_id, std::int64_t serial, const MockQuirks& quirks = {});
 
 /// The same object, parsed (for tests).
 [[nodiscard]] nlohmann::ordered_json mock_repost(std::int64_t post_id, std::int64_t serial);
@@ -74,8 +72,7 @@ struct MockPageQuery {
 [[nodiscard]] std::string mock_page_body(const MockPageQuery& query);
 
 /// A Weibo error body: `{"error": ..., "error_code": ..., "request": path}`.
-[[nodiscard]] std::string mock_error_body(int error_code, std::string_view error,
-                                          std::string_view request_path);
+[[nodiscard]] std::string mock_error_body(int error_code, std::string_view error, std::string_view request_path);
 
 /// `unix_seconds` in Weibo's `created_at` form, China time:
 /// `"Tue Jan 07 12:00:00 +0800 2014"`.

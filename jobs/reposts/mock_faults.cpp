@@ -34,8 +34,7 @@ void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Respons
   const InService counted(in_service_, most_at_once_);
   // One generator per request, seeded by (seed, serial): a client that sends
   // its requests one at a time sees the same faults on every run.
-  std::seed_seq seq{static_cast<std::uint32_t>(options_.seed),
-                    static_cast<std::uint32_t>(options_.seed >> 32),
+  std::seed_seq seq{static_cast<std::uint32_t>(options_.seed), static_cast<std::uint32_t>(options_.seed >> 32),
                     static_cast<std::uint32_t>(serial), static_cast<std::uint32_t>(serial >> 32)};
   std::mt19937_64 rng(seq);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -83,8 +82,7 @@ void MockWeiboServer::Impl::handle(const httplib::Request& req, httplib::Respons
 void MockWeiboServer::Impl::truncate(httplib::Response& res, Answer answer, std::mt19937_64& rng) {
   auto size = answer.body->size();
   auto cut = std::max<std::size_t>(
-      1, static_cast<std::size_t>(static_cast<double>(size) *
-                                  std::uniform_real_distribution<double>(0.1, 0.9)(rng)));
+      1, static_cast<std::size_t>(static_cast<double>(size) * std::uniform_real_distribution<double>(0.1, 0.9)(rng)));
   res.status = answer.status;
   if (rng() % 2 == 0) {
     // A complete HTTP answer whose JSON stops early (a proxy that cut it).
@@ -93,11 +91,10 @@ void MockWeiboServer::Impl::truncate(httplib::Response& res, Answer answer, std:
   }
   // Content-Length promises the whole body; the connection closes after `cut`.
   auto body = std::move(answer.body);
-  res.set_content_provider(size, kJson,
-                           [body, cut](std::size_t, std::size_t, httplib::DataSink& sink) {
-                             sink.write(body->data(), std::min(cut, body->size()));
-                             return false;
-                           });
+  res.set_content_provider(size, kJson, [body, cut](std::size_t, std::size_t, httplib::DataSink& sink) {
+    sink.write(body->data(), std::min(cut, body->size()));
+    return false;
+  });
 }
 
 void MockWeiboServer::Impl::reset(const httplib::Request& req, httplib::Response& res) {
@@ -112,8 +109,7 @@ void MockWeiboServer::Impl::reset(const httplib::Request& req, httplib::Response
     return;
   }
   // Socket not found: the next best thing, headers and then nothing.
-  res.set_content_provider(1, kJson,
-                           [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
+  res.set_content_provider(1, kJson, [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
 }
 
 }  // namespace rankpool::reposts

@@ -19,18 +19,15 @@ void check(bool ok, const std::string& message) {
 MockWeiboOptions validated_mock_options(MockWeiboOptions o) {
   check(!o.host.empty(), "--host is empty");
   check(o.port >= 0 && o.port <= 65535, "--port must be in 0..65535");
-  check(o.total >= 0 && o.total <= kMockMaxReposts,
-        "--total must be in 0.." + std::to_string(kMockMaxReposts));
+  check(o.total >= 0 && o.total <= kMockMaxReposts, "--total must be in 0.." + std::to_string(kMockMaxReposts));
   check(o.reachable >= 0, "--reachable must be >= 0");
   check(o.new_reposts_per_request >= 0, "--new-reposts-per-request must be >= 0");
   check(o.latency_ms >= 0 && o.jitter_ms >= 0, "--latency-ms and --jitter-ms must be >= 0");
-  for (auto [rate, name] :
-       {std::pair{o.fail_rate, "--fail-rate"}, std::pair{o.truncate_rate, "--truncate-rate"},
-        std::pair{o.stall_rate, "--stall-rate"}, std::pair{o.reset_rate, "--reset-rate"}}) {
+  for (auto [rate, name] : {std::pair{o.fail_rate, "--fail-rate"}, std::pair{o.truncate_rate, "--truncate-rate"},
+                            std::pair{o.stall_rate, "--stall-rate"}, std::pair{o.reset_rate, "--reset-rate"}}) {
     check(rate >= 0.0 && rate <= 1.0, std::string(name) + " must be in 0..1");
   }
-  check(o.fail_rate + o.truncate_rate + o.stall_rate + o.reset_rate <= 1.0 + 1e-9,
-        "fault rates add up to more than 1");
+  check(o.fail_rate + o.truncate_rate + o.stall_rate + o.reset_rate <= 1.0 + 1e-9, "fault rates add up to more than 1");
   check(o.stall_ms >= 0, "--stall-ms must be >= 0");
   check(o.rate_limit >= 0, "--rate-limit must be >= 0");
   check(o.rate_limit == 0 || o.rate_window_s > 0.0, "--rate-window must be > 0");

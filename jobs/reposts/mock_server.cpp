@@ -55,18 +55,15 @@ void MockWeiboServer::Impl::make_server() {
     raise_backlog_ = [raw = plain.get()](int n) { raw->raise_backlog(n); };
     server_ = std::move(plain);
   } else {
-    auto tls = std::make_unique<BacklogServer<httplib::SSLServer>>(options_.tls_cert.c_str(),
-                                                                   options_.tls_key.c_str());
+    auto tls = std::make_unique<BacklogServer<httplib::SSLServer>>(options_.tls_cert.c_str(), options_.tls_key.c_str());
     if (!tls->is_valid()) {
-      throw std::runtime_error("mock-weibo: cannot load --tls-cert '" + options_.tls_cert +
-                               "' and --tls-key '" + options_.tls_key + "'");
+      throw std::runtime_error("mock-weibo: cannot load --tls-cert '" + options_.tls_cert + "' and --tls-key '" +
+                               options_.tls_key + "'");
     }
     raise_backlog_ = [raw = tls.get()](int n) { raw->raise_backlog(n); };
     server_ = std::move(tls);
   }
-  server_->new_task_queue = [n = options_.threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(n));
-  };
+  server_->new_task_queue = [n = options_.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
   // httplib's default also sets SO_REUSEPORT, which lets a second server
   // share the port silently; a busy port must be an error.
   server_->set_socket_options([](socket_t sock) {
@@ -78,10 +75,9 @@ void MockWeiboServer::Impl::make_server() {
 }
 
 void MockWeiboServer::Impl::install_handlers() {
-  server_->Get(kTimelinePath,
-               [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
-  server_->set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) {
+  server_->Get(kTimelinePath, [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
+  server_->set_error_handler(
+      httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404 && res.body.empty()) {
           ++requests_;
           ++bad_requests_;
@@ -91,8 +87,7 @@ void MockWeiboServer::Impl::install_handlers() {
         return httplib::Server::HandlerResponse::Unhandled;
       }));
   if (options_.log_requests) {
-    server_->set_logger(
-        [this](const httplib::Request& req, const httplib::Response& res) { log(req, res); });
+    server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) { log(req, res); });
   }
 }
 
@@ -107,8 +102,8 @@ void MockWeiboServer::Impl::bind_port() {
     auto why = errno != 0 ? std::string(": ") + std::strerror(errno) : std::string();
     server_.reset();
     port_ = -1;
-    throw std::runtime_error("mock-weibo: cannot listen on " + options_.host + ":" +
-                             std::to_string(options_.port) + why);
+    throw std::runtime_error("mock-weibo: cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                             why);
   }
 }
 
@@ -138,8 +133,8 @@ bool MockWeiboServer::Impl::sleep_unless_stopped(std::chrono::milliseconds delay
 }
 
 void MockWeiboServer::Impl::log(const httplib::Request& req, const httplib::Response& res) const {
-  auto line = "mock-weibo: " + req.method + " " + redact_secret(req.target, options_.token) +
-              " -> " + std::to_string(res.status) + "\n";
+  auto line = "mock-weibo: " + req.method + " " + redact_secret(req.target, options_.token) + " -> " +
+              std::to_string(res.status) + "\n";
   std::fputs(line.c_str(), stderr);
 }
 

@@ -29,9 +29,7 @@ struct MockStats {
   std::uint64_t most_at_once = 0;
 
   /// Every injected fault.
-  [[nodiscard]] std::uint64_t faults() const noexcept {
-    return failed + truncated + stalled + reset;
-  }
+  [[nodiscard]] std::uint64_t faults() const noexcept { return failed + truncated + stalled + reset; }
 };
 
 /// Serves `GET /2/statuses/repost_timeline.json` with the data of

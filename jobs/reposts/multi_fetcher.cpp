@@ -51,12 +51,9 @@ struct MultiFetcher::State {
   ClientStats stats;
 
   State(ClientOptions opts, int in_flight)
-      : options(detail::checked_options(std::move(opts))),
-        max_in_flight(in_flight),
-        rng(detail::make_rng(options)) {
+      : options(detail::checked_options(std::move(opts))), max_in_flight(in_flight), rng(detail::make_rng(options)) {
     if (in_flight < 1) {
-      throw std::invalid_argument("multi fetcher: max_in_flight must be >= 1, got " +
-                                  std::to_string(in_flight));
+      throw std::invalid_argument("multi fetcher: max_in_flight must be >= 1, got " + std::to_string(in_flight));
     }
     detail::ensure_curl_global();
     multi = curl_multi_init();
@@ -261,8 +258,8 @@ bool MultiFetcher::State::collect(Pages& pages) {
         break;
     }
     if (slot->job.retry >= options.max_retries) {
-      pages.source.done(
-          id, PageOutcome{std::nullopt, detail::exhausted_error(outcome, slot->job.retry + 1, request.mid, request.page)});
+      pages.source.done(id, PageOutcome{std::nullopt, detail::exhausted_error(outcome, slot->job.retry + 1, request.mid,
+                                                                              request.page)});
       continue;
     }
     ++stats.retries;

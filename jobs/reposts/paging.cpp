@@ -14,8 +14,7 @@ int page_count(std::int64_t total, int count, int max_pages) {
     throw std::invalid_argument("page_count: count must be >= 1, got " + std::to_string(count));
   }
   if (max_pages < 0) {
-    throw std::invalid_argument("page_count: max_pages must be >= 0, got " +
-                                std::to_string(max_pages));
+    throw std::invalid_argument("page_count: max_pages must be >= 0, got " + std::to_string(max_pages));
   }
   // ceil without the overflow of total + count - 1.
   auto pages = total / count + (total % count != 0 ? 1 : 0);
@@ -23,10 +22,9 @@ int page_count(std::int64_t total, int count, int max_pages) {
 }
 
 std::vector<Repost> dedupe_newest_first(std::vector<Repost> reposts) {
-  std::stable_sort(reposts.begin(), reposts.end(),
-                   [](const Repost& a, const Repost& b) { return a.id > b.id; });
-  auto last = std::unique(reposts.begin(), reposts.end(),
-                          [](const Repost& a, const Repost& b) { return a.id == b.id; });
+  std::stable_sort(reposts.begin(), reposts.end(), [](const Repost& a, const Repost& b) { return a.id > b.id; });
+  auto last =
+      std::unique(reposts.begin(), reposts.end(), [](const Repost& a, const Repost& b) { return a.id == b.id; });
   reposts.erase(last, reposts.end());
   return reposts;
 }

@@ -9,8 +9,7 @@ namespace {
 constexpr std::string_view kTokenKey = "access_token=";
 
 bool ends_value(char c) {
-  return c == '&' || c == '#' || c == ';' || c == '"' || c == '\'' ||
-         std::isspace(static_cast<unsigned char>(c)) != 0;
+  return c == '&' || c == '#' || c == ';' || c == '"' || c == '\'' || std::isspace(static_cast<unsigned char>(c)) != 0;
 }
 
 bool starts_key_at(std::string_view text, std::size_t pos) {
@@ -23,8 +22,7 @@ bool starts_key_at(std::string_view text, std::size_t pos) {
     }
   }
   // Only a whole parameter name: "xaccess_token=" is someone else's.
-  return pos == 0 ||
-         !(std::isalnum(static_cast<unsigned char>(text[pos - 1])) != 0 || text[pos - 1] == '_');
+  return pos == 0 || !(std::isalnum(static_cast<unsigned char>(text[pos - 1])) != 0 || text[pos - 1] == '_');
 }
 
 int hex_value(char c) {

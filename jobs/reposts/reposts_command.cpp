@@ -8,8 +8,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "cli/output_journal.hpp"
 #include "cli/interrupts.hpp"
+#include "cli/output_journal.hpp"
 #include "cli/run_variant.hpp"
 #include "reposts/errors.hpp"
 #include "reposts/inputs.hpp"
@@ -58,7 +58,9 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
   command_->add_option("--api-base", api_base_, "the API, e.g. a `rankpool mock-weibo` URL")->capture_default_str();
   command_->add_option("--token-file", token_file_, "read the access token here (default: $WEIBO_ACCESS_TOKEN)");
   command_->add_option("--count", count_, "reposts per page")->check(CLI::Range(1, 200))->capture_default_str();
-  command_->add_option("--max-pages", max_pages_, "pages per post at most")->check(CLI::Range(1, 1000))->capture_default_str();
+  command_->add_option("--max-pages", max_pages_, "pages per post at most")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   command_->add_option("--max-rps", max_rps_, "requests per second for the whole run, across all ranks (0: no limit)")
       ->check(cli::finite_number())
       ->check(CLI::Range(0.0, 1e6));
@@ -71,13 +73,16 @@ RepostsCommand::RepostsCommand(CLI::App& app, bool for_compare) {
       ->check(CLI::Range(0.01, 3600.0))
       ->capture_default_str();
   command_->add_option("--retries", retries_, "retries of a failed request (5xx, timeout, reset, bad body, rate limit)")
-      ->check(CLI::Range(0, 100))->capture_default_str();
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   command_->add_option("--max-backoff", max_backoff_, "seconds a retry waits at most, a server's Retry-After included")
       ->check(cli::finite_number())
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
   command_->add_option("--ca-file", ca_file_, "CA bundle for HTTPS (default: the system's)");
-  command_->add_option("--inflight", inflight_, "requests one worker keeps in flight (libcurl multi); chunks default to this")
+  command_
+      ->add_option("--inflight", inflight_,
+                   "requests one worker keeps in flight (libcurl multi); chunks default to this")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   if (!for_compare)
@@ -137,10 +142,9 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
     else
       first_tasks.push_back(post);
   }
-  cli::RunReport report = cli::run_variant(pool, first, TaskSet(first_tasks), run,
-                                           [&](std::uint64_t index, const std::string& payload) {
-                                             record(index, payload, first);
-                                           });
+  cli::RunReport report =
+      cli::run_variant(pool, first, TaskSet(first_tasks), run,
+                       [&](std::uint64_t index, const std::string& payload) { record(index, payload, first); });
   note_failures(report, first);
   if (!report.failures.empty() && run.on_error == cli::OnError::kStop) return report;
 
@@ -157,10 +161,9 @@ cli::RunReport RepostsCommand::fetch(Pool& pool, const cli::RunOptions& run, con
     }
   }
   cli::run_progress().total = first.pages.size() + rest.pages.size();
-  const cli::RunReport second = cli::run_variant(pool, rest, TaskSet(rest_tasks), run,
-                                                 [&](std::uint64_t index, const std::string& payload) {
-                                                   record(index, payload, rest);
-                                                 });
+  const cli::RunReport second =
+      cli::run_variant(pool, rest, TaskSet(rest_tasks), run,
+                       [&](std::uint64_t index, const std::string& payload) { record(index, payload, rest); });
   note_failures(second, rest);
   merge_reports(report, second);
   return report;
@@ -181,7 +184,8 @@ int RepostsCommand::run(Pool& pool) {
   cli::RunOptions run = cli::apply_pool_options(options_, pool);
   run.on_arrival = true;  // every page reaches the journal as it arrives
   // A worker overlaps the pages of one chunk: give it that many at a time.
-  if (inflight_ > 1 && run.chunksize == 0 && run.variant != cli::Variant::kMap && run.variant != cli::Variant::kMapAsync)
+  if (inflight_ > 1 && run.chunksize == 0 && run.variant != cli::Variant::kMap &&
+      run.variant != cli::Variant::kMapAsync)
     run.chunksize = static_cast<std::uint64_t>(inflight_);
   cli::OutputJournal journal(options_.out, fingerprint(job), cli::journal_mode(options_),
                              [&](std::uint64_t key, std::string_view payload) {
@@ -213,12 +217,8 @@ int RepostsCommand::run(Pool& pool) {
     std::cerr << "rankpool: " << totals.failed_posts.size() << " of " << job.mids.size()
               << " posts failed, the others were fetched whole: " << list << '\n';
   }
-  nlohmann::json extra{{"posts", job.mids.size()},
-                       {"pages", totals.pages},
-                       {"requests", totals.requests},
-                       {"retries", totals.retries},
-                       {"reposts", written},
-                       {"failed_posts", failed_posts}};
+  nlohmann::json extra{{"posts", job.mids.size()},  {"pages", totals.pages}, {"requests", totals.requests},
+                       {"retries", totals.retries}, {"reposts", written},    {"failed_posts", failed_posts}};
   return cli::finish_run(options_, "reposts", run, pool, report, extra);
 }
 

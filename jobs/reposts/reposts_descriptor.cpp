@@ -12,7 +12,6 @@ rankpool::cli::JobDescriptor rankpool_job_reposts() {
           },
           [](CLI::App& compare) {
             auto command = std::make_shared<reposts::RepostsCommand>(compare, true);
-            return cli::CompareJob{"reposts", command->command(),
-                                   [command](Pool&) { return command->workload(); }};
+            return cli::CompareJob{"reposts", command->command(), [command](Pool&) { return command->workload(); }};
           }};
 }

@@ -52,8 +52,10 @@ struct RepostsJob {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
+    // clang-format off
     archive & api_base & access_token & count & connect_timeout_ms & timeout_ms & max_retries & max_backoff_ms & ca_file &
         max_rps & inflight & mids & pages;
+    // clang-format on
   }
 };
 

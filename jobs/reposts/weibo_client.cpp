@@ -50,8 +50,7 @@ struct WeiboClient::State {
   }
 };
 
-WeiboClient::WeiboClient(ClientOptions options)
-    : state_(std::make_unique<State>(std::move(options))) {}
+WeiboClient::WeiboClient(ClientOptions options) : state_(std::make_unique<State>(std::move(options))) {}
 
 WeiboClient::~WeiboClient() = default;
 WeiboClient::WeiboClient(WeiboClient&&) noexcept = default;

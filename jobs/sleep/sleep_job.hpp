@@ -16,7 +16,9 @@ struct SleepJob {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
+    // clang-format off
     archive & seconds;
+    // clang-format on
   }
 };
 

@@ -29,12 +29,13 @@ void write_chrome_trace(const std::string& path, const std::string& job, const P
   }
   for (int rank : ranks) {
     const RankLocation info = pool.rank_location(rank);
-    events.push_back({{"name", "thread_name"},
-                      {"ph", "M"},
-                      {"pid", 0},
-                      {"tid", rank},
-                      {"args", {{"name", "rank " + std::to_string(rank) + " (" + info.host + ", pid " +
-                                             std::to_string(info.pid) + ")"}}}});
+    events.push_back(
+        {{"name", "thread_name"},
+         {"ph", "M"},
+         {"pid", 0},
+         {"tid", rank},
+         {"args",
+          {{"name", "rank " + std::to_string(rank) + " (" + info.host + ", pid " + std::to_string(info.pid) + ")"}}}});
   }
   events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", "rankpool " + job}}}});
   // Under a temporary name first: a failed write never leaves half a trace under `path`.

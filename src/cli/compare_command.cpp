@@ -5,8 +5,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/launcher_stdout.hpp"
 #include "cli/output_journal.hpp"
@@ -70,20 +70,13 @@ struct Row {
 std::string seed_figure(const std::string& job, Variant variant, int pool) {
   // The 2014 post's figures: 4-core laptop, Python 2, pool created inside the timed call.
   static const std::map<std::tuple<std::string, Variant, int>, std::string> figures = {
-      {{"factorial", Variant::kSerial, 0}, "594 µs"},
-      {{"factorial", Variant::kApplyAsync, 4}, "156 ms"},
-      {{"factorial", Variant::kApplyAsync, 50}, "165 ms"},
-      {{"factorial", Variant::kApplyAsync, 1}, "152 ms"},
-      {{"factorial", Variant::kMapAsync, 4}, "144 ms"},
-      {{"factorial", Variant::kApply, 4}, "130 ms"},
-      {{"factorial", Variant::kMap, 4}, "166 ms"},
-      {{"reposts", Variant::kSerial, 0}, "10.2 s"},
-      {{"reposts", Variant::kApplyAsync, 4}, "7.64 s"},
-      {{"reposts", Variant::kApplyAsync, 10}, "7.64 s"},
-      {{"reposts", Variant::kApplyAsync, 1}, "10.3 s"},
-      {{"reposts", Variant::kApplyAsync, 100}, "8.24 s"},
-      {{"reposts", Variant::kApply, 4}, "9.04 s"},
-      {{"reposts", Variant::kApply, 10}, "9.87 s"},
+      {{"factorial", Variant::kSerial, 0}, "594 µs"},      {{"factorial", Variant::kApplyAsync, 4}, "156 ms"},
+      {{"factorial", Variant::kApplyAsync, 50}, "165 ms"}, {{"factorial", Variant::kApplyAsync, 1}, "152 ms"},
+      {{"factorial", Variant::kMapAsync, 4}, "144 ms"},    {{"factorial", Variant::kApply, 4}, "130 ms"},
+      {{"factorial", Variant::kMap, 4}, "166 ms"},         {{"reposts", Variant::kSerial, 0}, "10.2 s"},
+      {{"reposts", Variant::kApplyAsync, 4}, "7.64 s"},    {{"reposts", Variant::kApplyAsync, 10}, "7.64 s"},
+      {{"reposts", Variant::kApplyAsync, 1}, "10.3 s"},    {{"reposts", Variant::kApplyAsync, 100}, "8.24 s"},
+      {{"reposts", Variant::kApply, 4}, "9.04 s"},         {{"reposts", Variant::kApply, 10}, "9.87 s"},
       {{"reposts", Variant::kApply, 1}, "9.71 s"},
   };
   auto found = figures.find({job, variant, variant == Variant::kSerial ? 0 : pool});
@@ -155,8 +148,8 @@ int CompareCommand::run(Pool& pool) {
     table << "| " << variant_name(row.variant) << " | " << (row.pool == 0 ? "—" : std::to_string(row.pool)) << " | "
           << seconds_text(row.best()) << " | " << seconds_text(row.median()) << " | " << speedup << " | "
           << (seed.empty() ? "" : seed) << " |\n";
-    csv << job->name << ',' << variant_name(row.variant) << ',' << row.pool << ',' << row.best() << ','
-        << row.median() << ',' << serial / row.best() << ',' << seed << '\n';
+    csv << job->name << ',' << variant_name(row.variant) << ',' << row.pool << ',' << row.best() << ',' << row.median()
+        << ',' << serial / row.best() << ',' << seed << '\n';
   }
   write_stdout(table.str());
   const auto write_file = [](const std::string& path, const std::string& text) {

@@ -68,11 +68,11 @@ extern "C" void note_stop_signal(int signal) {
 /// The master's side: the pool to drain and where the drain stands.
 struct StopState {
   double drain_seconds = 60;
-  bool draining = false;  // inside the drain's own wait
-  bool drained = false;   // the drain is over: the next wait ends the run
+  bool draining = false;      // inside the drain's own wait
+  bool drained = false;       // the drain is over: the next wait ends the run
   bool stopped = false;       // SIGINT or SIGTERM: the grace for what was out is over
   bool stopped_idle = false;  // ... and everything came back
-  bool disarmed = false;  // the run has ended: waits go on undisturbed
+  bool disarmed = false;      // the run has ended: waits go on undisturbed
   std::chrono::steady_clock::time_point deadline;
 };
 

@@ -1,9 +1,9 @@
 #include "cli/output_journal.hpp"
 
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <libdeflate.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -129,7 +129,8 @@ void OutputJournal::open_beside(JournalMode mode, const std::string& fingerprint
   fd_ = ::open(journal_path_.c_str(), O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd_ < 0 && errno == ELOOP) {
     if (mode != JournalMode::kFresh)
-      throw UsageError(journal_path_ + " is a symbolic link; rankpool does not write through one (--fresh replaces it)");
+      throw UsageError(journal_path_ +
+                       " is a symbolic link; rankpool does not write through one (--fresh replaces it)");
     if (::unlink(journal_path_.c_str()) != 0)
       throw UsageError("--fresh: cannot remove " + journal_path_ + ": " + std::strerror(errno));
   } else if (fd_ < 0 && errno != ENOENT) {
@@ -143,7 +144,8 @@ void OutputJournal::open_beside(JournalMode mode, const std::string& fingerprint
   }
   if (fd_ < 0) {
     fd_ = create_new_file(journal_path_, O_RDWR | O_APPEND);
-    if (fd_ < 0 && errno == EEXIST) throw UsageError("--out " + path_ + ": " + journal_path_ + " is in use by another run");
+    if (fd_ < 0 && errno == EEXIST)
+      throw UsageError("--out " + path_ + ": " + journal_path_ + " is in use by another run");
     if (fd_ < 0) throw UsageError("--out " + path_ + ": cannot create " + journal_path_ + ": " + std::strerror(errno));
     lock();
     start(fingerprint);
@@ -283,7 +285,8 @@ void OutputJournal::load_existing(const std::string& fingerprint, const EntryChe
                 " bytes, more than the file holds, yet whole entries follow it: its size is damaged");
     }
     std::string payload = pread_some(fd_, payload_at, size + 1, journal_path_);
-    if (payload.size() != size + 1 || payload.back() != '\n') throw bad("(key " + std::to_string(key) + ") is cut short");
+    if (payload.size() != size + 1 || payload.back() != '\n')
+      throw bad("(key " + std::to_string(key) + ") is cut short");
     payload.pop_back();
     if (crc32_of(payload) != crc) throw bad("(key " + std::to_string(key) + ") does not match its checksum");
     if (entries_.count(key) != 0) throw bad("repeats key " + std::to_string(key));
@@ -355,8 +358,7 @@ void OutputJournal::finish(
     write_all_entries(file.stream());
     file.commit();
   } catch (const RuntimeError& error) {
-    throw RuntimeError(std::string(error.what()) + " (the results stay in " + journal_path_ +
-                       "; rerun with --resume)");
+    throw RuntimeError(std::string(error.what()) + " (the results stay in " + journal_path_ + "; rerun with --resume)");
   }
   ::close(fd_);
   fd_ = -1;

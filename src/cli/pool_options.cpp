@@ -16,9 +16,9 @@
 
 #include "cli/chrome_trace.hpp"
 #include "cli/interrupts.hpp"
-#include "cli/progress_line.hpp"
 #include "cli/launcher_stdout.hpp"
 #include "cli/output_journal.hpp"
+#include "cli/progress_line.hpp"
 
 namespace rankpool::cli {
 
@@ -39,12 +39,12 @@ const CLI::Validator& finite_number() {
 }
 
 void add_pool_options(CLI::App& command, PoolOptions& options, const std::string& out_help) {
-  command.add_option("--variant", options.variant,
-                     "serial, apply, apply_async, map, map_async, imap, imap_unordered")
+  command.add_option("--variant", options.variant, "serial, apply, apply_async, map, map_async, imap, imap_unordered")
       ->capture_default_str();
-  command.add_option("--chunksize", options.chunksize,
-                     "tasks per hand-out (default: sized from measured task times; map: ~1/256 of each worker's "
-                     "share, dealt zig-zag)")
+  command
+      .add_option("--chunksize", options.chunksize,
+                  "tasks per hand-out (default: sized from measured task times; map: ~1/256 of each worker's "
+                  "share, dealt zig-zag)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   command.add_option("--pool", options.pool, "use K of the workers; the rest stay idle (default: all)")
       ->check(CLI::Range(1, 1 << 24));
@@ -65,26 +65,30 @@ void add_pool_options(CLI::App& command, PoolOptions& options, const std::string
       command.add_flag("--resume", options.resume, "with --out: keep what an interrupted run wrote, run only the rest");
   command.add_flag("--fresh", options.fresh, "with --out: discard what an interrupted run wrote (FILE.partial)")
       ->excludes(resume);
-  command.add_option("--drain-seconds", options.drain_seconds,
-                     "on SIGUSR1: hand out nothing more, let running tasks finish for up to S seconds, exit 75")
+  command
+      .add_option("--drain-seconds", options.drain_seconds,
+                  "on SIGUSR1: hand out nothing more, let running tasks finish for up to S seconds, exit 75")
       ->check(finite_number())
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
-  command.add_option("--task-timeout", options.task_timeout,
-                     "a task past S seconds fails: a command is killed and the run goes on; a worker that holds "
-                     "work and answers nothing for S seconds ends the run (0: none)")
+  command
+      .add_option("--task-timeout", options.task_timeout,
+                  "a task past S seconds fails: a command is killed and the run goes on; a worker that holds "
+                  "work and answers nothing for S seconds ends the run (0: none)")
       ->check(finite_number())
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   command.add_flag("--progress", options.progress,
                    "print a progress line on stderr even when it is not a terminal (on a terminal it is on)");
-  command.add_option("--progress-interval", options.progress_interval,
-                     "seconds between progress lines (default: 1 on a terminal, 30 in a log)")
+  command
+      .add_option("--progress-interval", options.progress_interval,
+                  "seconds between progress lines (default: 1 on a terminal, 30 in a log)")
       ->check(finite_number())
       ->check(CLI::Range(0.0, 86400.0));
-  command.add_option("--wait", options.wait,
-                     "how ranks wait: block (spin; map's scatter blocking) where each rank has a core, backoff "
-                     "(sleep) where ranks outnumber cores, auto decides per host (default: auto, or RANKPOOL_WAIT)")
+  command
+      .add_option("--wait", options.wait,
+                  "how ranks wait: block (spin; map's scatter blocking) where each rank has a core, backoff "
+                  "(sleep) where ranks outnumber cores, auto decides per host (default: auto, or RANKPOOL_WAIT)")
       ->check(CLI::IsMember({"auto", "block", "backoff"}));
 }
 
@@ -196,9 +200,9 @@ RunOptions apply_pool_options(const PoolOptions& options, Pool& pool) {
     // One rank alone runs its tasks itself: --pool 1 is that one.
     const int available = std::max(pool.workers(), 1);
     if (options.pool > available)
-      throw UsageError("--pool " + std::to_string(options.pool) + " but only " + std::to_string(available) +
-                       " worker" + (available == 1 ? "" : "s") + " running (mpirun -np " +
-                       std::to_string(options.pool + 1) + " for " + std::to_string(options.pool) + ")");
+      throw UsageError("--pool " + std::to_string(options.pool) + " but only " + std::to_string(available) + " worker" +
+                       (available == 1 ? "" : "s") + " running (mpirun -np " + std::to_string(options.pool + 1) +
+                       " for " + std::to_string(options.pool) + ")");
     if (pool.workers() > 0) pool.resize(options.pool);
   }
   pool.set_trace(options.trace);
@@ -263,7 +267,8 @@ static void print_stats(const nlohmann::json& report) {
                   100 * worker["busy_fraction"].get<double>(), worker["tasks"].get<unsigned long long>());
     std::cerr << line;
   }
-  std::snprintf(line, sizeof line, "  workers busy %.1f %% on average, %.1f %% the least; the master's thread %.1f %% of a core\n",
+  std::snprintf(line, sizeof line,
+                "  workers busy %.1f %% on average, %.1f %% the least; the master's thread %.1f %% of a core\n",
                 100 * report["worker_busy_fraction"].get<double>(), 100 * report["worker_busy_min"].get<double>(),
                 100 * report["master_busy_fraction"].get<double>());
   std::cerr << line;
@@ -288,7 +293,8 @@ int print_report(const PoolOptions& options, const nlohmann::json& report) {
     std::string spread;
     for (auto& [rank, count] : report["tasks_per_rank"].items()) spread += " " + rank + ":" + count.dump();
     char line[512];
-    std::snprintf(line, sizeof line, "%s: %llu of %llu tasks done with %s on %d worker%s in %.6f s; tasks per rank:%s\n",
+    std::snprintf(line, sizeof line,
+                  "%s: %llu of %llu tasks done with %s on %d worker%s in %.6f s; tasks per rank:%s\n",
                   report["job"].get<std::string>().c_str(), report["completed"].get<unsigned long long>(),
                   report["tasks"].get<unsigned long long>(), report["variant"].get<std::string>().c_str(),
                   report["workers"].get<int>(), report["workers"].get<int>() == 1 ? "" : "s",

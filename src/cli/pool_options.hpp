@@ -29,7 +29,7 @@ struct PoolOptions {
   double task_timeout = 0;
   bool progress = false;
   double progress_interval = 0;  ///< 0: 1 s on a terminal, 30 s in a log
-  std::string wait;  ///< --wait: auto, block, backoff ("": the session's, i.e. RANKPOOL_WAIT or auto)
+  std::string wait;              ///< --wait: auto, block, backoff ("": the session's, i.e. RANKPOOL_WAIT or auto)
 };
 
 /// Adds --variant, --chunksize, --pool, --json, --trace, --trace-out, --on-error, --out, --resume, --fresh,

@@ -29,8 +29,8 @@ struct RunOptions {
   Variant variant = Variant::kApplyAsync;
   std::uint64_t chunksize = 0;  ///< 0: the variant's default
   OnError on_error = OnError::kStop;
-  bool record_spans = false;    ///< keep when and where each task ran (--trace-out)
-  ProgressSettings progress;    ///< --progress, --progress-interval
+  bool record_spans = false;  ///< keep when and where each task ran (--trace-out)
+  ProgressSettings progress;  ///< --progress, --progress-interval
   /// on_result runs as each result arrives (from the pool's observer), in
   /// every variant, so a journal holds a result before anything can lose it:
   /// on whatever thread the pool delivers on, under lock_results(), in the
@@ -55,7 +55,7 @@ struct RunReport {
   std::uint64_t completed = 0;
   std::map<int, std::uint64_t> tasks_per_rank;
   std::vector<TaskFailure> failures;
-  bool stopped_early = false;  ///< --on-error stop dropped tasks after a failure
+  bool stopped_early = false;   ///< --on-error stop dropped tasks after a failure
   std::vector<TaskSpan> spans;  ///< with RunOptions::record_spans
 };
 
@@ -100,9 +100,8 @@ class RunTally {
 /// in request order for serial, apply, map, map_async and imap, as they
 /// finish for apply_async and imap_unordered.
 template <Job J, class OnResult>
-  requires takes_index<J>
-RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunOptions& options,
-                      OnResult&& on_result) {
+requires takes_index<J> RunReport run_variant(Pool& pool, const J& job, const TaskSet& tasks, const RunOptions& options,
+                                              OnResult&& on_result) {
   using R = job_result_t<J>;
   RunReport report;
   report.tasks = tasks.size();

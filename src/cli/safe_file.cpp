@@ -46,7 +46,8 @@ void write_all(int fd, std::span<const std::string_view> parts, const std::strin
     }
     // Whole parts written are done; a part cut short is finished on its own.
     std::size_t done = 0;
-    while (done < count && static_cast<std::size_t>(wrote) >= parts[done].size()) wrote -= static_cast<ssize_t>(parts[done++].size());
+    while (done < count && static_cast<std::size_t>(wrote) >= parts[done].size())
+      wrote -= static_cast<ssize_t>(parts[done++].size());
     if (done < count) {
       write_all(fd, parts[done].substr(static_cast<std::size_t>(wrote)), name);
       ++done;

@@ -6,13 +6,20 @@ namespace rankpool::cli {
 
 std::string_view variant_name(Variant variant) {
   switch (variant) {
-    case Variant::kSerial: return "serial";
-    case Variant::kApply: return "apply";
-    case Variant::kApplyAsync: return "apply_async";
-    case Variant::kMap: return "map";
-    case Variant::kMapAsync: return "map_async";
-    case Variant::kImap: return "imap";
-    case Variant::kImapUnordered: return "imap_unordered";
+    case Variant::kSerial:
+      return "serial";
+    case Variant::kApply:
+      return "apply";
+    case Variant::kApplyAsync:
+      return "apply_async";
+    case Variant::kMap:
+      return "map";
+    case Variant::kMapAsync:
+      return "map_async";
+    case Variant::kImap:
+      return "imap";
+    case Variant::kImapUnordered:
+      return "imap_unordered";
   }
   return "?";
 }

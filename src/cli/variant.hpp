@@ -10,9 +10,9 @@ namespace rankpool::cli {
 
 enum class Variant { kSerial, kApply, kApplyAsync, kMap, kMapAsync, kImap, kImapUnordered };
 
-inline constexpr std::array<Variant, 7> kAllVariants = {Variant::kSerial,   Variant::kApply, Variant::kApplyAsync,
-                                                        Variant::kMap,      Variant::kMapAsync, Variant::kImap,
-                                                        Variant::kImapUnordered};
+inline constexpr std::array<Variant, 7> kAllVariants = {
+    Variant::kSerial,   Variant::kApply, Variant::kApplyAsync,   Variant::kMap,
+    Variant::kMapAsync, Variant::kImap,  Variant::kImapUnordered};
 
 std::string_view variant_name(Variant variant);
 /// Throws UsageError listing the valid names.

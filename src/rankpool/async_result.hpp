@@ -84,9 +84,8 @@ class AsyncResult {
     return true;
   }
   /// map_async: waits, then every task's value or error, in request order.
-  auto outcomes(std::optional<std::chrono::duration<double>> timeout = std::nullopt)
-    requires detail::IsVector<T>::value
-  {
+  auto outcomes(
+      std::optional<std::chrono::duration<double>> timeout = std::nullopt) requires detail::IsVector<T>::value {
     using R = typename T::value_type;
     if (!wait(timeout)) throw TimeoutError("result not ready after " + std::to_string(timeout->count()) + " s");
     if (state_->error()) std::rethrow_exception(state_->error());

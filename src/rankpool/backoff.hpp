@@ -75,6 +75,4 @@ class Backoff {
   std::chrono::steady_clock::time_point idle_since_;
 };
 
-
-
 }  // namespace rankpool

@@ -26,11 +26,11 @@
 /// refuse it; keep such members out of what travels, or give the type a
 /// `serialize` that saves the values it points to.
 
+#include <array>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/level.hpp>
 #include <boost/serialization/serialization.hpp>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -47,7 +47,7 @@
 #include <vector>
 
 /// The rule a pointer or view breaks, as every static_assert that refuses one says it.
-#define RANKPOOL_TRAVEL_RULE                                                                                   \
+#define RANKPOOL_TRAVEL_RULE                                                                                \
   "rankpool: a job's argument and result travel between processes: pointers and views (string_view, span) " \
   "cannot; take std::string / std::vector instead"
 
@@ -115,7 +115,7 @@ struct Both : T, Other {};
 // A member named serialize, private ones included (Boost reaches those as a
 // friend): the name is ambiguous in Both<T> exactly when T has one.
 template <class T>
-concept MemberSerialize = std::is_class_v<T> && (std::is_final_v<T> || !requires { &Both<T>::serialize; });
+concept MemberSerialize = std::is_class_v<T> &&(std::is_final_v<T> || !requires { &Both<T>::serialize; });
 
 }  // namespace serialize_probe
 

@@ -3,8 +3,8 @@
 namespace rankpool {
 
 std::string TaskFailure::describe() const {
-  std::string out = job + " task " + std::to_string(index) + " on rank " + std::to_string(rank) + " (" + host +
-                    "): " + message;
+  std::string out =
+      job + " task " + std::to_string(index) + " on rank " + std::to_string(rank) + " (" + host + "): " + message;
   if (!type.empty()) out += " (" + type + ")";
   return out;
 }

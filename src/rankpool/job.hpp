@@ -46,9 +46,9 @@
 /// Register the type on every rank (`JobRegistry::add<J>()`) so workers can
 /// rebuild it from its name and parameters.
 
+#include <cxxabi.h>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include <cxxabi.h>
 
 #include <algorithm>
 #include <concepts>
@@ -107,8 +107,8 @@ inline constexpr bool takes_index = std::is_same_v<job_arg_t<J>, std::uint64_t>;
 /// require: a double does not feed an int job, nor an int a double one;
 /// tuples element by element).
 template <class Arg, class J>
-concept TaskArg = (takes_index<J> && std::integral<std::remove_cvref_t<Arg>>) ||
-                  detail::NoNarrowing<Arg, job_arg_t<J>>::value;
+concept TaskArg =
+    (takes_index<J> && std::integral<std::remove_cvref_t<Arg>>) || detail::NoNarrowing<Arg, job_arg_t<J>>::value;
 
 /// What a call's tasks may be: for an index job, a TaskSet (a count, a
 /// vector of indices); for any job, an input range of values that are each a
@@ -219,7 +219,9 @@ concept JobRunsMany = takes_index<J> && requires(const J& job, std::span<const s
 };
 
 template <class J>
-concept JobHasSetup = requires(J& job) { job.setup(); };
+concept JobHasSetup = requires(J& job) {
+  job.setup();
+};
 
 template <class J>
 concept JobStreams = takes_index<J> && requires(const J& job, TaskStream<job_result_t<J>>& stream) {

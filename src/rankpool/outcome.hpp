@@ -19,8 +19,8 @@ struct TaskOutcome {
   /// The task index the job ran with: for a job over task indices, that
   /// index; a typed argument has none of its own, and its index is its position.
   std::uint64_t index = 0;
-  int rank = 0;             ///< the rank that ran it
-  double start = 0;         ///< system-clock seconds on that rank
+  int rank = 0;      ///< the rank that ran it
+  double start = 0;  ///< system-clock seconds on that rank
   double end = 0;
   std::optional<R> value;
   std::optional<RemoteError> error;
@@ -41,13 +41,11 @@ struct TaskOutcome {
 /// its rank, times and room for an error.
 template <class R>
 struct MapValues {
-  std::vector<R> values;            ///< by position in the call; a failed task's slot holds R{}
+  std::vector<R> values;              ///< by position in the call; a failed task's slot holds R{}
   std::vector<std::uint64_t> failed;  ///< positions of the tasks that failed, ascending
-  std::vector<RemoteError> errors;  ///< their errors, in the same order
+  std::vector<RemoteError> errors;    ///< their errors, in the same order
 
-  bool ok(std::uint64_t position) const noexcept {
-    return !std::binary_search(failed.begin(), failed.end(), position);
-  }
+  bool ok(std::uint64_t position) const noexcept { return !std::binary_search(failed.begin(), failed.end(), position); }
 };
 
 }  // namespace rankpool

@@ -222,8 +222,8 @@ class Pool {
   /// the failed tasks' positions and errors. The master holds little more
   /// than the values (map_outcomes keeps a TaskOutcome per task).
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args, class R = job_result_t<J>>
-    requires std::is_default_constructible_v<R>
-  MapValues<R> map_values(const JL& job, Args&& args, std::uint64_t chunksize = 0) {
+  requires std::is_default_constructible_v<R> MapValues<R> map_values(const JL& job, Args&& args,
+                                                                      std::uint64_t chunksize = 0) {
     check_open();
     const detail::JobPtr entry = entry_of(job);
     auto state = std::make_shared<detail::ValuesState<R>>();
@@ -252,9 +252,10 @@ class Pool {
   /// As map, but returns at once: the workers run the tasks while the caller
   /// does other work; get() waits for the rest.
   template <JobLike JL, class J = job_of_t<JL>, TaskArgs<J> Args, class R = job_result_t<J>>
-  AsyncResult<std::vector<R>> map_async(const JL& job, Args&& args, std::uint64_t chunksize = 0,
-                                        std::type_identity_t<std::function<void(const std::vector<R>&)>> on_success = {},
-                                        std::function<void(const RemoteError&)> on_error = {}) {
+  AsyncResult<std::vector<R>> map_async(
+      const JL& job, Args&& args, std::uint64_t chunksize = 0,
+      std::type_identity_t<std::function<void(const std::vector<R>&)>> on_success = {},
+      std::function<void(const RemoteError&)> on_error = {}) {
     return submit_map<J>(job, std::forward<Args>(args), chunksize, std::move(on_success), std::move(on_error), false);
   }
   /// As map_async, for tuples of arguments; the same callbacks.

@@ -10,10 +10,10 @@ namespace rankpool {
 
 /// One worker's figures since the pool's first hand-out.
 struct WorkerStats {
-  int rank = 0;                  ///< 0: the master's stand-in thread (one rank, no workers)
-  std::uint64_t tasks = 0;       ///< results received from it
-  double busy_seconds = 0;       ///< time its results say it spent running tasks
-  double busy_fraction = 0;      ///< busy_seconds over PoolStats::wall_seconds
+  int rank = 0;              ///< 0: the master's stand-in thread (one rank, no workers)
+  std::uint64_t tasks = 0;   ///< results received from it
+  double busy_seconds = 0;   ///< time its results say it spent running tasks
+  double busy_fraction = 0;  ///< busy_seconds over PoolStats::wall_seconds
 };
 
 /// A pool's figures from its first hand-out to its last result (or to now,

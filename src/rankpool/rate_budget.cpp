@@ -3,8 +3,8 @@
 #include <cmath>
 #include <thread>
 
-#include "rankpool/errors.hpp"
 #include "rankpool/detail/budget.hpp"
+#include "rankpool/errors.hpp"
 
 namespace rankpool {
 

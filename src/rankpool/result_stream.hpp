@@ -20,7 +20,7 @@ namespace rankpool {
 /// One streamed result: which task, and its value.
 template <class T>
 struct StreamItem {
-  std::uint64_t index = 0;     ///< as TaskOutcome::index
+  std::uint64_t index = 0;  ///< as TaskOutcome::index
   T value;
   std::uint64_t position = 0;  ///< the task's place in the call (request order, from 0)
 };

@@ -18,8 +18,8 @@
 #include "rankpool/detail/child_runner.hpp"
 #include "rankpool/detail/crash_report.hpp"
 #include "rankpool/detail/engine_core.hpp"
-#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/executor.hpp"
+#include "rankpool/detail/mpi_check.hpp"
 #include "rankpool/detail/startup.hpp"
 #include "rankpool/detail/worker.hpp"
 
@@ -142,8 +142,7 @@ struct Session::State {
     } catch (const std::exception& error) {
       // A worker that cannot go on (an MPI failure, a message it cannot read)
       // must not leave the master waiting for it.
-      std::cerr << "rankpool: error: worker rank " << rank << " (" << host_name() << "): " << error.what()
-                << std::endl;
+      std::cerr << "rankpool: error: worker rank " << rank << " (" << host_name() << "): " << error.what() << std::endl;
       detail::abort_run(comm, 1);
     }
     Backoff::restore_timer_slack(slack);

@@ -17,8 +17,8 @@ struct TaskResult {
   std::string payload;         ///< the encoded result, or the error message
   double start = 0;            ///< system-clock seconds on the rank that ran it
   double end = 0;
-  bool cancelled = false;      ///< dropped by cancel() or terminate() before it ran
-  std::string error_type;      ///< failures: the exception's type
+  bool cancelled = false;  ///< dropped by cancel() or terminate() before it ran
+  std::string error_type;  ///< failures: the exception's type
 };
 
 /// Receives the outcomes of one call, on the master, on the engine's thread

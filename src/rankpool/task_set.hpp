@@ -17,8 +17,7 @@ class TaskSet {
   TaskSet(std::uint64_t count = 0) : first_(0), count_(count) {}  // NOLINT: implicit by design
   /// An explicit list of indices.
   TaskSet(std::vector<std::uint64_t> indices)  // NOLINT
-      : list_(std::make_shared<const std::vector<std::uint64_t>>(std::move(indices))),
-        count_(list_->size()) {}
+      : list_(std::make_shared<const std::vector<std::uint64_t>>(std::move(indices))), count_(list_->size()) {}
   /// Indices first .. first+count-1.
   static TaskSet range(std::uint64_t first, std::uint64_t count) {
     TaskSet set(count);

@@ -6,8 +6,8 @@
 // first setup() plus kJobValuesKept tables. Each worker prints its figures
 // and exits 1 if it went over (plus a little slack for the allocator).
 // usage: mpirun -np 3 bench_setup_values [VALUES [MIB_PER_TABLE [TASKS_PER_VALUE [hold]]]]
-#include <rankpool/rankpool.hpp>
 #include <sys/resource.h>
+#include <rankpool/rankpool.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -45,7 +45,9 @@ struct Lookup {
   std::vector<std::uint64_t> table;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & key & mib;
+    // clang-format on
   }
   void setup() {
     if (rss_before_first_setup < 0) rss_before_first_setup = rss_mib();
@@ -73,13 +75,14 @@ int main(int argc, char** argv) {
     for (std::uint64_t key = 0; key < values; ++key) {
       if (hold) held.push_back(pool->load(Lookup{key, mib, {}}));
       for (std::uint64_t index = 0; index < tasks; ++index)
-        results.push_back(hold ? pool->apply_async(held.back(), index) : pool->apply_async(Lookup{key, mib, {}}, index));
+        results.push_back(hold ? pool->apply_async(held.back(), index)
+                               : pool->apply_async(Lookup{key, mib, {}}, index));
     }
     std::uint64_t wrong = 0;
     for (std::uint64_t i = 0; i < results.size(); ++i) wrong += results[i].get() != (i / tasks) * 1000 + i % tasks;
     std::cout << values << " job values x " << tasks << " tasks, " << mib << " MiB table each"
-              << (hold ? ", every value held" : "") << ", on " << pool->workers() << " workers: wrong results "
-              << wrong << std::endl;
+              << (hold ? ", every value held" : "") << ", on " << pool->workers() << " workers: wrong results " << wrong
+              << std::endl;
     return session.finish(wrong == 0 ? 0 : 1);
   }
   const int code = session.finish();
@@ -88,8 +91,8 @@ int main(int argc, char** argv) {
   const long bound = static_cast<long>(rankpool::kJobValuesKept * mib);
   const bool over = rss_before_first_setup >= 0 && tables > bound + kSlackMiB;
   std::cerr << "worker rank " << session.rank() << ": setup() ran " << setups_here << " times; peak RSS " << peak
-            << " MiB = " << rss_before_first_setup << " MiB before the first setup() + " << tables
-            << " MiB; bound " << rankpool::kJobValuesKept << " x " << mib << " = " << bound << " MiB"
-            << (over ? "  OVER THE BOUND" : "") << std::endl;
+            << " MiB = " << rss_before_first_setup << " MiB before the first setup() + " << tables << " MiB; bound "
+            << rankpool::kJobValuesKept << " x " << mib << " = " << bound << " MiB" << (over ? "  OVER THE BOUND" : "")
+            << std::endl;
   return over ? 1 : code;
 }

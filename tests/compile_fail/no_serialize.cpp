@@ -1,5 +1,6 @@
 // An argument type that holds a std::string and has no serialize: the message says what is missing.
-// expect: rankpool: type T has no Codec \(T is named in the Codec<T> above\): give it a serialize\(Archive&, unsigned\) member
+// expect: rankpool: type T has no Codec \(T is named in the Codec<T> above\): give it a serialize\(Archive&, unsigned\)
+// member
 #include <rankpool/rankpool.hpp>
 
 #include <cstdint>
@@ -11,7 +12,9 @@ struct Person {
 #ifndef RANKPOOL_COMPILE_FAIL
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & name & age;
+    // clang-format on
   }
 #endif
 };

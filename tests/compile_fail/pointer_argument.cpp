@@ -1,5 +1,6 @@
 // A job taking a pointer is refused, here at registration.
-// expect: rankpool: a job's argument and result travel between processes: pointers and views \(string_view, span\) cannot
+// expect: rankpool: a job's argument and result travel between processes: pointers and views \(string_view, span\)
+// cannot
 #include <rankpool/job.hpp>
 
 #include <string>

@@ -1,5 +1,6 @@
 // A job returning std::span is refused: the span would point into the worker's memory.
-// expect: rankpool: a job's argument and result travel between processes: pointers and views \(string_view, span\) cannot
+// expect: rankpool: a job's argument and result travel between processes: pointers and views \(string_view, span\)
+// cannot
 #include <boost/serialization/vector.hpp>
 #include <rankpool/rankpool.hpp>
 
@@ -12,7 +13,9 @@ struct Window {
   std::vector<int> data{1, 2, 3, 4};
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & data;
+    // clang-format on
   }
 #ifdef RANKPOOL_COMPILE_FAIL
   std::span<const int> operator()(std::uint64_t index) const { return std::span(data).subspan(index % 4); }

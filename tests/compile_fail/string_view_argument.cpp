@@ -1,5 +1,6 @@
 // A job taking std::string_view is refused: a view's address means nothing on another rank.
-// expect: rankpool: a job's argument and result travel between processes: pointers and views \(string_view, span\) cannot
+// expect: rankpool: a job's argument and result travel between processes: pointers and views \(string_view, span\)
+// cannot
 #include <rankpool/rankpool.hpp>
 
 #include <string>

@@ -23,8 +23,8 @@ bool shows_token(std::string_view message) {
     for (std::size_t i = 0; i < kKey.size() && match; ++i)
       match = std::tolower(static_cast<unsigned char>(message[at + i])) == kKey[i];
     // Only a whole parameter name, as redact_url treats it.
-    if (!match || (at > 0 && (std::isalnum(static_cast<unsigned char>(message[at - 1])) != 0 ||
-                              message[at - 1] == '_')))
+    if (!match ||
+        (at > 0 && (std::isalnum(static_cast<unsigned char>(message[at - 1])) != 0 || message[at - 1] == '_')))
       continue;
     const auto value = message.substr(at + kKey.size());
     if (!value.empty() && value.front() != '*' && value.substr(0, 4) != "...'") return true;

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "cli/output_journal.hpp"
-#include "rankpool/errors.hpp"
 #include "fuzz_support.hpp"
+#include "rankpool/errors.hpp"
 
 namespace fuzz = rankpool::fuzz;
 using rankpool::cli::OutputJournal;
@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   try {
     OutputJournal resumed(out.string(), std::string(kFingerprint), rankpool::cli::JournalMode::kResume);
-    if (std::filesystem::file_size(journal) > header.size() + size)
-      fuzz::fail("resume made the journal longer");
+    if (std::filesystem::file_size(journal) > header.size() + size) fuzz::fail("resume made the journal longer");
     resumed.append(kNewKey, kNewPayload);
     std::uint64_t written = 0;
     bool saw_new = false;

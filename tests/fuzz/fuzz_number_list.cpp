@@ -38,7 +38,6 @@ void check(const NumberList& list) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::expect_only<rankpool::UsageError>(
-      [&] { check(NumberList::parse(fuzz::as_text(data, size))); });
+  fuzz::expect_only<rankpool::UsageError>([&] { check(NumberList::parse(fuzz::as_text(data, size))); });
   return 0;
 }

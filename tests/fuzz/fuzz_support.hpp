@@ -34,8 +34,8 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
 /// The demangled dynamic type of `e`, for messages.
 inline std::string type_name(const std::exception& e) {
   int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> name(
-      abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status), &std::free);
+  std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status),
+                                                   &std::free);
   return status == 0 && name ? name.get() : typeid(e).name();
 }
 
@@ -71,8 +71,7 @@ inline const std::filesystem::path& scratch_dir() {
 }
 
 /// Writes `prefix` then `bytes` to `file`, replacing it.
-inline void write_file(const std::filesystem::path& file, std::string_view prefix,
-                       std::string_view bytes) {
+inline void write_file(const std::filesystem::path& file, std::string_view prefix, std::string_view bytes) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   out << prefix;
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

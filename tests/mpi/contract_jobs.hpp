@@ -21,7 +21,9 @@ struct Fragile {
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
     if (value == 3) throw std::domain_error("bad input at 3");
+    // clang-format off
     archive & value & label;
+    // clang-format on
   }
 };
 
@@ -50,7 +52,9 @@ struct WhichProcess {
   }
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & millis;
+    // clang-format on
   }
 };
 

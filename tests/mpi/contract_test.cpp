@@ -3,8 +3,8 @@
 // second Session are refused, terminate() ends a handle's calls at once.
 #include <gtest/gtest.h>
 
-#include "support/expect_message.hpp"
 #include <unistd.h>
+#include "support/expect_message.hpp"
 
 #include <chrono>
 #include <ranges>
@@ -15,9 +15,9 @@
 #include <tuple>
 #include <vector>
 
+#include "contract_jobs.hpp"
 #include "pool_fixture.hpp"
 #include "rankpool/session.hpp"
-#include "contract_jobs.hpp"
 #include "test_jobs.hpp"
 
 namespace rankpool::testing {
@@ -78,7 +78,8 @@ TEST_F(PoolTest, AMapWhoseInputThrowsRaisesItAndLeavesThePoolWhole) {
 
 TEST_F(PoolTest, ImapYieldsTheValuesBeforeAFailingInputThenRaisesIt) {
   for (bool ordered : {true, false}) {
-    auto stream = ordered ? pool().imap(Square{0}, failing_input(), 1) : pool().imap_unordered(Square{0}, failing_input(), 1);
+    auto stream =
+        ordered ? pool().imap(Square{0}, failing_input(), 1) : pool().imap_unordered(Square{0}, failing_input(), 1);
     std::vector<long> values;
     expect_bad_input([&] {
       while (auto item = stream.next()) values.push_back(item->value);

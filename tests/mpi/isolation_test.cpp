@@ -16,7 +16,9 @@ struct SquareOrCrash {
   std::uint64_t crash_at = 7;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & crash_at;
+    // clang-format on
   }
   std::uint64_t operator()(std::uint64_t index) const {
     if (index == crash_at) rankpool_test::die_by_signal(SIGSEGV);
@@ -40,9 +42,9 @@ int run(rankpool::Pool& pool) {
     const std::string message = all.errors[0].what();
     std::cout << "error: " << message << std::endl;
     failures += check(all.errors[0].failure().index == 7, "the error names task 7");
-    failures += check(message.find("task 7 killed the worker's child process: signal 11 (SIGSEGV)") !=
-                          std::string::npos,
-                      "the error names the signal");
+    failures +=
+        check(message.find("task 7 killed the worker's child process: signal 11 (SIGSEGV)") != std::string::npos,
+              "the error names the signal");
   }
   try {
     pool.map(SquareOrCrash{}, 20);

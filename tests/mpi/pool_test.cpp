@@ -29,7 +29,8 @@ TEST_F(PoolTest, ApplyAsyncResultsArriveInAnyOrderButMatch) {
 }
 
 TEST_F(PoolTest, MapKeepsRequestOrderForEveryChunksize) {
-  for (std::uint64_t chunksize : {0, 1, 3, 1000}) EXPECT_EQ(pool().map(Square{0}, 101, chunksize), expected_squares(101, 0));
+  for (std::uint64_t chunksize : {0, 1, 3, 1000})
+    EXPECT_EQ(pool().map(Square{0}, 101, chunksize), expected_squares(101, 0));
 }
 
 TEST_F(PoolTest, MapAsyncGathersResultsOfDifferentSizes) {

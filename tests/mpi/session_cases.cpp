@@ -33,7 +33,9 @@ struct Crash {
   bool by_exit = false;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & by_exit;
+    // clang-format on
   }
   int operator()(std::uint64_t index) const {
     if (index == 7) {
@@ -84,9 +86,10 @@ int manners(int argc, char** argv) {
     for (const auto& [name, value] : after)
       if (!mpis(name) && before.count(name) == 0) code = fail("the session set " + name + "=" + value);
     for (const auto& [name, value] : before)
-      if (!mpis(name) && (after.count(name) == 0 || after.at(name) != value)) code = fail("the session changed " + name);
-    for (const char* name : {"OMPI_MCA_pml", "OMPI_MCA_ess_singleton_isolated", "HWLOC_COMPONENTS",
-                             "HWLOC_PLUGINS_BLACKLIST"})
+      if (!mpis(name) && (after.count(name) == 0 || after.at(name) != value))
+        code = fail("the session changed " + name);
+    for (const char* name :
+         {"OMPI_MCA_pml", "OMPI_MCA_ess_singleton_isolated", "HWLOC_COMPONENTS", "HWLOC_PLUGINS_BLACKLIST"})
       if (after.count(name) != before.count(name)) code = fail(std::string("the session set ") + name);
     if (prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) != slack) code = fail("the session changed this thread's timer slack");
     if (std::get_terminate() != on_terminate) code = fail("the session replaced the terminate handler");

@@ -48,7 +48,9 @@ struct Doze {
   std::string marks;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & seconds & marks;
+    // clang-format on
   }
   std::uint64_t operator()(std::uint64_t index, std::stop_token stop) const {
     mark(marks, "started", index);
@@ -68,7 +70,9 @@ struct Drowse {
   std::string marks;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & seconds & marks;
+    // clang-format on
   }
   std::uint64_t operator()(std::uint64_t index) const {
     mark(marks, "started", index);
@@ -115,8 +119,8 @@ void terminate_during(rankpool::Pool& pool, const std::string& variant, const J&
   handle.terminate();
   handle.join();
   const double took = std::chrono::duration<double>(Clock::now() - before).count();
-  std::cout << "terminate+join during " << variant << " of " << kTasks << " tasks of " << job.seconds
-            << " s: " << took << " s" << std::endl;
+  std::cout << "terminate+join during " << variant << " of " << kTasks << " tasks of " << job.seconds << " s: " << took
+            << " s" << std::endl;
   if (mapped) check(mapped->ready() && !mapped->successful(), variant + ": the call failed \"terminated\"");
   if (!singles.empty())
     check(singles.back().ready() && !singles.back().successful(), variant + ": the last call failed \"terminated\"");

@@ -23,7 +23,9 @@ struct Square {
   long operator()(std::uint64_t index) const { return static_cast<long>(index * index) + offset; }
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & offset;
+    // clang-format on
   }
 };
 
@@ -37,7 +39,9 @@ struct Thrower {
   }
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & every;
+    // clang-format on
   }
 };
 
@@ -61,7 +65,9 @@ struct Nap {
   }
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & millis;
+    // clang-format on
   }
 };
 

@@ -1,8 +1,8 @@
 // Tasks that carry their own data, outcomes, streams as ranges, set-up hooks,
 // large messages in pieces, and jobs the workers forget.
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <ranges>
@@ -127,7 +127,8 @@ TEST_F(PoolTest, GetHonoursItsTimeoutEvenWithNoWorkers) {
 
 TEST_F(PoolTest, WaitAllAndAsCompleted) {
   std::vector<AsyncResult<std::uint64_t>> results;
-  for (int millis : {300, 10, 100}) results.push_back(pool().apply_async(Nap{millis}, static_cast<std::uint64_t>(millis)));
+  for (int millis : {300, 10, 100})
+    results.push_back(pool().apply_async(Nap{millis}, static_cast<std::uint64_t>(millis)));
   std::set<std::size_t> seen;
   auto done = as_completed(std::span(results));
   while (auto i = done.next(std::chrono::seconds(30))) {

@@ -2,12 +2,12 @@
 /// \file
 /// Jobs with typed arguments, set-up hooks and big results, for the MPI tests.
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <tuple>
-#include <unistd.h>
 #include <vector>
 
 #include "rankpool/job.hpp"
@@ -29,7 +29,9 @@ struct Norm {
   double scale = 1;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & scale;
+    // clang-format on
   }
   double operator()(const Point& p) const { return scale * std::hypot(p.x, p.y); }
 };
@@ -64,7 +66,9 @@ struct CountsSetup {
   int setups = 0;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & setups;
+    // clang-format on
   }
   void setup() { ++setups; }
   std::vector<std::int64_t> operator()(std::uint64_t) const { return {setups, static_cast<std::int64_t>(getpid())}; }
@@ -84,7 +88,9 @@ struct BigResult {
   std::uint64_t bytes = 0;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & bytes;
+    // clang-format on
   }
   std::string operator()(std::uint64_t index) const {
     std::string out(bytes, '\0');
@@ -113,7 +119,9 @@ struct LowBits {
   int width = 8;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & width;
+    // clang-format on
   }
   std::vector<bool> operator()(std::uint64_t index) const {
     std::vector<bool> out;

@@ -19,12 +19,12 @@
 
 /// EXPECT_THROW that also checks the exception's message holds `part` (for a
 /// message that names a path, a number or a rank that the test does not fix).
-#define EXPECT_THROW_HAS(statement, type, part)                                                           \
-  do {                                                                                                     \
-    try {                                                                                                  \
-      statement;                                                                                           \
-      ADD_FAILURE() << "no exception from " #statement;                                                    \
-    } catch (const type& thrown) {                                                                         \
+#define EXPECT_THROW_HAS(statement, type, part)                                                                    \
+  do {                                                                                                             \
+    try {                                                                                                          \
+      statement;                                                                                                   \
+      ADD_FAILURE() << "no exception from " #statement;                                                            \
+    } catch (const type& thrown) {                                                                                 \
       EXPECT_NE(std::string(thrown.what()).find(part), std::string::npos) << thrown.what() << " from " #statement; \
-    }                                                                                                      \
+    }                                                                                                              \
   } while (false)

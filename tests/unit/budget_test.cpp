@@ -2,9 +2,9 @@
 
 #include "support/expect_message.hpp"
 
+#include "rankpool/detail/budget.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/rate_budget.hpp"
-#include "rankpool/detail/budget.hpp"
 
 namespace rankpool::detail {
 namespace {

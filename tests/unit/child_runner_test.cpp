@@ -2,10 +2,10 @@
 // this test program (its main serves as that child when started as one).
 #include <gtest/gtest.h>
 
-#include "support/expect_message.hpp"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "support/expect_message.hpp"
 
 #include <boost/serialization/string.hpp>
 #include <cerrno>
@@ -19,8 +19,8 @@
 #include "rankpool/codec.hpp"
 #include "rankpool/detail/child_runner.hpp"
 #include "rankpool/detail/protocol.hpp"
-#include "support/die_by_signal.hpp"
 #include "rankpool/job.hpp"
+#include "support/die_by_signal.hpp"
 
 namespace {
 
@@ -50,7 +50,9 @@ struct Crash {
   std::string how;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & at & how;
+    // clang-format on
   }
   std::uint64_t operator()(std::uint64_t index) const {
     if (index != at) return index * 10;
@@ -75,12 +77,8 @@ struct CrashTogether {
 };
 
 const rankpool::JobRegistry& registry() {
-  static const rankpool::JobRegistry jobs = rankpool::JobRegistry()
-                                                .add<Square>()
-                                                .add<WordLength>()
-                                                .add<WhichProcess>()
-                                                .add<Crash>()
-                                                .add<CrashTogether>();
+  static const rankpool::JobRegistry jobs =
+      rankpool::JobRegistry().add<Square>().add<WordLength>().add<WhichProcess>().add<Crash>().add<CrashTogether>();
   return jobs;
 }
 
@@ -205,8 +203,7 @@ TEST_P(ChildCrash, FailsTheTaskThatKilledTheChildAndRunsTheRestInAFreshOne) {
 
 INSTANTIATE_TEST_SUITE_P(Endings, ChildCrash,
                          testing::Values(CrashCase{"segv", "signal 11 (SIGSEGV)"},
-                                         CrashCase{"abort", "signal 6 (SIGABRT)"},
-                                         CrashCase{"exit3", "exit code 3"}),
+                                         CrashCase{"abort", "signal 6 (SIGABRT)"}, CrashCase{"exit3", "exit code 3"}),
                          [](const auto& info) { return info.param.how; });
 
 TEST(ChildRunner, TasksRunTogetherAllFailWhenOneOfThemKillsTheChild) {
@@ -248,8 +245,9 @@ TEST(ChildRunner, ReadsIsolationFromTheEnvironment) {
   EXPECT_TRUE(four.enabled);
   EXPECT_EQ(four.max_tasks_per_child, 4);
   setenv("RANKPOOL_ISOLATE", "-1", 1);
-  EXPECT_THROW_HAS(rankpool::detail::isolation_from_environment(), rankpool::UsageError,
-                   "RANKPOOL_ISOLATE must be a whole number of tasks per child from 0 up (0: never replaced), not '-1'");
+  EXPECT_THROW_HAS(
+      rankpool::detail::isolation_from_environment(), rankpool::UsageError,
+      "RANKPOOL_ISOLATE must be a whole number of tasks per child from 0 up (0: never replaced), not '-1'");
   setenv("RANKPOOL_ISOLATE", "2x", 1);
   EXPECT_THROW_HAS(rankpool::detail::isolation_from_environment(), rankpool::UsageError, "not '2x'");
   unsetenv("RANKPOOL_ISOLATE");

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "factorial/factorial_job.hpp"
-#include "support/expect_message.hpp"
 #include "rankpool/errors.hpp"
+#include "support/expect_message.hpp"
 
 namespace rankpool::factorial {
 namespace {
@@ -11,8 +11,7 @@ TEST(Factorial, KnownValues) {
   EXPECT_EQ(wire_to_decimal(compute_factorial(0, Backend::kGmp, Encoding::kBinary)), "1");
   EXPECT_EQ(wire_to_decimal(compute_factorial(1, Backend::kGmp, Encoding::kBinary)), "1");
   EXPECT_EQ(wire_to_decimal(compute_factorial(20, Backend::kGmp, Encoding::kBinary)), "2432902008176640000");
-  EXPECT_EQ(wire_to_decimal(compute_factorial(25, Backend::kGmp, Encoding::kDecimal)),
-            "15511210043330985984000000");
+  EXPECT_EQ(wire_to_decimal(compute_factorial(25, Backend::kGmp, Encoding::kDecimal)), "15511210043330985984000000");
 }
 
 TEST(Factorial, BackendsAgreeByteForByte) {

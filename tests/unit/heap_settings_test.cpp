@@ -27,7 +27,7 @@ TEST(HeapSettings, FreedBlocksStayInTheProcess) {
   }
   const std::size_t mapped = mallinfo2().hblkhd;
   for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) std::free(*it);
-  EXPECT_LT(mapped, 8 * kBlock);                              // not mapped one by one
+  EXPECT_LT(mapped, 8 * kBlock);                          // not mapped one by one
   EXPECT_GE(mallinfo2().keepcost, std::size_t{8} << 20);  // half of them free at the heap's top, kept
 }
 

@@ -34,7 +34,9 @@ struct Lookup {
   std::shared_ptr<Table> table = std::make_shared<Table>();
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & key;
+    // clang-format on
   }
   void setup() {
     ++setups[key];

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "factorial/number_list.hpp"
-#include "support/expect_message.hpp"
 #include "rankpool/errors.hpp"
+#include "support/expect_message.hpp"
 
 namespace rankpool::factorial {
 namespace {

@@ -1,12 +1,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include "support/expect_message.hpp"
 #include <unistd.h>
+#include "support/expect_message.hpp"
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -122,7 +122,8 @@ TEST_F(JournalTest, ResumeOntoACompleteOutputRunsNothing) {
 TEST_F(JournalTest, ResumeRefusesAnotherRunsJournal) {
   const std::string out = path("out.txt");
   { OutputJournal journal(out, "run A", false); }
-  EXPECT_THROW_HAS(OutputJournal(out, "run B", true), UsageError, "was written by a different run; remove it or use --fresh");
+  EXPECT_THROW_HAS(OutputJournal(out, "run B", true), UsageError,
+                   "was written by a different run; remove it or use --fresh");
 }
 
 TEST_F(JournalTest, RefusesAMissingFolder) {
@@ -209,8 +210,7 @@ TEST_F(JournalTest, ResumeRefusesABadEntryNamingTheJournalAndTheEntry) {
       journal.append(0, "zero");
       c.append(journal);
     }
-    const std::string message =
-        usage_error([&] { OutputJournal(out, "run", JournalMode::kResume, only_short_words); });
+    const std::string message = usage_error([&] { OutputJournal(out, "run", JournalMode::kResume, only_short_words); });
     EXPECT_NE(message.find(out + ".partial: entry 2 "), std::string::npos) << c.label << ": " << message;
     EXPECT_NE(message.find(c.want), std::string::npos) << c.label << ": " << message;
   }
@@ -276,7 +276,8 @@ TEST_F(JournalTest, WriteAllGathersManyPartsInOrder) {
   std::vector<std::string_view> parts;
   std::string expected;
   for (int i = 0; i < 200; ++i) {
-    texts.push_back(i % 7 == 0 ? std::string() : std::string(static_cast<std::size_t>(i * 997 % 70'000), char('a' + i % 26)));
+    texts.push_back(i % 7 == 0 ? std::string()
+                               : std::string(static_cast<std::size_t>(i * 997 % 70'000), char('a' + i % 26)));
     expected += texts.back();
   }
   for (const auto& text : texts) parts.push_back(text);

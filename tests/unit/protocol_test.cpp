@@ -32,12 +32,13 @@ std::string bytes_of(const M& message) {
 TEST(Protocol, EveryMessageKeepsItsByteLayout) {
   using U64 = std::uint64_t;
   using U8 = std::uint8_t;
-  EXPECT_EQ(bytes_of(JobSpec{42, "fac", "p", true}), raw<U64>(42) + raw<U64>(3) + "fac" + raw<U64>(1) + "p" + raw<U8>(1));
+  EXPECT_EQ(bytes_of(JobSpec{42, "fac", "p", true}),
+            raw<U64>(42) + raw<U64>(3) + "fac" + raw<U64>(1) + "p" + raw<U8>(1));
   EXPECT_EQ(bytes_of(ChunkHeader{1, 2, 3, ArgKind::kTyped}), raw<U64>(1) + raw<U64>(2) + raw<U64>(3) + raw<U8>(1));
   EXPECT_EQ(bytes_of(ResultsHeader{7, 8}), raw<U64>(7) + raw<U64>(8));
-  EXPECT_EQ(bytes_of(MapHeader{1, 4, 25, 3, ArgKind::kIndex, 99, 7, true}),
-            raw<U64>(1) + raw<U64>(4) + raw<U64>(25) + raw<U64>(3) + raw<U8>(0) + raw<U64>(99) + raw<U64>(7) +
-                raw<U8>(1));
+  EXPECT_EQ(
+      bytes_of(MapHeader{1, 4, 25, 3, ArgKind::kIndex, 99, 7, true}),
+      raw<U64>(1) + raw<U64>(4) + raw<U64>(25) + raw<U64>(3) + raw<U8>(0) + raw<U64>(99) + raw<U64>(7) + raw<U8>(1));
   EXPECT_EQ(bytes_of(TaskRecord{5, true, 1.5, 2.5, "ok", "ignored"}),
             raw<U64>(5) + raw<U8>(1) + raw(1.5) + raw(2.5) + raw<U64>(2) + "ok");
   EXPECT_EQ(bytes_of(TaskRecord{6, false, 3.0, 4.0, "boom", "E"}),

@@ -32,9 +32,9 @@ TEST(Schedule, AutoChunkIsOneTaskUntilTimesAreKnown) {
 }
 
 TEST(Schedule, AutoChunkCarriesAboutTwoMillisecondsOfWork) {
-  EXPECT_EQ(auto_chunk(1e-4, std::nullopt, 2), 20u);     // 0.1 ms tasks
-  EXPECT_EQ(auto_chunk(2e-3, std::nullopt, 2), 1u);      // 2 ms tasks
-  EXPECT_EQ(auto_chunk(1.0, std::nullopt, 2), 1u);       // long tasks: one at a time
+  EXPECT_EQ(auto_chunk(1e-4, std::nullopt, 2), 20u);  // 0.1 ms tasks
+  EXPECT_EQ(auto_chunk(2e-3, std::nullopt, 2), 1u);   // 2 ms tasks
+  EXPECT_EQ(auto_chunk(1.0, std::nullopt, 2), 1u);    // long tasks: one at a time
   EXPECT_EQ(auto_chunk(0.0, std::nullopt, 2), kMaxChunkTasks);
   EXPECT_EQ(auto_chunk(1e-9, std::nullopt, 2), kMaxChunkTasks);
 }

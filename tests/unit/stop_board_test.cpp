@@ -7,8 +7,8 @@
 #include <chrono>
 #include <thread>
 
-#include "support/expect_message.hpp"
 #include "rankpool/detail/protocol.hpp"
+#include "support/expect_message.hpp"
 
 namespace rankpool::detail {
 namespace {

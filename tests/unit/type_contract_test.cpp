@@ -36,7 +36,9 @@ struct WithMember {
   std::string text;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & text;
+    // clang-format on
   }
 };
 
@@ -48,7 +50,9 @@ class WithPrivateMember {
   friend class boost::serialization::access;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & text;
+    // clang-format on
   }
 };
 
@@ -57,7 +61,9 @@ struct WithFree {
 };
 template <class Archive>
 void serialize(Archive& ar, WithFree& value, unsigned) {
+  // clang-format off
   ar & value.text;
+  // clang-format on
 }
 
 struct WithNone {

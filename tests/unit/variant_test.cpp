@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "cli/variant.hpp"
-#include "support/expect_message.hpp"
 #include "rankpool/backoff.hpp"
 #include "rankpool/codec.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/task_set.hpp"
+#include "support/expect_message.hpp"
 
 namespace rankpool {
 namespace {
@@ -32,7 +32,9 @@ struct Point {
   std::string label;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
+    // clang-format off
     archive & x & label;
+    // clang-format on
   }
   bool operator==(const Point&) const = default;
 };

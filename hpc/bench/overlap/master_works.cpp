@@ -27,7 +27,9 @@ struct SleepMs {
   int millis = 20;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & millis;
+    // clang-format on
   }
   std::uint64_t operator()(std::uint64_t index) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(millis));

@@ -29,7 +29,9 @@ struct SleepTask {
   double seconds = 0.1;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
+    // clang-format off
     ar & seconds;
+    // clang-format on
   }
   std::uint64_t operator()(std::uint64_t index) const {
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));

@@ -32,21 +32,21 @@ std::shared_ptr<const std::string> MockPageCache::get(const MockPageQuery& query
 void send_pieces(httplib::Response& res, std::vector<std::shared_ptr<const std::string>> pieces) {
   std::size_t size = 0;
   for (const auto& piece : pieces) size += piece->size();
-  res.set_content_provider(size, kJson,
-                           [pieces = std::move(pieces)](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                             for (const auto& piece : pieces) {
-                               if (length == 0) break;
-                               if (offset >= piece->size()) {
-                                 offset -= piece->size();
-                                 continue;
-                               }
-                               const std::size_t n = std::min(length, piece->size() - offset);
-                               if (!sink.write(piece->data() + offset, n)) return false;
-                               offset = 0;
-                               length -= n;
-                             }
-                             return true;
-                           });
+  res.set_content_provider(
+      size, kJson, [pieces = std::move(pieces)](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        for (const auto& piece : pieces) {
+          if (length == 0) break;
+          if (offset >= piece->size()) {
+            offset -= piece->size();
+            continue;
+          }
+          const std::size_t n = std::min(length, piece->size() - offset);
+          if (!sink.write(piece->data() + offset, n)) return false;
+          offset = 0;
+          length -= n;
+        }
+        return true;
+      });
 }
 
 void MockWeiboServer::Impl::respond(httplib::Response& res, Answer normal) {

@@ -120,9 +120,9 @@ auto parse_padded(ParserState& state, std::string& buffer, std::size_t size, Fn&
   }
   od::document doc;
   if (auto error = std::move(parsed).get(doc)) {
-    throw Invalid{error == simdjson::EMPTY ? "not json (0 bytes)"
-                                           : "not json (" + std::to_string(size) +
-                                                 " bytes): " + simdjson::error_message(error)};
+    throw Invalid{error == simdjson::EMPTY
+                      ? "not json (0 bytes)"
+                      : "not json (" + std::to_string(size) + " bytes): " + simdjson::error_message(error)};
   }
   bool validated = false;
   if (size <= kDomCheckMax) {

@@ -180,9 +180,7 @@ bool is_permanent_curl_error(CURLcode code) {
   }
 }
 
-std::string target(std::int64_t mid, int page) {
-  return "id " + std::to_string(mid) + " page " + std::to_string(page);
-}
+std::string target(std::int64_t mid, int page) { return "id " + std::to_string(mid) + " page " + std::to_string(page); }
 
 }  // namespace
 
@@ -221,8 +219,7 @@ void check_page_args(std::int64_t mid, int count, int page) {
     throw std::invalid_argument("weibo client: post id must be > 0, got " + std::to_string(mid));
   }
   if (count < 1 || count > kMaxCount) {
-    throw std::invalid_argument("weibo client: count must be in 1..200, got " +
-                                std::to_string(count));
+    throw std::invalid_argument("weibo client: count must be in 1..200, got " + std::to_string(count));
   }
   if (page < 1) {
     throw std::invalid_argument("weibo client: page must be >= 1, got " + std::to_string(page));
@@ -269,8 +266,7 @@ void configure(CURL* easy, const ClientOptions& options, Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   // Threads and signals do not mix; timeouts still work with the threaded resolver.
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -350,14 +346,12 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
   return out;
 }
 
-std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const Outcome& last,
-                                  std::mt19937_64& rng) {
+std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const Outcome& last, std::mt19937_64& rng) {
   using std::chrono::milliseconds;
   // Every figure bounded before any arithmetic: the options by a year, the
   // server's Retry-After by the cap, so nothing here can overflow.
   constexpr long long kYearMs = 365LL * 24 * 3600 * 1000;
-  auto first =
-      last.verdict == Verdict::kRateLimited ? options.rate_limit_backoff : options.backoff_initial;
+  auto first = last.verdict == Verdict::kRateLimited ? options.rate_limit_backoff : options.backoff_initial;
   const long long cap = std::clamp<long long>(options.backoff_max.count(), 0, kYearMs);
   long long base = std::clamp<long long>(first.count(), 0, kYearMs);
   for (int i = 0; i < retry && base < cap; ++i) {
@@ -380,14 +374,13 @@ std::mt19937_64 make_rng(const ClientOptions& options) {
 }
 
 ApiError permanent_error(const Outcome& outcome, std::int64_t mid, int page) {
-  return ApiError("weibo api: " + outcome.cause + " on " + target(mid, page), true,
-                  outcome.http_status, outcome.error_code);
+  return ApiError("weibo api: " + outcome.cause + " on " + target(mid, page), true, outcome.http_status,
+                  outcome.error_code);
 }
 
 ApiError exhausted_error(const Outcome& outcome, int attempts, std::int64_t mid, int page) {
-  return ApiError("weibo api: gave up on " + target(mid, page) + " after " +
-                      std::to_string(attempts) + (attempts == 1 ? " attempt: " : " attempts: ") +
-                      outcome.cause,
+  return ApiError("weibo api: gave up on " + target(mid, page) + " after " + std::to_string(attempts) +
+                      (attempts == 1 ? " attempt: " : " attempts: ") + outcome.cause,
                   false, outcome.http_status, outcome.error_code);
 }
 

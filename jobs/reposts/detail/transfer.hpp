@@ -89,8 +89,7 @@ Outcome judge(CURLcode code, long http_status, Transfer& transfer, const ClientO
 
 /// Wait before retry number `retry` (0 = first retry): exponential from
 /// `backoff_initial` (or `rate_limit_backoff`), equal jitter, capped.
-std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const Outcome& last,
-                                  std::mt19937_64& rng);
+std::chrono::milliseconds backoff(const ClientOptions& options, int retry, const Outcome& last, std::mt19937_64& rng);
 
 /// A jitter generator seeded from `options.seed` (random when 0).
 std::mt19937_64 make_rng(const ClientOptions& options);

@@ -48,10 +48,9 @@ std::string ChildRunner::handle(int tag, std::string_view message, std::string b
       return {};
     case kTasks: {
       ByteReader in(message);
-      return answer_tasks(in, std::move(buffer),
-                          [this](const ChunkHeader& chunk, const TaskList& tasks, ByteWriter& out) {
-                            run(chunk.job_id, tasks, out);
-                          });
+      return answer_tasks(
+          in, std::move(buffer),
+          [this](const ChunkHeader& chunk, const TaskList& tasks, ByteWriter& out) { run(chunk.job_id, tasks, out); });
     }
     default:
       return {};

@@ -146,8 +146,7 @@ void ChildServer::stream(std::string_view message) {
 ChildSetup parse_setup(const char* text) {
   ChildSetup setup;
   std::istringstream in(text);
-  if (!(in >> setup.read_fd >> setup.write_fd >> setup.rank >> setup.parent) || setup.read_fd < 0 ||
-      setup.write_fd < 0)
+  if (!(in >> setup.read_fd >> setup.write_fd >> setup.rank >> setup.parent) || setup.read_fd < 0 || setup.write_fd < 0)
     die(std::string("malformed ") + kChildVariable + "='" + text + "'");
   return setup;
 }

@@ -6,8 +6,8 @@
 /// includes <rankpool/rankpool.hpp> sees none of them.
 
 #include <chrono>
-#include <exception>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -15,10 +15,10 @@
 #include <string_view>
 
 #include "rankpool/backoff.hpp"
+#include "rankpool/detail/task_source.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/pool_stats.hpp"
 #include "rankpool/task_result.hpp"
-#include "rankpool/detail/task_source.hpp"
 
 namespace rankpool::detail {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <iostream>
 #include <exception>
+#include <iostream>
 #include <limits>
 #include <sstream>
 
@@ -57,8 +57,7 @@ void Engine::set_wait_policy(WaitPolicy policy) {
   // Workers start under backoff; they hear of a change before any later task.
   if (resolved != policy_)
     for (std::size_t rank = 1; rank < slots_.size(); ++rank)
-      outbox_.post(static_cast<int>(rank), kWait,
-                   encode_value<std::uint8_t>(resolved == WaitPolicy::kBlock ? 1 : 0));
+      outbox_.post(static_cast<int>(rank), kWait, encode_value<std::uint8_t>(resolved == WaitPolicy::kBlock ? 1 : 0));
   policy_ = resolved;
 }
 
@@ -338,8 +337,15 @@ void Engine::take_results(std::string_view message, int rank, Clock::time_point 
       }
       position = segments[segment].first + offset++;
     }
-    TaskResult result{position, record.index, rank, record.ok, std::move(record.payload), record.start,
-                      record.end, false, std::move(record.error_type)};
+    TaskResult result{position,
+                      record.index,
+                      rank,
+                      record.ok,
+                      std::move(record.payload),
+                      record.start,
+                      record.end,
+                      false,
+                      std::move(record.error_type)};
     const JobEntry& job = map ? *map->job : *segments[segment].batch->job;
     ResultSink& sink = map ? *map->sink : *segments[segment].batch->sink;
     observe(result, job.name);
@@ -360,8 +366,8 @@ void Engine::settle(ChunkMap::iterator found, std::uint64_t tasks, Clock::time_p
   chunk.left -= tasks;
   if (chunk.concurrent) slot.stream_tasks -= tasks;
   if (chunk.estimated)
-    slot.queued = std::max(0.0, slot.queued - chunk.per_task * static_cast<double>(tasks) -
-                                    (chunk.left == 0 ? kMessageSeconds : 0.0));
+    slot.queued = std::max(
+        0.0, slot.queued - chunk.per_task * static_cast<double>(tasks) - (chunk.left == 0 ? kMessageSeconds : 0.0));
   const std::size_t index = chunk.slot;
   if (chunk.left > 0) {
     // A map share handed out before its job had an estimate gets one now.

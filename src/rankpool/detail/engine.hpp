@@ -21,10 +21,6 @@
 #include <vector>
 
 #include "rankpool/backoff.hpp"
-#include "rankpool/errors.hpp"
-#include "rankpool/job.hpp"
-#include "rankpool/pool_stats.hpp"
-#include "rankpool/task_result.hpp"
 #include "rankpool/detail/core.hpp"
 #include "rankpool/detail/host_topology.hpp"
 #include "rankpool/detail/job_table.hpp"
@@ -32,13 +28,15 @@
 #include "rankpool/detail/schedule.hpp"
 #include "rankpool/detail/task_source.hpp"
 #include "rankpool/detail/transport.hpp"
+#include "rankpool/errors.hpp"
+#include "rankpool/job.hpp"
+#include "rankpool/pool_stats.hpp"
+#include "rankpool/task_result.hpp"
 
 namespace rankpool::detail {
 
 class LocalWorker;
 class TasksMessage;
-
-
 
 class Engine {
  public:
@@ -121,10 +119,10 @@ class Engine {
   struct MapOp;
   struct Slot {
     int rank = 0;
-    int in_flight = 0;        // chunks (or map shares) out
-    int unestimated = 0;      // of those, chunks whose job had no time estimate
+    int in_flight = 0;               // chunks (or map shares) out
+    int unestimated = 0;             // of those, chunks whose job had no time estimate
     std::uint64_t stream_tasks = 0;  // tasks out of jobs that hold several at once
-    double queued = 0;        // estimated seconds of work out
+    double queued = 0;               // estimated seconds of work out
     std::unordered_set<std::uint64_t> jobs;
     std::deque<std::uint64_t> first_index;  // of each chunk out, oldest first
     Clock::time_point last_heard{};
@@ -152,7 +150,7 @@ class Engine {
     std::uint64_t job_id = 0;
     std::uint64_t left = 0;  // tasks not back yet
     std::size_t slot = 0;
-    double per_task = 0;     // the estimate the slot's queue was charged with
+    double per_task = 0;  // the estimate the slot's queue was charged with
     bool estimated = false;
     bool concurrent = false;  // its job holds several tasks at once (counted in stream_tasks)
     bool detached = false;    // its call was terminated: results are settled, not delivered
@@ -216,8 +214,8 @@ class Engine {
 
   std::vector<Slot> slots_;  // 0: the master's stand-in thread; r: rank r
   std::deque<std::shared_ptr<Batch>> queue_;
-  std::uint64_t queued_known_ = 0;    // tasks left in queued batches whose size is known
-  std::uint64_t queued_unsized_ = 0;  // queued batches whose size is not
+  std::uint64_t queued_known_ = 0;                       // tasks left in queued batches whose size is known
+  std::uint64_t queued_unsized_ = 0;                     // queued batches whose size is not
   std::unordered_map<std::uint64_t, TaskClock> clocks_;  // by job id
   ChunkMap chunks_;
   std::string inbox_;  // receives one-piece result messages
@@ -230,12 +228,12 @@ class Engine {
   std::uint64_t result_bytes_ = 0;  // stats: results received
   std::optional<Clock::time_point> first_hand_out_;
   Clock::time_point last_result_{};
-  std::list<std::size_t> idle_;                               // idle slots, the most recently idle last
-  std::deque<std::size_t> offered_;                           // busy slots heard from since, in that order
-  std::multimap<Clock::time_point, std::size_t> finishing_;   // busy estimated slots by when their work runs out
-  int busy_unestimated_ = 0;                                  // busy slots holding a chunk with no estimate
-  std::size_t last_chosen_ = 0;  // the slot of the last hand-out, and how many
-  int warm_run_ = 0;             // it took in a row while idle
+  std::list<std::size_t> idle_;                              // idle slots, the most recently idle last
+  std::deque<std::size_t> offered_;                          // busy slots heard from since, in that order
+  std::multimap<Clock::time_point, std::size_t> finishing_;  // busy estimated slots by when their work runs out
+  int busy_unestimated_ = 0;                                 // busy slots holding a chunk with no estimate
+  std::size_t last_chosen_ = 0;                              // the slot of the last hand-out, and how many
+  int warm_run_ = 0;                                         // it took in a row while idle
 };
 
 }  // namespace rankpool::detail

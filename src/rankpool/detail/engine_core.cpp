@@ -304,8 +304,15 @@ void EngineCore::run_inline(const JobPtr& job, TaskSource& tasks, ResultSink& si
     const TaskList list = read_tasks(in, tasks.kind(), 1);
     // Records straight from the executor: a result is not copied through a message.
     inline_->run(job->id, list, [&](TaskRecord&& record) {
-      TaskResult result{position, record.index, 0, record.ok, std::move(record.payload), record.start, record.end,
-                        false, std::move(record.error_type)};
+      TaskResult result{position,
+                        record.index,
+                        0,
+                        record.ok,
+                        std::move(record.payload),
+                        record.start,
+                        record.end,
+                        false,
+                        std::move(record.error_type)};
       std::lock_guard lock(mutex_);
       engine_.observe(result, job->name);
       sink.deliver(std::move(result));
@@ -357,7 +364,8 @@ bool EngineCore::shut_down(int exit_code, bool drop_queued, double grace_seconds
         next_report = now + std::chrono::seconds(30);
       }
       // Woken by every round that moves something; a timed wait, to notice the bound starting.
-      changed_.wait_until(lock, std::min({give_up.value_or(next_report), next_report, now + std::chrono::milliseconds(100)}));
+      changed_.wait_until(lock,
+                          std::min({give_up.value_or(next_report), next_report, now + std::chrono::milliseconds(100)}));
     }
   }
   thread_.join();

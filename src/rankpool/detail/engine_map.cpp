@@ -128,9 +128,9 @@ void Engine::announce_shares(const std::shared_ptr<MapOp>& shared, const std::ve
     ensure_job(slot, *op.job);
     const std::uint64_t chunk_id = next_chunk_++;
     ByteWriter header;
-    write(header, MapHeader{op.job->id, static_cast<std::uint64_t>(pool), counts[w],
-                            static_cast<std::uint64_t>(op.send_counts[w + 1]), op.tasks->kind(), chunk_id, deal,
-                            op.blocking});
+    write(header,
+          MapHeader{op.job->id, static_cast<std::uint64_t>(pool), counts[w],
+                    static_cast<std::uint64_t>(op.send_counts[w + 1]), op.tasks->kind(), chunk_id, deal, op.blocking});
     send(slot, kMap, std::move(header).finish());
     if (counts[w] == 0) continue;
     // The worker's share is one chunk whose results come a few at a time.
@@ -186,13 +186,15 @@ void Engine::start_map(const std::shared_ptr<MapOp>& shared) {
   MPI_Comm comm = collectives_.pool(pool);
   if (op.blocking) {
     // A synchronous map under WaitPolicy::kBlock: the blocking collective.
-    check_mpi(MPI_Scatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
-                 collectives_.unit(), 0, comm), "MPI_Scatterv");
+    check_mpi(MPI_Scatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(),
+                           nullptr, 0, collectives_.unit(), 0, comm),
+              "MPI_Scatterv");
     op.phase = MapOp::Phase::kDone;
     return;
   }
-  check_mpi(MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(), nullptr, 0,
-                collectives_.unit(), 0, comm, &op.request), "MPI_Iscatterv");
+  check_mpi(MPI_Iscatterv(op.scattered.data(), op.send_counts.data(), op.send_displs.data(), collectives_.unit(),
+                          nullptr, 0, collectives_.unit(), 0, comm, &op.request),
+            "MPI_Iscatterv");
   op.phase = MapOp::Phase::kScatter;
 }
 

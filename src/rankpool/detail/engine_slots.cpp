@@ -55,8 +55,8 @@ void Engine::reindex(std::size_t index) {
     slot.counted_unestimated = unestimated;
   }
   if (!idle && !unestimated) {
-    const auto runs_out = slot.last_heard + std::chrono::duration_cast<Clock::duration>(
-                                                std::chrono::duration<double>(slot.queued));
+    const auto runs_out =
+        slot.last_heard + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(slot.queued));
     slot.finish_entry = finishing_.emplace(runs_out, index);
   }
 }

@@ -71,9 +71,7 @@ std::vector<std::pair<int, std::uint64_t>> Engine::running_tasks() const {
   return out;
 }
 
-void Engine::abort(int exit_code) const {
-  abort_run(comm_, exit_code);
-}
+void Engine::abort(int exit_code) const { abort_run(comm_, exit_code); }
 
 void Engine::check_stalls() const {
   if (task_timeout_ <= 0) return;
@@ -129,6 +127,5 @@ PoolStats Engine::stats(Clock::time_point now) const {
 TaskFailure Engine::failure_of(const TaskResult& result, const std::string& job) const {
   return TaskFailure{job, result.index, result.rank, rank_info(result.rank).host, result.payload, result.error_type};
 }
-
 
 }  // namespace rankpool::detail

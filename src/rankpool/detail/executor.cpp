@@ -89,11 +89,12 @@ std::string Executor::handle(int tag, std::string_view message, std::string buff
       forget(in.value<std::uint64_t>());
       return {};
     case kTasks:
-      return answer_tasks(in, std::move(buffer), [this](const ChunkHeader& chunk, const TaskList& tasks, ByteWriter& out) {
-        if (stops_) stops_->begin(chunk.chunk_id);
-        run(chunk.job_id, tasks, out);
-        if (stops_) stops_->end();
-      });
+      return answer_tasks(in, std::move(buffer),
+                          [this](const ChunkHeader& chunk, const TaskList& tasks, ByteWriter& out) {
+                            if (stops_) stops_->begin(chunk.chunk_id);
+                            run(chunk.job_id, tasks, out);
+                            if (stops_) stops_->end();
+                          });
     default:
       return {};
   }

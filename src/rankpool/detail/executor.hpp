@@ -8,15 +8,15 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include "rankpool/job.hpp"
 #include "rankpool/detail/protocol.hpp"
 #include "rankpool/detail/stop_board.hpp"
+#include "rankpool/job.hpp"
 
 namespace rankpool::detail {
 

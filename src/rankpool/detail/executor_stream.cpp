@@ -2,8 +2,8 @@
 // (TaskRunner::concurrency > 1) takes each task as its message arrives.
 #include <deque>
 #include <functional>
-#include <stdexcept>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 

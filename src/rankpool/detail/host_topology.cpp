@@ -52,5 +52,4 @@ WaitPolicy auto_wait_policy(const std::vector<RankInfo>& ranks) {
   return WaitPolicy::kBlock;
 }
 
-
 }  // namespace rankpool::detail

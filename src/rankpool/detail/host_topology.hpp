@@ -22,7 +22,9 @@ struct RankInfo {
   std::vector<std::uint64_t> cpus = affinity_words();
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
+    // clang-format off
     archive & host & pid & cpus;
+    // clang-format on
   }
 };
 

@@ -59,7 +59,7 @@ struct CallTraits<R (C::*)(As...) const noexcept> : CallShape<true, R, As...> {}
 template <class C, class R, class... As>
 struct CallTraits<R (C::*)(As...) const&> : CallShape<true, R, As...> {};
 template <class C, class R, class... As>
-struct CallTraits<R (C::*)(As...) const & noexcept> : CallShape<true, R, As...> {};
+struct CallTraits<R (C::*)(As...) const& noexcept> : CallShape<true, R, As...> {};
 template <class C, class R, class... As>
 struct CallTraits<R (C::*)(As...)> : CallShape<false, R, As...> {};
 template <class C, class R, class... As>
@@ -67,7 +67,7 @@ struct CallTraits<R (C::*)(As...) noexcept> : CallShape<false, R, As...> {};
 template <class C, class R, class... As>
 struct CallTraits<R (C::*)(As...)&> : CallShape<false, R, As...> {};
 template <class C, class R, class... As>
-struct CallTraits<R (C::*)(As...) && > : CallShape<false, R, As...> {};
+struct CallTraits<R (C::*)(As...) &&> : CallShape<false, R, As...> {};
 
 /// J's call operator's shape, or an unmatched one when J has none, several,
 /// or a template (its address cannot be taken).
@@ -76,7 +76,7 @@ struct CallOf {
   using type = CallTraits<void>;
 };
 template <class J>
-  requires requires { &J::operator(); }
+requires requires { &J::operator(); }
 struct CallOf<J> {
   using type = CallTraits<decltype(&J::operator())>;
 };
@@ -96,8 +96,8 @@ struct JobRules {
   static constexpr bool returns = !std::is_void_v<typename Call::result>;
   static constexpr bool travel = travels_v<typename Call::argument> && travels_v<typename Call::result>;
   static constexpr bool parameters_travel = std::is_empty_v<J> || BoostSerializable<J>;
-  static constexpr bool ok = is_class && named && constructible && one_call && is_const && takes_argument &&
-                             returns && travel && parameters_travel;
+  static constexpr bool ok = is_class && named && constructible && one_call && is_const && takes_argument && returns &&
+                             travel && parameters_travel;
 };
 
 /// JobRules as static_asserts: only the first rule J breaks fails (each
@@ -159,16 +159,16 @@ constexpr bool check_job() {
 /// require: no double → int, no int64 → int32, no int → double), and
 /// implicitly. Tuples and pairs are checked element by element.
 template <class From, class To>
-struct NoNarrowing
-    : std::bool_constant<std::is_convertible_v<From, To> && requires { To{std::declval<From>()}; }> {};
+    struct NoNarrowing : std::bool_constant < std::is_convertible_v<From, To>&& requires {
+  To{std::declval<From>()};
+} > {};
 
 template <class From, class To, class = std::make_index_sequence<std::tuple_size_v<To>>>
 struct ElementsNoNarrowing;
 template <class From, class To, std::size_t... I>
 struct ElementsNoNarrowing<From, To, std::index_sequence<I...>>
-    : std::bool_constant<(NoNarrowing<decltype(std::get<I>(std::declval<From>())),
-                                      std::tuple_element_t<I, To>>::value &&
-                          ...)> {};
+    : std::bool_constant<(
+          NoNarrowing<decltype(std::get<I>(std::declval<From>())), std::tuple_element_t<I, To>>::value && ...)> {};
 
 template <class T>
 struct IsTupleLike : std::false_type {};

@@ -47,8 +47,19 @@
 
 namespace rankpool::detail {
 
-enum Tag : int { kJob = 11, kTasks = 12, kResults = 13, kMap = 14, kStop = 15, kForget = 16, kPiece = 17, kWait = 18,
-                kLease = 19, kGrant = 20, kCancel = 21 };
+enum Tag : int {
+  kJob = 11,
+  kTasks = 12,
+  kResults = 13,
+  kMap = 14,
+  kStop = 15,
+  kForget = 16,
+  kPiece = 17,
+  kWait = 18,
+  kLease = 19,
+  kGrant = 20,
+  kCancel = 21
+};
 
 /// Bytes of the length every point-to-point message starts with.
 inline constexpr std::size_t kFrameBytes = 8;
@@ -162,7 +173,9 @@ struct JobSpec {
   std::string params;
   bool trace = false;
   bool operator==(const JobSpec&) const = default;
+  // clang-format off
   friend void fields(auto& ar, MessageOf<JobSpec> auto& m) { ar & m.id & m.name & m.params & m.trace; }
+  // clang-format on
 };
 
 /// How a chunk carries its tasks' arguments.
@@ -174,14 +187,18 @@ struct ChunkHeader {
   std::uint64_t count = 0;
   ArgKind kind = ArgKind::kIndex;
   bool operator==(const ChunkHeader&) const = default;
+  // clang-format off
   friend void fields(auto& ar, MessageOf<ChunkHeader> auto& m) { ar & m.job_id & m.chunk_id & m.count & m.kind; }
+  // clang-format on
 };
 
 struct ResultsHeader {
   std::uint64_t chunk_id = 0;
   std::uint64_t count = 0;
   bool operator==(const ResultsHeader&) const = default;
+  // clang-format off
   friend void fields(auto& ar, MessageOf<ResultsHeader> auto& m) { ar & m.chunk_id & m.count; }
+  // clang-format on
 };
 
 struct MapHeader {
@@ -195,7 +212,9 @@ struct MapHeader {
   bool blocking = false;       ///< the scatter is MPI_Scatterv, else MPI_Iscatterv
   bool operator==(const MapHeader&) const = default;
   friend void fields(auto& ar, MessageOf<MapHeader> auto& m) {
+    // clang-format off
     ar & m.job_id & m.pool_size & m.count & m.units & m.kind & m.chunk_id & m.deal & m.blocking;
+    // clang-format on
   }
 };
 
@@ -209,8 +228,10 @@ struct TaskRecord {
   std::string error_type;  // failures only: the exception's type
   bool operator==(const TaskRecord&) const = default;
   friend void fields(auto& ar, MessageOf<TaskRecord> auto& m) {
+    // clang-format off
     ar & m.index & m.ok & m.start & m.end & m.payload;
     if (!m.ok) ar & m.error_type;
+    // clang-format on
   }
 };
 
@@ -225,7 +246,9 @@ struct TaskList {
 /// A struct with a `fields` list: JobSpec, ChunkHeader, ResultsHeader, MapHeader, TaskRecord,
 /// LeaseRequest, LeaseSlots, LeaseGrant.
 template <class M>
-concept Message = requires(ByteReader& in, M& m) { fields(in, m); };
+concept Message = requires(ByteReader& in, M& m) {
+  fields(in, m);
+};
 
 /// Appends `message`'s fields to `out`, in wire order.
 template <Message M>
@@ -331,7 +354,9 @@ struct LeaseRequest {
   double per_second = 0;
   std::uint32_t slots = 1;
   bool operator==(const LeaseRequest&) const = default;
+  // clang-format off
   friend void fields(auto& ar, MessageOf<LeaseRequest> auto& m) { ar & m.name & m.per_second & m.slots; }
+  // clang-format on
 };
 /// Slots of a lease: the first `first` seconds after the master answered
 /// (the worker counts from when it reads the grant), then one every `spacing`.
@@ -340,7 +365,9 @@ struct LeaseSlots {
   double first = 0;
   double spacing = 0;
   bool operator==(const LeaseSlots&) const = default;
+  // clang-format off
   friend void fields(auto& ar, MessageOf<LeaseSlots> auto& m) { ar & m.count & m.first & m.spacing; }
+  // clang-format on
 };
 
 /// kGrant: the master's answer to a LeaseRequest.
@@ -349,7 +376,9 @@ struct LeaseGrant {
   LeaseSlots slots;
   bool operator==(const LeaseGrant&) const = default;
   friend void fields(auto& ar, MessageOf<LeaseGrant> auto& m) {
+    // clang-format off
     ar & m.name;
+    // clang-format on
     fields(ar, m.slots);
   }
 };

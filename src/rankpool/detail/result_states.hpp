@@ -139,9 +139,7 @@ class StreamState final : public ResultSink {
   bool wants_more(std::uint64_t in_flight) const override {
     return in_flight + waiting_.size() + ready_.size() < window_;
   }
-  bool available() const {
-    return ordered_ ? !waiting_.empty() && waiting_.begin()->first == taken_ : !ready_.empty();
-  }
+  bool available() const { return ordered_ ? !waiting_.empty() && waiting_.begin()->first == taken_ : !ready_.empty(); }
   bool finished() const noexcept { return total_ && taken_ == *total_; }
   TaskResult take() {
     TaskResult out;

@@ -58,8 +58,8 @@ inline std::uint64_t auto_chunk(std::optional<double> per_task, std::optional<st
   std::uint64_t tasks = 1;
   if (per_task) {
     const double wanted = *per_task > 0 ? kChunkSeconds / *per_task : static_cast<double>(kMaxChunkTasks);
-    tasks = wanted >= static_cast<double>(kMaxChunkTasks) ? kMaxChunkTasks
-                                                          : static_cast<std::uint64_t>(std::ceil(wanted));
+    tasks =
+        wanted >= static_cast<double>(kMaxChunkTasks) ? kMaxChunkTasks : static_cast<std::uint64_t>(std::ceil(wanted));
   }
   if (remaining) {
     const std::uint64_t split = 2 * std::max<std::uint64_t>(workers, 1);

@@ -87,7 +87,7 @@ class SpawnedChild {
   int status_ = 0;
   Fd to_child_;
   Fd from_child_;
-  Fd exited_;  // a pidfd: readable once the child has exited (-1 where there is none)
+  Fd exited_;                          // a pidfd: readable once the child has exited (-1 where there is none)
   std::optional<FrameReader> reader_;  // of from_child_
 };
 

@@ -49,8 +49,7 @@ void StopBoard::look_now() {
 }
 
 bool StopBoard::stopped() {
-  if (look_ && std::chrono::steady_clock::now() - last_look_ >= std::chrono::duration<double>(kLookSeconds))
-    look_now();
+  if (look_ && std::chrono::steady_clock::now() - last_look_ >= std::chrono::duration<double>(kLookSeconds)) look_now();
   std::lock_guard lock(mutex_);
   return source_.stop_requested();
 }

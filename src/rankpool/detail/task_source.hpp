@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
-#include <optional>
 #include <iterator>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <utility>

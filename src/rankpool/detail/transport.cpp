@@ -32,8 +32,9 @@ void Outbox::post(int dest, int tag, std::string message) {
   for (std::size_t offset = 0; offset < total; offset += piece) {
     const std::size_t size = std::min(piece, total - offset);
     MPI_Request& request = pending->requests.emplace_back(MPI_REQUEST_NULL);
-    check_mpi(MPI_Isend(pending->buffer.data() + offset, static_cast<int>(size), MPI_BYTE, dest, offset == 0 ? tag : kPiece,
-              comm_, &request), "MPI_Isend");
+    check_mpi(MPI_Isend(pending->buffer.data() + offset, static_cast<int>(size), MPI_BYTE, dest,
+                        offset == 0 ? tag : kPiece, comm_, &request),
+              "MPI_Isend");
   }
   pending_.push_back(std::move(pending));
 }
@@ -52,7 +53,9 @@ constexpr std::size_t kMaxSpareBytes = std::size_t{32} << 20;
 bool Outbox::reap() {
   std::erase_if(pending_, [this](std::unique_ptr<Pending>& pending) {
     int done = 0;
-    check_mpi(MPI_Testall(static_cast<int>(pending->requests.size()), pending->requests.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+    check_mpi(
+        MPI_Testall(static_cast<int>(pending->requests.size()), pending->requests.data(), &done, MPI_STATUSES_IGNORE),
+        "MPI_Testall");
     if (done != 0 && recycles_ && spares_.size() < kMaxSpares && pending->buffer.capacity() <= kMaxSpareBytes)
       spares_.push_back(std::move(pending->buffer));
     return done != 0;
@@ -92,7 +95,9 @@ std::string receive_matched(MPI_Comm comm, MPI_Message& message, const MPI_Statu
   while (received < total) {
     const std::size_t want = std::min<std::size_t>(piece, total - received);
     MPI_Request request;
-    check_mpi(MPI_Irecv(whole.data() + received, static_cast<int>(want), MPI_BYTE, status.MPI_SOURCE, kPiece, comm, &request), "MPI_Irecv");
+    check_mpi(
+        MPI_Irecv(whole.data() + received, static_cast<int>(want), MPI_BYTE, status.MPI_SOURCE, kPiece, comm, &request),
+        "MPI_Irecv");
     wait_with_backoff(request);
     received += want;
   }

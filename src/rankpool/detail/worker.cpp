@@ -176,11 +176,14 @@ void Worker::run_map(std::string_view message) {
 
   std::string scattered(header.units * kUnitBytes, '\0');
   if (header.blocking) {
-    check_mpi(MPI_Scatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm), "MPI_Scatterv");
+    check_mpi(
+        MPI_Scatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm),
+        "MPI_Scatterv");
   } else {
     MPI_Request request;
-    check_mpi(MPI_Iscatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0, comm,
-                  &request), "MPI_Iscatterv");
+    check_mpi(MPI_Iscatterv(nullptr, nullptr, nullptr, unit, scattered.data(), static_cast<int>(header.units), unit, 0,
+                            comm, &request),
+              "MPI_Iscatterv");
     wait(request);
   }
   if (header.count == 0) return;

@@ -6,8 +6,8 @@
 
 #include <map>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include "rankpool/detail/budget.hpp"
 #include "rankpool/detail/child_runner.hpp"
@@ -60,7 +60,7 @@ class Worker {
   LeaseClient leases_;  // the job's RateBudget slots (rate_budget.hpp)
   bool block_ = false;  // kWait: a core of its own, so waits poll a spell before they sleep
   std::optional<std::pair<int, std::string>> deferred_;  // given back by a streaming run
-  StopBoard stops_;  // last: its thread ends before the rest goes
+  StopBoard stops_;                                      // last: its thread ends before the rest goes
 };
 
 }  // namespace rankpool::detail

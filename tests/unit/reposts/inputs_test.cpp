@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "support/expect_message.hpp"
 #include "reposts/errors.hpp"
+#include "support/expect_message.hpp"
 
 namespace rankpool::reposts {
 namespace {
@@ -24,18 +24,12 @@ TEST(ParsePostId, AcceptsDigits) {
 
 TEST(ParsePostId, RejectsEverythingElse) {
   EXPECT_THROW_MSG((void)parse_post_id(""), InputError, "invalid post id '': empty");
-  EXPECT_THROW_MSG((void)parse_post_id("abc"), InputError,
-                   "invalid post id 'abc': expected digits only");
-  EXPECT_THROW_MSG((void)parse_post_id("-5"), InputError,
-                   "invalid post id '-5': expected digits only");
-  EXPECT_THROW_MSG((void)parse_post_id("+5"), InputError,
-                   "invalid post id '+5': expected digits only");
-  EXPECT_THROW_MSG((void)parse_post_id(" 5"), InputError,
-                   "invalid post id ' 5': expected digits only");
-  EXPECT_THROW_MSG((void)parse_post_id("1e5"), InputError,
-                   "invalid post id '1e5': expected digits only");
-  EXPECT_THROW_MSG((void)parse_post_id("0"), InputError,
-                   "invalid post id '0': must be greater than 0");
+  EXPECT_THROW_MSG((void)parse_post_id("abc"), InputError, "invalid post id 'abc': expected digits only");
+  EXPECT_THROW_MSG((void)parse_post_id("-5"), InputError, "invalid post id '-5': expected digits only");
+  EXPECT_THROW_MSG((void)parse_post_id("+5"), InputError, "invalid post id '+5': expected digits only");
+  EXPECT_THROW_MSG((void)parse_post_id(" 5"), InputError, "invalid post id ' 5': expected digits only");
+  EXPECT_THROW_MSG((void)parse_post_id("1e5"), InputError, "invalid post id '1e5': expected digits only");
+  EXPECT_THROW_MSG((void)parse_post_id("0"), InputError, "invalid post id '0': must be greater than 0");
   EXPECT_THROW_MSG((void)parse_post_id("9223372036854775808"), InputError,
                    "invalid post id '9223372036854775808': does not fit in 64 bits");
 }
@@ -52,18 +46,15 @@ TEST(ParseMids, ErrorsNameFileAndLine) {
                    "mids file 'm.txt' line 1: invalid post id '12 34': expected digits only");
   EXPECT_THROW_MSG((void)parse_mids_text("0\n", "m.txt"), InputError,
                    "mids file 'm.txt' line 1: invalid post id '0': must be greater than 0");
-  EXPECT_THROW_MSG((void)parse_mids_text("# nothing\n\n", "m.txt"), InputError,
-                   "mids file 'm.txt': no post ids");
-  EXPECT_THROW_MSG((void)parse_mids_text("", "m.txt"), InputError,
-                   "mids file 'm.txt': no post ids");
+  EXPECT_THROW_MSG((void)parse_mids_text("# nothing\n\n", "m.txt"), InputError, "mids file 'm.txt': no post ids");
+  EXPECT_THROW_MSG((void)parse_mids_text("", "m.txt"), InputError, "mids file 'm.txt': no post ids");
 }
 
 class TempDir : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rankpool-reposts-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("rankpool-reposts-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -90,15 +81,13 @@ TEST_F(MidsFile, MissingFile) {
 
 TEST_F(MidsFile, EmptyFile) {
   auto path = write("empty.txt", "");
-  EXPECT_THROW_MSG((void)parse_mids_file(path), InputError,
-                   "mids file '" + path.string() + "': no post ids");
+  EXPECT_THROW_MSG((void)parse_mids_file(path), InputError, "mids file '" + path.string() + "': no post ids");
 }
 
 TEST_F(MidsFile, MalformedLine) {
   auto path = write("bad.txt", "1\n2\n3x\n");
-  EXPECT_THROW_MSG(
-      (void)parse_mids_file(path), InputError,
-      "mids file '" + path.string() + "' line 3: invalid post id '3x': expected digits only");
+  EXPECT_THROW_MSG((void)parse_mids_file(path), InputError,
+                   "mids file '" + path.string() + "' line 3: invalid post id '3x': expected digits only");
 }
 
 TEST(ValidateApiBase, AcceptsHttpAndHttps) {
@@ -114,10 +103,8 @@ TEST(ValidateApiBase, RejectsOthers) {
                    "--api-base 'ftp://x': expected an http:// or https:// url");
   EXPECT_THROW_MSG((void)validate_api_base("api.weibo.com"), InputError,
                    "--api-base 'api.weibo.com': expected an http:// or https:// url");
-  EXPECT_THROW_MSG((void)validate_api_base("http://"), InputError,
-                   "--api-base 'http://': not a valid url");
-  EXPECT_THROW_MSG((void)validate_api_base(""), InputError,
-                   "--api-base '': expected an http:// or https:// url");
+  EXPECT_THROW_MSG((void)validate_api_base("http://"), InputError, "--api-base 'http://': not a valid url");
+  EXPECT_THROW_MSG((void)validate_api_base(""), InputError, "--api-base '': expected an http:// or https:// url");
   EXPECT_THROW_MSG((void)validate_api_base("http://h/x?access_token=SECRET"), InputError,
                    "--api-base 'http://h/x?access_token=***': query and fragment are not allowed");
   EXPECT_THROW_MSG((void)validate_api_base("https://me:SECRET@h/"), InputError,
@@ -176,8 +163,8 @@ TEST_F(TokenFile, WarnsWhenOthersMayReadIt) {
   std::filesystem::permissions(path, std::filesystem::perms::group_read, std::filesystem::perm_options::add);
   EXPECT_EQ(read_access_token(path, collect), "2.00SECRET");
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0], "token file '" + path.string() +
-                             "' is accessible by group or others (mode 0640); chmod 600 it");
+  EXPECT_EQ(warnings[0],
+            "token file '" + path.string() + "' is accessible by group or others (mode 0640); chmod 600 it");
   EXPECT_EQ(warnings[0].find("SECRET"), std::string::npos);
 }
 
@@ -193,12 +180,10 @@ TEST_F(TokenFile, Errors) {
   EXPECT_THROW_MSG((void)read_access_token(std::nullopt), InputError,
                    "no access token: set WEIBO_ACCESS_TOKEN or pass --token-file");
   auto empty = write("empty", "\n");
-  EXPECT_THROW_MSG((void)read_access_token(empty), InputError,
-                   "token file '" + empty.string() + "': empty");
+  EXPECT_THROW_MSG((void)read_access_token(empty), InputError, "token file '" + empty.string() + "': empty");
   auto two = write("two", "SECRET1 SECRET2\n");
-  EXPECT_THROW_MSG(
-      (void)read_access_token(two), InputError,
-      "token file '" + two.string() + "': expected one token, found whitespace inside");
+  EXPECT_THROW_MSG((void)read_access_token(two), InputError,
+                   "token file '" + two.string() + "': expected one token, found whitespace inside");
   auto absent = dir_ / "absent";
   EXPECT_THROW_MSG((void)read_access_token(absent), InputError,
                    "token file '" + absent.string() + "': cannot open: No such file or directory");

@@ -57,8 +57,7 @@ TEST(MockData, PagesCoverReachableNewestFirst) {
   EXPECT_EQ(page.total_number, 2500);
   ASSERT_EQ(page.reposts.size(), 200u);
   for (std::size_t i = 0; i < page.reposts.size(); ++i) {
-    EXPECT_EQ(page.reposts[i].id,
-              expected_repost_id(99, 2500, 1800 + static_cast<std::int64_t>(i)));
+    EXPECT_EQ(page.reposts[i].id, expected_repost_id(99, 2500, 1800 + static_cast<std::int64_t>(i)));
   }
   EXPECT_EQ(page.next_cursor, 0);
   q.page = 8;
@@ -83,9 +82,8 @@ TEST(MockData, SmallPost) {
 }
 
 TEST(MockData, ErrorBody) {
-  EXPECT_EQ(
-      mock_error_body(21332, "invalid_access_token", "/2/statuses/repost_timeline.json"),
-      R"({"error":"invalid_access_token","error_code":21332,"request":"/2/statuses/repost_timeline.json"})");
+  EXPECT_EQ(mock_error_body(21332, "invalid_access_token", "/2/statuses/repost_timeline.json"),
+            R"({"error":"invalid_access_token","error_code":21332,"request":"/2/statuses/repost_timeline.json"})");
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 
 #include <vector>
 
-#include "support/expect_message.hpp"
-#include "reposts/mock_command.hpp"
 #include "rankpool/errors.hpp"
+#include "reposts/mock_command.hpp"
 #include "reposts/mock_server.hpp"
+#include "support/expect_message.hpp"
 
 namespace rankpool::reposts {
 namespace {
@@ -36,15 +36,12 @@ TEST(MockWeiboCommand, EveryOption) {
   CLI::App app("rankpool");
   MockWeiboOptions options;
   add_mock_weibo_options(app, options);
-  parse(app, {"mock-weibo", "--host",       "0.0.0.0", "--port",
-              "0",          "--token",      "T",       "--total",
-              "10",         "--reachable",  "5",       "--new-reposts-per-request",
-              "2",          "--latency-ms", "3",       "--jitter-ms",
-              "4",          "--fail-rate",  "0.2",     "--truncate-rate",
-              "0.05",       "--stall-rate", "0.01",    "--stall-ms",
-              "100",        "--reset-rate", "0.02",    "--seed",
-              "9",          "--rate-limit", "6",       "--rate-window",
-              "0.5",        "--threads",    "8",       "--log"});
+  parse(app, {"mock-weibo", "--host",          "0.0.0.0", "--port",       "0",    "--token",
+              "T",          "--total",         "10",      "--reachable",  "5",    "--new-reposts-per-request",
+              "2",          "--latency-ms",    "3",       "--jitter-ms",  "4",    "--fail-rate",
+              "0.2",        "--truncate-rate", "0.05",    "--stall-rate", "0.01", "--stall-ms",
+              "100",        "--reset-rate",    "0.02",    "--seed",       "9",    "--rate-limit",
+              "6",          "--rate-window",   "0.5",     "--threads",    "8",    "--log"});
   EXPECT_EQ(options.host, "0.0.0.0");
   EXPECT_EQ(options.port, 0);
   EXPECT_EQ(options.token, "T");

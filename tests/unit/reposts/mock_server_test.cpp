@@ -66,8 +66,7 @@ TEST_F(MockServer, ServesPagesNewestFirst) {
 TEST_F(MockServer, CountDefaultsAndClipping) {
   start(quiet_mock());
   EXPECT_EQ(parse_repost_page(raw_get(url("id=1&access_token=t")).body).reposts.size(), 20u);
-  EXPECT_EQ(parse_repost_page(raw_get(url("id=1&count=500&access_token=t")).body).reposts.size(),
-            200u);
+  EXPECT_EQ(parse_repost_page(raw_get(url("id=1&count=500&access_token=t")).body).reposts.size(), 200u);
   EXPECT_EQ(parse_repost_page(raw_get(url("id=1&count=0&access_token=t")).body).reposts.size(), 1u);
   auto past = parse_repost_page(raw_get(url("id=1&count=200&page=11&access_token=t")).body);
   EXPECT_TRUE(past.reposts.empty()) << "only 2000 reachable";
@@ -181,8 +180,7 @@ TEST_F(MockServer, InjectedReset) {
   options.reset_rate = 1.0;
   start(options);
   auto answer = raw_get(url("id=1&access_token=t"));
-  EXPECT_TRUE(answer.curl_code == CURLE_GOT_NOTHING || answer.curl_code == CURLE_RECV_ERROR)
-      << answer.curl_code;
+  EXPECT_TRUE(answer.curl_code == CURLE_GOT_NOTHING || answer.curl_code == CURLE_RECV_ERROR) << answer.curl_code;
   EXPECT_EQ(answer.status, 0);
   EXPECT_EQ(server_->stats().reset, 1u);
 }
@@ -192,8 +190,7 @@ TEST_F(MockServer, StopWakesStalledRequests) {
   options.stall_rate = 1.0;
   options.stall_ms = 60'000;
   start(options);
-  auto pending =
-      std::async(std::launch::async, [this] { return raw_get(url("id=1&access_token=t")); });
+  auto pending = std::async(std::launch::async, [this] { return raw_get(url("id=1&access_token=t")); });
   while (server_->stats().stalled == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -267,14 +264,16 @@ TEST_F(MockServer, OutOfOrderPagesHoldTheSameReposts) {
   start(options);
   std::vector<std::int64_t> in_order;
   for (int page = 1; page <= 5; ++page)
-    for (const auto& r : parse_repost_page(raw_get(url("id=3&count=10&page=" + std::to_string(page) + "&access_token=t")).body).reposts)
+    for (const auto& r :
+         parse_repost_page(raw_get(url("id=3&count=10&page=" + std::to_string(page) + "&access_token=t")).body).reposts)
       in_order.push_back(r.id);
   server_.reset();
   options.out_of_order = true;
   start(options);
   std::vector<std::int64_t> shuffled;
   for (int page = 1; page <= 5; ++page)
-    for (const auto& r : parse_repost_page(raw_get(url("id=3&count=10&page=" + std::to_string(page) + "&access_token=t")).body).reposts)
+    for (const auto& r :
+         parse_repost_page(raw_get(url("id=3&count=10&page=" + std::to_string(page) + "&access_token=t")).body).reposts)
       shuffled.push_back(r.id);
   EXPECT_NE(shuffled, in_order);
   EXPECT_EQ(shuffled.front(), in_order.back()) << "page 1 holds the oldest, oldest first";
@@ -335,8 +334,7 @@ TEST_F(MockServer, StartTwiceAndBusyPort) {
     second.start();
     ADD_FAILURE() << "bound a busy port";
   } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(
-                  "mock-weibo: cannot listen on 127.0.0.1:" + std::to_string(options.port), 0),
+    EXPECT_EQ(std::string(e.what()).rfind("mock-weibo: cannot listen on 127.0.0.1:" + std::to_string(options.port), 0),
               0u)
         << e.what();
   }

@@ -23,13 +23,12 @@ std::vector<PageRequest> pages_of(std::int64_t mid, int count, int pages) {
 
 void expect_pages_match(const std::vector<RepostPage>& pages, std::int64_t mid, int count) {
   for (std::size_t p = 0; p < pages.size(); ++p) {
-    auto expected = std::min<std::int64_t>(
-        count, std::max<std::int64_t>(0, 2000 - static_cast<std::int64_t>(p) * count));
+    auto expected =
+        std::min<std::int64_t>(count, std::max<std::int64_t>(0, 2000 - static_cast<std::int64_t>(p) * count));
     ASSERT_EQ(pages[p].reposts.size(), static_cast<std::size_t>(expected)) << "page " << p + 1;
     for (std::size_t i = 0; i < pages[p].reposts.size(); ++i) {
-      ASSERT_EQ(pages[p].reposts[i].id, expected_repost_id(mid, 2500,
-                                                           static_cast<std::int64_t>(p) * count +
-                                                               static_cast<std::int64_t>(i)));
+      ASSERT_EQ(pages[p].reposts[i].id,
+                expected_repost_id(mid, 2500, static_cast<std::int64_t>(p) * count + static_cast<std::int64_t>(i)));
     }
   }
 }
@@ -110,9 +109,7 @@ TEST(MultiFetcher, StallTimesOut) {
     ADD_FAILURE() << "no error";
   } catch (const ApiError& e) {
     EXPECT_FALSE(e.permanent());
-    EXPECT_NE(std::string(e.what()).find("after 2 attempts: Operation timed out"),
-              std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("after 2 attempts: Operation timed out"), std::string::npos) << e.what();
   }
   EXPECT_EQ(server.stats().stalled, 4u) << "2 pages, 2 attempts each, each timed out";
 }

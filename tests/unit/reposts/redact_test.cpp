@@ -10,8 +10,7 @@ TEST(RedactUrl, ReplacesTokenValue) {
             "https://api.weibo.com/2/x.json?id=1&access_token=***");
   EXPECT_EQ(redact_url("http://h/x?access_token=abc&id=1"), "http://h/x?access_token=***&id=1");
   EXPECT_EQ(redact_url("http://h/x?ACCESS_TOKEN=abc#frag"), "http://h/x?ACCESS_TOKEN=***#frag");
-  EXPECT_EQ(redact_url("a access_token=x b access_token=y"),
-            "a access_token=*** b access_token=***");
+  EXPECT_EQ(redact_url("a access_token=x b access_token=y"), "a access_token=*** b access_token=***");
 }
 
 TEST(RedactUrl, LeavesOtherUrlsAlone) {

@@ -9,15 +9,13 @@ namespace rankpool::reposts {
 namespace {
 
 TEST(ParseRepostPage, KeepsEachRepostAsSent) {
-  auto page = parse_repost_page(
-      R"({"reposts":[{"created_at":"x","id":5,"text":"转发 \"q\""},{"idstr":"4"}],)"
-      R"("total_number":7,"next_cursor":4,"previous_cursor":0})");
+  auto page = parse_repost_page(R"({"reposts":[{"created_at":"x","id":5,"text":"转发 \"q\""},{"idstr":"4"}],)"
+                                R"("total_number":7,"next_cursor":4,"previous_cursor":0})");
   EXPECT_EQ(page.total_number, 7);
   EXPECT_EQ(page.next_cursor, 4);
   ASSERT_EQ(page.reposts.size(), 2u);
   EXPECT_EQ(page.reposts[0].id, 5);
-  EXPECT_EQ(page.reposts[0].json, R"({"created_at":"x","id":5,"text":"转发 \"q\""})")
-      << "keys stay in the api's order";
+  EXPECT_EQ(page.reposts[0].json, R"({"created_at":"x","id":5,"text":"转发 \"q\""})") << "keys stay in the api's order";
   EXPECT_EQ(page.reposts[1].id, 4) << "idstr when id is missing";
 }
 
@@ -112,8 +110,8 @@ TEST(ParseRepostPage, NestingLimit) {
   EXPECT_NO_THROW((void)parse_repost_page(nested(kMaxJsonDepth - 1)));
   expect_malformed(nested(kMaxJsonDepth), "json nested deeper than 512");
   expect_malformed(nested(40000), "json nested deeper than 512");
-  std::string in_repost = R"({"reposts":[{"id":1,"x":)" + std::string(509, '[') + std::string(509, ']') +
-                          R"(}],"total_number":1})";
+  std::string in_repost =
+      R"({"reposts":[{"id":1,"x":)" + std::string(509, '[') + std::string(509, ']') + R"(}],"total_number":1})";
   EXPECT_NO_THROW((void)parse_repost_page(in_repost)) << "512 levels in all";
   in_repost = R"({"reposts":[{"id":1,"x":)" + std::string(510, '[') + std::string(510, ']') + R"(}],"total_number":1})";
   expect_malformed(in_repost, "json nested deeper than 512");
@@ -156,9 +154,14 @@ TEST(RepairUtf8, ReplacesEachMaximalBadSubpart) {
   using detail::repair_utf8;
   const std::string fffd = "\xEF\xBF\xBD";
   EXPECT_EQ(repair_utf8("plain é 微 😀"), "plain é 微 😀");
-  EXPECT_EQ(repair_utf8("a\xFF" "b"), "a" + fffd + "b");
+  EXPECT_EQ(repair_utf8("a\xFF"
+                        "b"),
+            "a" + fffd + "b");
   EXPECT_EQ(repair_utf8("\xC3"), fffd) << "cut short at the end";
-  EXPECT_EQ(repair_utf8("\xE5\xBE" "x"), fffd + "x") << "one U+FFFD for a cut sequence";
+  EXPECT_EQ(repair_utf8("\xE5\xBE"
+                        "x"),
+            fffd + "x")
+      << "one U+FFFD for a cut sequence";
   EXPECT_EQ(repair_utf8("\xC0\xAF"), fffd + fffd) << "overlong";
   EXPECT_EQ(repair_utf8("\xED\xA0\x80"), fffd + fffd + fffd) << "an encoded surrogate";
   EXPECT_EQ(repair_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd) << "above U+10FFFF";

@@ -57,8 +57,8 @@ RawAnswer raw_get(const std::string& url, const std::string& header) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &answer.body);
   answer.curl_code = curl_easy_perform(easy);
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &answer.status);
-  for (auto [name, value] : {std::pair{"Retry-After", &answer.retry_after},
-                             std::pair{"Content-Encoding", &answer.content_encoding}}) {
+  for (auto [name, value] :
+       {std::pair{"Retry-After", &answer.retry_after}, std::pair{"Content-Encoding", &answer.content_encoding}}) {
     curl_header* found = nullptr;
     if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &found) == CURLHE_OK) *value = found->value;
   }

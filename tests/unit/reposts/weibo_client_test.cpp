@@ -93,8 +93,7 @@ TEST(WeiboClient, BadTokenFailsAtOnce) {
   EXPECT_TRUE(e.permanent());
   EXPECT_EQ(e.error_code(), 21332);
   EXPECT_EQ(e.http_status(), 403);
-  EXPECT_STREQ(e.what(),
-               "weibo api: invalid access token (error_code 21332, HTTP 403) on id 123 page 1");
+  EXPECT_STREQ(e.what(), "weibo api: invalid access token (error_code 21332, HTTP 403) on id 123 page 1");
   EXPECT_EQ(client.stats().requests, 1u);
   EXPECT_EQ(client.stats().retries, 0u);
 }
@@ -125,7 +124,8 @@ TEST(WeiboClient, EchoedTokenIsRedactedInEveryEncoding) {
       ADD_FAILURE() << "no error";
     } catch (const ApiError& e) {
       const std::string what = e.what();
-      EXPECT_EQ(what, "weibo api: param error: access_token *** is not accepted (error_code 10008, HTTP 400) on id 1 page 1")
+      EXPECT_EQ(what,
+                "weibo api: param error: access_token *** is not accepted (error_code 10008, HTTP 400) on id 1 page 1")
           << mode;
       EXPECT_EQ(what.find("s3cr3t"), std::string::npos) << mode;
     }
@@ -196,9 +196,8 @@ TEST(WeiboClient, BadIdIsPermanent) {
   auto e = expect_api_error([&] { (void)client.fetch_page(kMockMaxPostId + 1, 200, 1); });
   EXPECT_TRUE(e.permanent());
   EXPECT_EQ(e.error_code(), 10017);
-  EXPECT_EQ(std::string(e.what()),
-            "weibo api: invalid parameter (error_code 10017, HTTP 400) on id " +
-                std::to_string(kMockMaxPostId + 1) + " page 1");
+  EXPECT_EQ(std::string(e.what()), "weibo api: invalid parameter (error_code 10017, HTTP 400) on id " +
+                                       std::to_string(kMockMaxPostId + 1) + " page 1");
   EXPECT_THROW((void)client.fetch_page(0, 200, 1), std::invalid_argument);
   EXPECT_THROW((void)client.fetch_page(1, 201, 1), std::invalid_argument);
   EXPECT_THROW((void)client.fetch_page(1, 200, 0), std::invalid_argument);
@@ -319,8 +318,7 @@ TEST(WeiboClient, StallTimesOutWithinTheLimit) {
 }
 
 TEST(WeiboClient, UnreachableServer) {
-  auto client_options =
-      fast_client("http://127.0.0.1:" + std::to_string(testing::unused_port()), kSecret);
+  auto client_options = fast_client("http://127.0.0.1:" + std::to_string(testing::unused_port()), kSecret);
   client_options.max_retries = 2;
   WeiboClient client(client_options);
   auto e = expect_api_error([&] { (void)client.fetch_page(1, 200, 1); });
@@ -383,8 +381,7 @@ class Https : public ::testing::Test {
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
         " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
         " -keyout '" +
-        (dir_ / "key.pem").string() + "' -out '" + (dir_ / "cert.pem").string() +
-        "' >/dev/null 2>&1";
+        (dir_ / "key.pem").string() + "' -out '" + (dir_ / "cert.pem").string() + "' >/dev/null 2>&1";
     if (std::system(command.c_str()) != 0) {
       GTEST_SKIP() << "openssl cannot make a test certificate";
     }
