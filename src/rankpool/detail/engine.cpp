@@ -337,15 +337,7 @@ void Engine::take_results(std::string_view message, int rank, Clock::time_point 
       }
       position = segments[segment].first + offset++;
     }
-    TaskResult result{position,
-                      record.index,
-                      rank,
-                      record.ok,
-                      std::move(record.payload),
-                      record.start,
-                      record.end,
-                      false,
-                      std::move(record.error_type)};
+    TaskResult result = result_of(std::move(record), position, rank);
     const JobEntry& job = map ? *map->job : *segments[segment].batch->job;
     ResultSink& sink = map ? *map->sink : *segments[segment].batch->sink;
     observe(result, job.name);

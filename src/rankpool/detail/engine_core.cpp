@@ -304,15 +304,7 @@ void EngineCore::run_inline(const JobPtr& job, TaskSource& tasks, ResultSink& si
     const TaskList list = read_tasks(in, tasks.kind(), 1);
     // Records straight from the executor: a result is not copied through a message.
     inline_->run(job->id, list, [&](TaskRecord&& record) {
-      TaskResult result{position,
-                        record.index,
-                        0,
-                        record.ok,
-                        std::move(record.payload),
-                        record.start,
-                        record.end,
-                        false,
-                        std::move(record.error_type)};
+      TaskResult result = result_of(std::move(record), position, 0);
       std::lock_guard lock(mutex_);
       engine_.observe(result, job->name);
       sink.deliver(std::move(result));

@@ -45,6 +45,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "rankpool/task_result.hpp"
+
 namespace rankpool::detail {
 
 enum Tag : int {
@@ -268,6 +270,19 @@ inline ChunkHeader read_chunk_header(ByteReader& in) { return read<ChunkHeader>(
 inline ResultsHeader read_results_header(ByteReader& in) { return read<ResultsHeader>(in); }
 inline MapHeader read_map_header(ByteReader& in) { return read<MapHeader>(in); }
 inline TaskRecord read_record(ByteReader& in) { return read<TaskRecord>(in); }
+
+/// What a call's sink receives for a task record: the task at `position` in its call, run on `rank`.
+inline TaskResult result_of(TaskRecord&& record, std::uint64_t position, int rank) {
+  return TaskResult{position,
+                    record.index,
+                    rank,
+                    record.ok,
+                    std::move(record.payload),
+                    record.start,
+                    record.end,
+                    false,
+                    std::move(record.error_type)};
+}
 
 /// One task: its index, and its encoded argument unless the job takes indices.
 inline void write_task(ByteWriter& out, ArgKind kind, std::uint64_t index, std::string_view arg) {
