@@ -5,8 +5,8 @@ usage: exec_cli_test.py RANKPOOL MPIEXEC NP
 At NP 0 (no mpirun) and NP 3. Checks: 200 commands with some failing, every
 variant, each row right (task, line, command, exit, rank, host, captured
 output with RANKPOOL_TASK/RANK/HOST as the command saw them); failures in
---json and in one stderr line; a task file on stdin; no MPI variables in a
-command's environment; --task-timeout killing a command with its children;
+--json and in one stderr line; a task file on stdin; no MPI variables, nor
+the malloc tunables the command starts itself with, in a command's environment; --task-timeout killing a command with its children;
 --capture-bytes truncation; --output-dir; --retries; and (NP 3 only) a run
 interrupted by SIGINT to mpirun, then resumed, that runs no finished command
 again and ends with every row.
@@ -126,7 +126,7 @@ def process_runs(pid):
 def check_small_runs(binary, mpiexec, np, tmp, check):
     # A task file on stdin, all succeeding: exit 0; without --out each command's output is printed.
     with open(os.path.join(tmp, "stdin.txt"), "w") as f:
-        f.write("echo first\n\n# skipped\necho second\nenv | grep -c -E '^(OMPI|PMIX)_' || true\n")
+        f.write("echo first\n\n# skipped\necho second\nenv | grep -c -E '^(OMPI|PMIX)_|^GLIBC_TUNABLES=|^RANKPOOL_HEAP' || true\n")
     with open(os.path.join(tmp, "stdin.txt")) as stdin:
         run = launch(binary, np, ["exec", "--tasks", "-", "--variant", "imap"], mpiexec=mpiexec, stdin=stdin)
     check("stdin exit 0", run.returncode == 0, run.stderr)
