@@ -41,6 +41,9 @@ bool keep_freed_heap_memory() {
 }
 
 void tune_heap(char** argv) {
+#ifdef __SANITIZE_ADDRESS__
+  (void)argv;  // AddressSanitizer's allocator replaces glibc's: nothing to tune
+#else
   if (std::getenv(kRestarted) != nullptr) {
     // Started again with the tunables in force: what this process starts
     // (a command's children) sees the environment as the user gave it.
@@ -60,6 +63,7 @@ void tune_heap(char** argv) {
   unsetenv("GLIBC_TUNABLES");
   unsetenv(kRestarted);
   keep_freed_heap_memory();
+#endif
 }
 
 }  // namespace rankpool::cli

@@ -19,8 +19,9 @@ bool keep_freed_heap_memory();
 /// nothing this program starts sees the tunables. Falls back to
 /// keep_freed_heap_memory where the user set malloc variables, LD_PRELOAD or
 /// RANKPOOL_NO_TUNING, in a worker's child process (Isolation), or where the
-/// program cannot be started again. Call first thing in main: returns only
-/// when no second start happens or in the second start.
+/// program cannot be started again; does nothing under AddressSanitizer.
+/// Call first thing in main: returns only when no second start happens or in
+/// the second start.
 void tune_heap(char** argv);
 
 }  // namespace rankpool::cli
