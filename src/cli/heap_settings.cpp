@@ -4,17 +4,19 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <initializer_list>
+#include <string_view>
 
+#include "cli/launch_rank.hpp"
 #include "rankpool/detail/spawned_child.hpp"
 
 namespace rankpool::cli {
 
 namespace {
 
-/// glibc reads its tunables once, as a program starts. One arena: the pool's
-/// thread allocates a map's values, and a thread's own arena grows by an
-/// mprotect per block and never in huge pages.
+/// glibc reads its tunables once, as a program starts: huge pages for the
+/// heap can only be asked for there (the rest mallopt sets too).
 constexpr const char* kHeapTunables =
     "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=4194304:"
     "glibc.malloc.trim_threshold=67108864";
@@ -25,6 +27,19 @@ bool user_set_malloc() {
   for (const char* name : {"GLIBC_TUNABLES", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_",
                            "MALLOC_ARENA_MAX", "LD_PRELOAD"})
     if (std::getenv(name) != nullptr) return true;
+  return false;
+}
+
+/// Whether the command line asks for a variant that holds every result on
+/// the master (map, map_async; compare runs them all).
+bool holds_every_result(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "compare") return true;
+  const auto is_map = [](std::string_view name) { return name == "map" || name == "map_async"; };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--variant" && i + 1 < argc && is_map(argv[i + 1])) return true;
+    if (arg.starts_with("--variant=") && is_map(arg.substr(std::strlen("--variant=")))) return true;
+  }
   return false;
 }
 
@@ -40,9 +55,10 @@ bool keep_freed_heap_memory() {
   return true;
 }
 
-void tune_heap(char** argv) {
+void tune_heap(int argc, char** argv) {
 #ifdef __SANITIZE_ADDRESS__
-  (void)argv;  // AddressSanitizer's allocator replaces glibc's: nothing to tune
+  (void)argc;  // AddressSanitizer's allocator replaces glibc's: nothing to tune
+  (void)argv;
 #else
   if (std::getenv(kRestarted) != nullptr) {
     // Started again with the tunables in force: what this process starts
@@ -51,18 +67,19 @@ void tune_heap(char** argv) {
     unsetenv(kRestarted);
     return;
   }
-  if (user_set_malloc() || std::getenv("RANKPOOL_NO_TUNING") != nullptr ||
-      std::getenv(detail::kChildVariable) != nullptr) {
-    keep_freed_heap_memory();
+  if (!keep_freed_heap_memory()) return;
+  // Before any thread: the pool's thread then shares the main arena, which
+  // grows by the top pad, where an arena of its own grows an mprotect per block.
+  mallopt(M_ARENA_MAX, 1);
+  if (std::getenv("RANKPOOL_NO_TUNING") != nullptr || std::getenv(detail::kChildVariable) != nullptr ||
+      !is_launch_rank_zero() || !holds_every_result(argc, argv))
     return;
-  }
   setenv("GLIBC_TUNABLES", kHeapTunables, 1);
   setenv(kRestarted, "1", 1);
   execv("/proc/self/exe", argv);
-  // No second start (no /proc): the settings mallopt can still make.
+  // No second start (no /proc): the settings above stay.
   unsetenv("GLIBC_TUNABLES");
   unsetenv(kRestarted);
-  keep_freed_heap_memory();
 #endif
 }
 

@@ -10,18 +10,18 @@ namespace rankpool::cli {
 /// Returns whether it changed the settings.
 bool keep_freed_heap_memory();
 
-/// Starts this program once more (same pid, same arguments) with glibc's
-/// malloc tunables set: the settings of keep_freed_heap_memory, one arena for
-/// every thread, and transparent huge pages for the heap. A map's master
-/// writes its results into fresh memory from the pool's own thread; on a VM
-/// a 4 KiB page fault costs ~12 us there, a third of a core at 0.1 ms tasks.
-/// In the second start the environment is put back as the user gave it, so
-/// nothing this program starts sees the tunables. Falls back to
-/// keep_freed_heap_memory where the user set malloc variables, LD_PRELOAD or
-/// RANKPOOL_NO_TUNING, in a worker's child process (Isolation), or where the
-/// program cannot be started again; does nothing under AddressSanitizer.
-/// Call first thing in main: returns only when no second start happens or in
-/// the second start.
-void tune_heap(char** argv);
+/// Tunes glibc's heap for the command, first thing in main: the settings of
+/// keep_freed_heap_memory, and one arena for every thread (the pool's thread
+/// writes a map's values; an arena of its own grows one mprotect and one
+/// 4 KiB page at a time, ~12 us a fault on a VM). On the master of a run that
+/// holds every result (map, map_async, compare) it also starts this program
+/// once more (same pid, same arguments) with glibc's tunables for huge pages
+/// on the heap, which only a start can ask for (~30 ms); the second start
+/// puts the environment back as the user gave it, so nothing this program
+/// starts sees the tunables. Leaves everything to the user who set malloc
+/// variables or LD_PRELOAD; no second start under RANKPOOL_NO_TUNING, in a
+/// worker's child process (Isolation), or where the program cannot be
+/// started again; nothing under AddressSanitizer.
+void tune_heap(int argc, char** argv);
 
 }  // namespace rankpool::cli

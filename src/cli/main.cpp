@@ -54,7 +54,7 @@ int run_on_master(rankpool::Pool& pool, std::vector<std::unique_ptr<rankpool::cl
 }  // namespace
 
 int main(int argc, char** argv) {
-  rankpool::cli::tune_heap(argv);
+  rankpool::cli::tune_heap(argc, argv);
   rankpool::cli::install_stop_signals(!rankpool::cli::is_launch_rank_zero());
   rankpool::cli::follow_launcher();
   // One writer owns stdout: decided before anything is written there.
