@@ -30,7 +30,10 @@ failures = []
 
 def check(label, condition, detail=""):
     if not condition:
-        failures.append(f"{label}: {str(detail)[-600:]}")
+        text = str(detail)
+        # mpirun's closing banner alone fills the tail: keep rankpool's own lines too.
+        ours = " | ".join(line for line in text.splitlines() if line.startswith("rankpool"))
+        failures.append(f"{label}: {ours[:600]}{' || ' if ours else ''}{text[-600:]}")
 
 
 def start(binary, mpiexec, np, args, env=None):

@@ -7,13 +7,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "exec/child_guard.hpp"
 #include "rankpool/errors.hpp"
+#include "support/expect_message.hpp"
 
 namespace rankpool::exec {
 namespace {
@@ -34,6 +37,23 @@ TEST(ChildProcess, ExitStatusAndSignal) {
   EXPECT_EQ(run("exit 3").exit_code, 3);
   EXPECT_EQ(run("kill -9 $$").exit_code, 137);
   EXPECT_EQ(run("no-such-command-here").exit_code, 127);
+}
+
+// The stop probe starts saying "stopping" once the command is running (its first two looks, before and
+// right after the spawn, see none).
+std::atomic<int> probe_looks{0};
+bool stopping_after_the_spawn() noexcept { return probe_looks.fetch_add(1) >= 2; }
+
+TEST(ChildProcess, ACommandKilledByTheDrainSignalAsItStartedRunsAgain) {
+  // What a drain's SIGUSR1 does to a command caught in its start: it dies of the signal. The command
+  // stands for that by raising the signal with its default action (a shell would ignore it).
+  probe_looks = 0;
+  set_stop_probe(&stopping_after_the_spawn);
+  EXPECT_THROW_HAS(run("exec perl -e '$SIG{USR1} = \"DEFAULT\"; kill \"USR1\", $$; sleep 5'"), RuntimeError,
+                   "(the run is ending)");
+  set_stop_probe(nullptr);
+  // Without a stop noted, a command that dies of SIGUSR1 is a failed command like any other.
+  EXPECT_EQ(run("exec perl -e '$SIG{USR1} = \"DEFAULT\"; kill \"USR1\", $$; sleep 5'").exit_code, 128 + SIGUSR1);
 }
 
 TEST(ChildProcess, CapturesBothStreams) {
