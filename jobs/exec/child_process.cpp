@@ -76,11 +76,11 @@ ChildResult run_child(const ChildRequest& request, ChildEnvironment& environment
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.exit_code = reaped == pid ? exit_code_of(status) : 255;
   // Killed because this rank is ending: it did not finish, and runs again on --resume. So is a command
-  // that a drain's SIGUSR1 reached while it was being started (in the rank's process group, before its
-  // shell's trap), which the launcher sends to the group: it never ran.
-  const bool killed = reaped == pid && WIFSIGNALED(status) && !result.timed_out;
-  if ((killed && WTERMSIG(status) == SIGKILL && (ending_at_start || ending_signal_seen() > 0)) ||
-      (killed && WTERMSIG(status) == SIGUSR1 && ending_signal_seen() != 0))
+  // that a drain's SIGUSR1 reached while it was being started (still in the rank's process group, which
+  // the launcher signals, before its shell's trap): it never ran.
+  const int killed_by = reaped == pid && WIFSIGNALED(status) && !result.timed_out ? WTERMSIG(status) : 0;
+  if ((killed_by == SIGKILL && (ending_at_start || ending_signal_seen() > 0)) ||
+      (killed_by == SIGUSR1 && ending_signal_seen() != 0))
     throw RuntimeError("exec: killed: " + ending_text(ending_signal_seen()) + " (the run is ending)");
   return result;
 }

@@ -6,7 +6,8 @@ At NP 0 (no mpirun) and NP 3. Checks: 200 commands with some failing, every
 variant, each row right (task, line, command, exit, rank, host, captured
 output with RANKPOOL_TASK/RANK/HOST as the command saw them); failures in
 --json and in one stderr line; a task file on stdin; no MPI variables, nor
-the malloc tunables the command starts itself with, in a command's environment; --task-timeout killing a command with its children;
+the malloc tunables the command starts itself with, in a command's
+environment; --task-timeout killing a command with its children;
 --capture-bytes truncation; --output-dir; --retries; and (NP 3 only) a run
 interrupted by SIGINT to mpirun, then resumed, that runs no finished command
 again and ends with every row.

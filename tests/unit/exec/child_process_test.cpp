@@ -47,13 +47,13 @@ bool stopping_after_the_spawn() noexcept { return probe_looks.fetch_add(1) >= 2;
 TEST(ChildProcess, ACommandKilledByTheDrainSignalAsItStartedRunsAgain) {
   // What a drain's SIGUSR1 does to a command caught in its start: it dies of the signal. The command
   // stands for that by raising the signal with its default action (a shell would ignore it).
+  const std::string dies_of_usr1 = "exec perl -e '$SIG{USR1} = \"DEFAULT\"; kill \"USR1\", $$; sleep 5'";
   probe_looks = 0;
   set_stop_probe(&stopping_after_the_spawn);
-  EXPECT_THROW_HAS(run("exec perl -e '$SIG{USR1} = \"DEFAULT\"; kill \"USR1\", $$; sleep 5'"), RuntimeError,
-                   "(the run is ending)");
+  EXPECT_THROW_HAS(run(dies_of_usr1), RuntimeError, "(the run is ending)");
   set_stop_probe(nullptr);
   // Without a stop noted, a command that dies of SIGUSR1 is a failed command like any other.
-  EXPECT_EQ(run("exec perl -e '$SIG{USR1} = \"DEFAULT\"; kill \"USR1\", $$; sleep 5'").exit_code, 128 + SIGUSR1);
+  EXPECT_EQ(run(dies_of_usr1).exit_code, 128 + SIGUSR1);
 }
 
 TEST(ChildProcess, CapturesBothStreams) {
